@@ -1,0 +1,163 @@
+"""The `bots` command: argument parsing only; each command calls into the layers below."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bots.loader import Diagnostic, check_path, find_root, load_project
+from bots.loader.diagnostics import suggest
+
+log = logging.getLogger("bots")
+
+
+def _project_root(option: str | None) -> Path:
+    if option:
+        return Path(option)
+    return find_root(Path.cwd()) or Path.cwd()
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic], out: object = None) -> None:
+    stream = out or sys.stdout
+    for diagnostic in diagnostics:
+        print(diagnostic.render(), file=stream)  # type: ignore[arg-type]
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The checked project, or None after printing why it cannot be used."""
+    root = _project_root(args.project)
+    project, diagnostics = load_project(root)
+    if diagnostics.errors:
+        _print_diagnostics(diagnostics.sorted(), sys.stderr)
+        print(f"bots: {len(diagnostics.errors)} error(s) in the flows; fix them first (see 'bots check')", file=sys.stderr)
+        return None
+    return project
+
+
+def _bot_or_none(project, bot: str):  # type: ignore[no-untyped-def]
+    if bot in project.bots and project.bots[bot].config.start:
+        return bot
+    names = sorted(b for b, loaded in project.bots.items() if loaded.config.start)
+    print(f"bots: no bot '{bot}'{suggest(bot, names)}; the bots are: {', '.join(names) or 'none'}", file=sys.stderr)
+    return None
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    target = Path(args.path) if args.path else _project_root(args.project)
+    if not target.exists():
+        print(f"bots: {target}: no such file or folder", file=sys.stderr)
+        return 2
+    diagnostics = check_path(target)
+    _print_diagnostics(diagnostics)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if errors or warnings:
+        print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    else:
+        print("no problems found", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bots.console import ConsoleChat, default_first_name
+    from bots.engine import Engine
+    from bots.i18n import project_translator
+    from bots.storage import open_store
+
+    project = _load(args)
+    if project is None:
+        return 1
+    bot = _bot_or_none(project, args.bot)
+    if bot is None:
+        return 1
+    if args.lang and args.lang not in project.bots[bot].config.locales:
+        offered = ", ".join(project.bots[bot].config.locales)
+        print(f"bots: {bot} does not speak '{args.lang}'; it offers: {offered}", file=sys.stderr)
+        return 2
+    engine = Engine(project, bot, project_translator(project.root))
+
+    async def chat() -> None:
+        async with open_store(args.db) as store:
+            console = ConsoleChat(
+                engine,
+                store,
+                lang=args.lang,
+                first_name=args.name if args.name is not None else default_first_name(),
+                restart=args.restart,
+            )
+            await console.run()
+
+    try:
+        asyncio.run(chat())
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from bots.i18n import project_translator
+    from bots.testrunner import describe_failure, run_tests
+
+    project = _load(args)
+    if project is None:
+        return 1
+    bots = [b for b in project.bots if project.bots[b].tests]
+    if args.bot:
+        if _bot_or_none(project, args.bot) is None:
+            return 1
+        bots = [args.bot]
+    report = run_tests(project, bots, project_translator(project.root))
+    for failure in report.failures:
+        print(describe_failure(failure))
+        print()
+    total = report.passed + report.failed
+    if total == 0:
+        print("no conversation tests found")
+        return 1 if args.bot else 0
+    print(f"{report.passed} passed, {report.failed} failed")
+    return 1 if report.failed else 0
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bots", description="Telegram bots driven by organisers' YAML flows.")
+    parser.add_argument("--project", metavar="DIR", help="the project folder (default: the one holding flows/ here or above)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check flows, catalogs and tests; exit 1 on errors")
+    check.add_argument("path", nargs="?", help="a file or folder to check (default: the whole project)")
+    check.set_defaults(func=cmd_check)
+
+    chat = commands.add_parser("chat", help="talk to a bot in the terminal")
+    chat.add_argument("bot", help="the bot, e.g. mara")
+    chat.add_argument("--lang", help="the language to speak (one of the bot's locales)")
+    chat.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
+    chat.add_argument("--name", help="the first name the bot sees (default: your login name)")
+    chat.add_argument("--restart", action="store_true", help="begin again instead of carrying on")
+    chat.set_defaults(func=cmd_chat)
+
+    test = commands.add_parser("test", help="run the conversation tests in flows/*/tests/")
+    test.add_argument("bot", nargs="?", help="only this bot's tests")
+    test.set_defaults(func=cmd_test)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

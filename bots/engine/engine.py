@@ -1,0 +1,288 @@
+"""The conversation engine: (state, event) -> (new state, outputs). No I/O, no clock.
+
+Modelled on goflow's sprints: one event moves the conversation through as many nodes as
+it can without the person, then stops at a question, a handoff or the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from bots.engine import events as ev
+from bots.engine.expressions import ExpressionError
+from bots.engine.i18n import SourceTexts, Translator
+from bots.engine.inputs import MAX_INPUT_CHARS
+from bots.engine.nodes.base import END_CONVERSATION, WAIT, Call, Go, Transition
+from bots.engine.outputs import CloseHandoff, ConversationEnded, Output, Problem, Relay, Say
+from bots.engine.project import Project, qualify_flow, split_target
+from bots.engine.runtime import Runtime, StepContext
+from bots.engine.state import ConversationState, Frame
+
+log = logging.getLogger(__name__)
+
+MAX_HOPS = 500  # nodes visited in one step before we call it a loop
+_COMMAND_LIKE = re.compile(r"^/[A-Za-z0-9_]{1,32}(@\w+)?(\s.*)?$", re.DOTALL)
+
+
+class FlowError(Exception):
+    """The flow cannot go on (a loop without questions, a reference that vanished)."""
+
+
+@dataclass
+class StepResult:
+    state: ConversationState
+    outputs: list[Output] = field(default_factory=list)
+
+
+class Engine:
+    """Runs the conversations of one bot of a loaded project."""
+
+    def __init__(self, project: Project, bot_id: str, translator: Translator | None = None) -> None:
+        self.project = project
+        self.bot = project.bots[bot_id]
+        self.translator = translator or SourceTexts()
+
+    # --- public ----------------------------------------------------------------------------
+
+    def language_for(self, preferred: str | None) -> str:
+        """The bot's language for a person who prefers `preferred` (e.g. Telegram's `ru-RU`)."""
+        offered = self.bot.config.locales
+        if preferred:
+            base = preferred.replace("-", "_").split("_")[0].lower()
+            for lang in offered:
+                if lang.lower() == preferred.lower() or lang.split("_")[0].lower() == base:
+                    return lang
+        return offered[0]
+
+    def step(self, state: ConversationState | None, event: ev.Event, context: StepContext) -> StepResult:
+        """Apply one event. The given state is never modified."""
+        working = (
+            state.model_copy(deep=True)
+            if state is not None
+            else ConversationState(lang=self.language_for(context.language), status="ended")
+        )
+        rt = Runtime(self.project, self.bot, working, context, self.translator)
+        try:
+            self._dispatch(rt, event)
+        except (ExpressionError, FlowError) as err:
+            # the person gets an apology and keeps the state they had; the log gets the place
+            apology = Runtime(self.project, self.bot, working, context, self.translator).builtin("apology")
+            problem = Problem(where=rt.where, detail=str(err))
+            log.error("flow problem at %s: %s", problem.where, problem.detail)
+            kept = state if state is not None else ConversationState(lang=working.lang, status="ended")
+            return StepResult(kept, [Say(apology), problem])
+        return StepResult(working, rt.outputs)
+
+    # --- events -------------------------------------------------------------------------
+
+    def _dispatch(self, rt: Runtime, event: ev.Event) -> None:
+        state = rt.state
+        if isinstance(event, ev.SetLanguage):
+            if event.lang in self.bot.config.locales:
+                state.lang = event.lang
+            self._reprompt(rt)
+            return
+        if isinstance(event, ev.Start):
+            self._start(rt)
+            return
+        if not self._still_valid(rt):
+            rt.hint("flow_changed")
+            self._start(rt)
+            return
+        if isinstance(event, ev.Resume):
+            if state.status == "ended":
+                self._start(rt)
+            elif state.status == "handoff":
+                rt.hint("help_handoff")
+            else:
+                self._reprompt(rt)
+        elif isinstance(event, ev.Help):
+            if state.status == "handoff":
+                rt.hint("help_handoff")
+            elif self.bot.config.help:
+                rt.say(self.bot.config.help, "help")
+            else:
+                rt.hint("help")
+            self._reprompt(rt)
+        elif isinstance(event, ev.Back):
+            self._back(rt)
+        elif isinstance(event, ev.EndHandoff):
+            if state.status == "handoff":
+                rt.emit(CloseHandoff(by="person"))
+                self._resume_after_handoff(rt, None)
+            else:
+                rt.hint("end_nothing")
+                self._reprompt(rt)
+        elif isinstance(event, ev.HandoffClosed):
+            if state.status == "handoff":
+                self._resume_after_handoff(rt, event.resume_at)
+        elif state.status == "ended":
+            if isinstance(event, ev.Press):
+                rt.hint("expired")
+            self._start(rt)
+        elif isinstance(event, ev.Press):
+            self._press(rt, event.data)
+        elif isinstance(event, ev.Text):
+            self._text(rt, event.text)
+        elif isinstance(event, ev.Unsupported):
+            self._unsupported(rt, event.kind)
+
+    def _start(self, rt: Runtime) -> None:
+        state = rt.state
+        if state.status == "handoff":
+            rt.emit(CloseHandoff(by="restart"))
+        state.stack = []
+        state.vars = {}
+        state.scratch = {}
+        state.history = []
+        state.sensitive = {}
+        state.status = "active"
+        start = qualify_flow(self.bot.config.start, self.bot.id)
+        self._run(rt, Call(start))
+
+    def _text(self, rt: Runtime, text: str) -> None:
+        node = rt.node
+        assert node is not None
+        if rt.state.status != "handoff" and _COMMAND_LIKE.match(text.strip()) and len(text) < 200:
+            rt.hint("unknown_command")
+            node.prompt(rt)
+            return
+        if len(text) > MAX_INPUT_CHARS and rt.state.status != "handoff":
+            rt.hint("error_too_long", max_length=MAX_INPUT_CHARS)
+            node.prompt(rt)
+            return
+        self._run(rt, node.on_text(rt, text))
+
+    def _unsupported(self, rt: Runtime, kind: str) -> None:
+        node = rt.node
+        assert node is not None
+        if rt.state.status == "handoff":
+            rt.emit(Relay("", kind=kind))
+            return
+        handler = getattr(node, "on_unsupported", None)
+        if handler is not None:
+            self._run(rt, handler(rt))
+        else:
+            rt.hint("hint_use_buttons")
+            node.prompt(rt)
+
+    def _press(self, rt: Runtime, data: str) -> None:
+        node = rt.node
+        assert node is not None
+        step, _, code = data.partition(":")
+        if rt.state.status != "waiting" or step != str(rt.state.step) or not code:
+            rt.hint("expired")
+            if rt.state.status != "handoff":
+                node.prompt(rt)
+            return
+        self._run(rt, node.on_press(rt, code))
+
+    def _back(self, rt: Runtime) -> None:
+        state = rt.state
+        if state.status == "handoff":
+            rt.hint("help_handoff")
+            return
+        # while a question waits, history[-1] is that question; after the end it is the last one
+        drop = 2 if state.status == "waiting" else 1
+        if len(state.history) < drop:
+            rt.hint("back_none")
+            self._reprompt(rt)
+            return
+        del state.history[len(state.history) - drop + 1 :]
+        snapshot = state.history.pop()
+        state.stack = [frame.model_copy() for frame in snapshot.stack]
+        state.vars = dict(snapshot.vars)
+        state.sensitive = {k: v for k, v in state.sensitive.items() if k in state.vars}
+        state.status = "active"
+        state.scratch = {}
+        node = rt.node
+        if node is None:
+            raise FlowError("the previous question no longer exists")
+        rt._variables = None
+        self._run(rt, node.enter(rt))
+
+    def _reprompt(self, rt: Runtime) -> None:
+        node = rt.node
+        if rt.state.status == "waiting" and node is not None:
+            node.prompt(rt)
+
+    def _resume_after_handoff(self, rt: Runtime, resume_at: str | None) -> None:
+        rt.hint("handoff_ended")
+        rt.state.status = "active"
+        node = rt.node
+        target = resume_at if resume_at else getattr(node, "next", None)
+        self._run(rt, Go(target))
+
+    def _still_valid(self, rt: Runtime) -> bool:
+        if rt.state.status == "ended":
+            return True
+        return all(self.project.node(frame.flow, frame.node) is not None for frame in rt.state.stack)
+
+    # --- moving through nodes ---------------------------------------------------------
+
+    def _run(self, rt: Runtime, transition: Transition) -> None:
+        state = rt.state
+        for _ in range(MAX_HOPS):
+            if transition is WAIT:
+                if state.status != "handoff":
+                    state.status = "waiting"
+                return
+            if transition is END_CONVERSATION:
+                self._finish(rt, rt.outcome)
+                return
+            if isinstance(transition, Call):
+                caller = state.current.flow if state.current else qualify_flow(self.bot.config.start, self.bot.id)
+                flow_id = qualify_flow(transition.flow, caller.partition("/")[0])
+                flow = self.project.flow(flow_id)
+                if flow is None:
+                    raise FlowError(f"flow '{flow_id}' does not exist")
+                state.stack.append(Frame(flow=flow_id, node=flow.start))
+                transition = self._enter(rt)
+            elif isinstance(transition, Go):
+                if transition.target is None:
+                    self._flow_ended(rt)
+                    if not state.stack:
+                        self._finish(rt, None)
+                        return
+                    node = rt.node
+                    assert node is not None
+                    transition = node.after_return(rt)
+                else:
+                    flow_id, node_id = split_target(transition.target, rt.flow_id)
+                    state.stack[-1] = Frame(flow=flow_id, node=node_id)
+                    transition = self._enter(rt)
+        raise FlowError(f"more than {MAX_HOPS} nodes in one step without a question: the flow loops")
+
+    def _enter(self, rt: Runtime) -> Transition:
+        node = rt.node
+        if node is None:
+            frame = rt.state.current
+            raise FlowError(f"node '{frame.node if frame else '?'}' does not exist")
+        rt.state.scratch = {}
+        rt.state.status = "active"
+        return node.enter(rt)
+
+    def _flow_ended(self, rt: Runtime) -> None:
+        ended = rt.state.stack.pop()
+        self._wipe_sensitive(rt, ended.flow)
+
+    def _wipe_sensitive(self, rt: Runtime, flow_id: str | None) -> None:
+        state = rt.state
+        gone = [name for name, owner in state.sensitive.items() if flow_id is None or owner == flow_id]
+        for name in gone:
+            state.vars.pop(name, None)
+            del state.sensitive[name]
+            for snapshot in state.history:
+                snapshot.vars.pop(name, None)
+        if gone:
+            rt._variables = None
+
+    def _finish(self, rt: Runtime, outcome: str | None) -> None:
+        state = rt.state
+        state.stack = []
+        state.scratch = {}
+        state.status = "ended"
+        self._wipe_sensitive(rt, None)
+        rt.emit(ConversationEnded(outcome))

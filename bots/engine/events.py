@@ -1,0 +1,89 @@
+"""What can happen to a conversation: the engine's inputs.
+
+Adapters (Telegram, the terminal, the test runner) turn what a person does into one of these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Start:
+    """`/start`: begin again from the bot's start flow."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A typed reply. `text` is what the person wrote, untrusted and possibly huge or empty."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button press carrying the button's data, exactly as the client sent it (untrusted)."""
+
+    data: str
+
+
+@dataclass(frozen=True)
+class Back:
+    """`/back`: the previous question again, with its answer forgotten."""
+
+
+@dataclass(frozen=True)
+class Help:
+    """`/help`: what the bot understands, then the current question again."""
+
+
+@dataclass(frozen=True)
+class EndHandoff:
+    """`/end` from the person: leave the conversation with a moderator."""
+
+
+@dataclass(frozen=True)
+class HandoffClosed:
+    """A moderator closed the handoff; resume at the handoff node's `next`, or at `resume_at`."""
+
+    resume_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """Something the engine cannot read as an answer: a sticker, a photo, a voice message..."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    """The person is back (the terminal restarted): show the current question again."""
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    """The person chose another language; the current question is asked again in it."""
+
+    lang: str
+
+
+Event = Start | Text | Press | Back | Help | EndHandoff | HandoffClosed | Unsupported | SetLanguage | Resume
+
+COMMANDS: dict[str, Event] = {
+    "start": Start(),
+    "back": Back(),
+    "help": Help(),
+    "end": EndHandoff(),
+}
+
+
+def event_from_text(text: str) -> Event:
+    """Map a typed line to an event: `/start`, `/back`, `/help`, `/end` (also `/start@MaraBot args`) or text."""
+    stripped = text.strip()
+    if stripped.startswith("/") and len(stripped) > 1:
+        word = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+        command = COMMANDS.get(word)
+        if command is not None:
+            return command
+    return Text(text)

@@ -1,0 +1,197 @@
+"""Templates and expressions, run in Jinja2's immutable sandbox.
+
+Organisers write `{{ name }}` in texts and `need == 'support'` in conditions. Both are
+compiled once and cached. The sandbox forbids access to Python internals, imports and I/O,
+and cannot change the values it is given; we also cap the size of what `*` and `**` build,
+so a careless expression cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Callable
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+MAX_POWER = 1_000
+MAX_REPEAT = 10_000
+# Telegram's HTML: these tags are kept as organisers wrote them; any other <, > or & is text
+_ALLOWED_TAG = re.compile(
+    r"</?(b|strong|i|em|u|ins|s|strike|del|code|pre|blockquote|tg-spoiler)>|<a href=\"[^\"<>]*\">|</a>|<br\s*/?>",
+    re.IGNORECASE,
+)
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+_JINJA = re.compile(r"({{.*?}}|{%.*?%}|{#.*?#})", re.DOTALL)
+
+
+class _Environment(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_POWER:
+            raise SecurityError("exponent too large")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_REPEAT:
+                    raise SecurityError("repetition too large")
+        return super().call_binop(context, operator, left, right)
+
+
+def _make(autoescape: bool) -> _Environment:
+    env = _Environment(autoescape=autoescape, keep_trailing_newline=False)
+    env.globals.clear()  # no range(), lipsum() or dict() unless we add them on purpose
+    env.globals.update(min=min, max=max, len=len)
+    return env
+
+
+HTML = _make(autoescape=True)  # texts shown to people: variables escaped for Telegram's HTML
+PLAIN = _make(autoescape=False)  # button labels and moderator topics: plain text
+
+
+class ExpressionError(Exception):
+    """A template or expression could not be compiled or evaluated."""
+
+
+def has_template_syntax(text: str) -> bool:
+    return "{" in text
+
+
+@functools.lru_cache(maxsize=8192)
+def _template(source: str, autoescape: bool) -> Any:
+    env = HTML if autoescape else PLAIN
+    try:
+        return env.from_string(source)
+    except TemplateSyntaxError as err:
+        raise ExpressionError(f"template does not parse: {err.message}") from None
+
+
+@functools.lru_cache(maxsize=8192)
+def _expression(source: str) -> Callable[..., Any]:
+    try:
+        return HTML.compile_expression(source, undefined_to_none=False)
+    except TemplateSyntaxError as err:
+        raise ExpressionError(f"expression does not parse: {err.message}") from None
+
+
+@functools.lru_cache(maxsize=8192)
+def as_markup(source: str) -> str:
+    """An organiser's text as Telegram HTML: the formatting tags Telegram knows are kept,
+    every other `<`, `>` and `&` is written as text. Template tags are left alone."""
+    parts = _JINJA.split(source)
+    for index in range(0, len(parts), 2):  # even parts are literal text
+        parts[index] = _escape_literal(parts[index])
+    return "".join(parts)
+
+
+def _escape_literal(text: str) -> str:
+    out: list[str] = []
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if char == "<":
+            tag = _ALLOWED_TAG.match(text, position)
+            if tag:
+                out.append(tag.group(0))
+                position = tag.end()
+                continue
+            out.append("&lt;")
+        elif char == ">":
+            out.append("&gt;")
+        elif char == "&":
+            entity = _ENTITY.match(text, position)
+            out.append(entity.group(0) if entity else "&amp;")
+            if entity:
+                position = entity.end()
+                continue
+        else:
+            out.append(char)
+        position += 1
+    return "".join(out)
+
+
+def render(source: str, variables: dict[str, Any], *, escape: bool = True) -> str:
+    """Render a text. With `escape`, the result is Telegram HTML with values escaped."""
+    if escape:
+        source = as_markup(source)
+    if not has_template_syntax(source):
+        return source
+    try:
+        return str(_template(source, escape).render(variables))
+    except ExpressionError:
+        raise
+    except Exception as err:  # anything the template does at run time
+        raise ExpressionError(f"template failed: {type(err).__name__}") from None
+
+
+def evaluate(source: str, variables: dict[str, Any]) -> Any:
+    """Evaluate an expression over the variables."""
+    try:
+        return _expression(source)(**variables)
+    except ExpressionError:
+        raise
+    except Exception as err:
+        raise ExpressionError(f"expression failed: {type(err).__name__}") from None
+
+
+def to_plain(text: str) -> str:
+    """Telegram HTML to what a person reads: tags dropped, entities decoded."""
+    return html.unescape(_ALLOWED_TAG.sub("", text))
+
+
+# --- load-time checks ---------------------------------------------------------------
+
+
+def check_template(source: str) -> str | None:
+    """The reason a template does not parse, or None."""
+    if not has_template_syntax(source):
+        return None
+    try:
+        HTML.parse(source)
+    except TemplateSyntaxError as err:
+        return "template does not parse: " + _located(err, source)
+    return None
+
+
+def check_expression(source: str) -> str | None:
+    """The reason an expression does not parse, or None."""
+    if not source.strip():
+        return "the expression is empty"
+    try:
+        _parse_expression(source)
+    except TemplateSyntaxError as err:
+        return "expression does not parse: " + _located(err, source)
+    return None
+
+
+def _parse_expression(source: str) -> nodes.Expr:
+    from jinja2.parser import Parser
+
+    parser = Parser(HTML, source, state="variable")
+    expr = parser.parse_expression()
+    if not parser.stream.eos:
+        token = parser.stream.current
+        raise TemplateSyntaxError(f"unexpected '{token.value}'", token.lineno, None, None)
+    return expr
+
+
+def _located(err: TemplateSyntaxError, source: str) -> str:
+    message = err.message or "syntax error"
+    if source.count("\n") and err.lineno:
+        message += f" (line {err.lineno} of the text)"
+    return message
+
+
+def template_variables(source: str) -> set[str]:
+    """Top-level variable names a template reads."""
+    if not has_template_syntax(source):
+        return set()
+    return set(meta.find_undeclared_variables(HTML.parse(source)))
+
+
+def expression_variables(source: str) -> set[str]:
+    """Top-level variable names an expression reads."""
+    return {node.name for node in _parse_expression(source).find_all(nodes.Name) if node.ctx == "load"}

@@ -1,0 +1,23 @@
+"""How the engine gets translations: a small interface, passed in from outside."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Translator(Protocol):
+    def translate(self, lang: str, message: str, context: str | None = None) -> str:
+        """The translation of `message` (a source text) for `lang`, or `message` itself.
+
+        `context` narrows the look-up (`flow:node`, `catalog:item`, or `bots` for the
+        engine's own words); a translation without that context is used when there is none
+        with it.
+        """
+        ...
+
+
+class SourceTexts:
+    """No translations: everyone reads the source texts."""
+
+    def translate(self, lang: str, message: str, context: str | None = None) -> str:
+        return message

@@ -1,0 +1,120 @@
+"""The organisers' files as typed data: bot, flow, catalog and conversation-test models.
+
+The same models validate the YAML at load time and (later) generate the JSON Schemas that
+editors use, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Annotated, Any, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bots.engine.nodes import NODE_TYPES
+from bots.engine.nodes.base import Node
+
+ID_PATTERN = r"^[a-z0-9_]+$"
+LOCALE_PATTERN = r"^[a-z]{2,3}([_-][A-Za-z0-9]{2,8})?$"
+
+AnyNode = Annotated[Union[tuple(NODE_TYPES.values())], Field(discriminator="type")]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, coerce_numbers_to_str=True)
+
+
+class BotConfig(Strict):
+    """`flows/<bot>/bot.yaml`."""
+
+    name: str = Field(min_length=1, max_length=64)
+    start: str
+    source_locale: str = Field(pattern=LOCALE_PATTERN)
+    locales: list[Annotated[str, Field(pattern=LOCALE_PATTERN)]] = Field(min_length=1)
+    token_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    moderators_chat_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    #: extension: what /help says before the current question is asked again
+    help: str | None = None
+
+
+class Flow(Strict):
+    """`flows/<bot>/<flow>.yaml`: a start node and the nodes by id."""
+
+    id: str | None = Field(default=None, pattern=ID_PATTERN)
+    start: str
+    nodes: dict[Annotated[str, Field(pattern=ID_PATTERN)], AnyNode] = Field(min_length=1)
+
+    def node(self, node_id: str) -> Node | None:
+        return self.nodes.get(node_id)  # type: ignore[return-value]
+
+
+class CatalogItem(BaseModel):
+    """One item of a catalog. Fields beyond these are free and usable in `filter`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1)
+    summary: str | None = None
+    contact: str | None = None
+    url: str | None = None
+    valid_until: dt.date | None = None
+
+    @functools.cached_property
+    def variables(self) -> dict[str, Any]:
+        data = dict(self.model_extra or {})
+        data.update(id=self.id, title=self.title, summary=self.summary, contact=self.contact, url=self.url)
+        data["valid_until"] = self.valid_until.isoformat() if self.valid_until else None
+        return data
+
+    def as_variables(self) -> dict[str, Any]:
+        """The item as `filter` sees it."""
+        return self.variables
+
+
+class Catalog(Strict):
+    """`knowledge/<catalog>.yaml`."""
+
+    catalog: str = Field(pattern=r"^[a-z0-9_-]+$")
+    items: list[CatalogItem] = Field(default_factory=list)
+
+    @functools.cached_property
+    def by_id(self) -> dict[str, CatalogItem]:
+        return {item.id: item for item in self.items}
+
+
+class TestStep(Strict):
+    """One step of a conversation test: exactly one of `send`, `press`, `expect`, `expect_not`."""
+
+    send: str | None = None
+    press: str | None = None
+    expect: str | None = None
+    #: extension: a text the bot's next reply must not contain
+    expect_not: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TestStep:
+        given = [k for k in ("send", "press", "expect", "expect_not") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a step has exactly one of send, press, expect, expect_not")
+        return self
+
+    @property
+    def action(self) -> tuple[str, str]:
+        for key in ("send", "press", "expect", "expect_not"):
+            value = getattr(self, key)
+            if value is not None:
+                return key, str(value)
+        raise AssertionError("validated to have one action")
+
+
+class ConversationTest(Strict):
+    """One conversation test of `flows/<bot>/tests/*.yaml`."""
+
+    name: str = Field(min_length=1)
+    lang: str | None = Field(default=None, pattern=LOCALE_PATTERN)
+    #: extension: the first name the bot sees (`user.first_name`), "Alex" by default
+    first_name: str = "Alex"
+    steps: list[TestStep] = Field(min_length=1)

@@ -1,0 +1,53 @@
+"""The `handoff` node: a person in the moderators' chat takes over."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from bots.engine.nodes.base import WAIT, Node, Transition, node_type
+from bots.engine.outputs import OpenHandoff, Relay
+
+if TYPE_CHECKING:
+    from bots.engine.runtime import Runtime
+
+
+@node_type
+class HandoffNode(Node):
+    """Says `text` to the person and passes the conversation to the moderators' chat.
+
+    The flow is silent until a moderator closes the conversation (or the person sends
+    `/end`); then it goes on at `next`. `topic` is a template naming the conversation for
+    the moderators (never put names or contacts in it). Answers marked `sensitive` are
+    never shown to moderators.
+
+    ```yaml
+    human:
+      type: handoff
+      text: "A person from our team will answer here. You can write to them now."
+      topic: "Mara: {{ situation }}"
+      next: menu
+    ```
+    """
+
+    type: Literal["handoff"]
+    text: str
+    topic: str | None = None
+    next: str | None = None
+
+    TEXT_KEYS: ClassVar[tuple[str, ...]] = ("text",)
+    TEMPLATE_KEYS: ClassVar[tuple[str, ...]] = ("topic",)
+    WAITS: ClassVar[bool] = True
+
+    def enter(self, rt: Runtime) -> Transition:
+        rt.say(self.text, "text")
+        topic = rt.render_plain(self.topic, ("topic",)) if self.topic else rt.bot_name
+        rt.emit(OpenHandoff(flow=rt.flow_id, node=self.id, topic=topic, answers=rt.shareable_answers()))
+        rt.state.status = "handoff"
+        return WAIT
+
+    def on_text(self, rt: Runtime, text: str) -> Transition:
+        rt.emit(Relay(text))
+        return WAIT
+
+    def on_press(self, rt: Runtime, code: str) -> Transition:
+        return WAIT

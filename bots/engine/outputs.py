@@ -1,0 +1,86 @@
+"""What the engine asks adapters to do: its outputs.
+
+Texts are Telegram-flavoured HTML (`<b>`, `<i>`, `<a href>`; person-supplied values are
+escaped). Button labels are plain text. Adapters decide how to show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Say:
+    """Show `text`; with `buttons` it is a question waiting for a press.
+
+    `replace` asks the adapter to update the last question in place (a ticked option of a
+    `multiple` choice) rather than send a new message, where it can.
+    """
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    document: str | None = None
+    replace: bool = False
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The person answered the last question by pressing `label` (Telegram edits that message)."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class OpenHandoff:
+    """Pass the conversation to a person. `answers` excludes values marked sensitive."""
+
+    flow: str
+    node: str
+    topic: str
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CloseHandoff:
+    """The handoff ended (`by` is "person", "moderator" or "restart")."""
+
+    by: str
+
+
+@dataclass(frozen=True)
+class Relay:
+    """The person wrote while a handoff is open: copy it to the moderators.
+
+    `kind` is `text`, or what else they sent (`photo`, `sticker`...) for the adapter to copy.
+    """
+
+    text: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class ConversationEnded:
+    """The conversation reached an `end` node (or its start flow finished)."""
+
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in the flow failed at run time; for the log, never shown to the person.
+
+    `where` is `bot/flow:node`; `detail` names the failure without any person's data.
+    """
+
+    where: str
+    detail: str
+
+
+Output = Say | Chosen | OpenHandoff | CloseHandoff | Relay | ConversationEnded | Problem

@@ -1,0 +1,47 @@
+"""A loaded project: every bot with its flows, and every catalog. Read-only once built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bots.engine.model import BotConfig, Catalog, ConversationTest, Flow
+from bots.engine.nodes.base import Node
+
+
+@dataclass
+class LoadedBot:
+    id: str
+    config: BotConfig
+    flows: dict[str, Flow] = field(default_factory=dict)
+    tests: dict[str, list[ConversationTest]] = field(default_factory=dict)
+
+
+@dataclass
+class Project:
+    root: Path
+    bots: dict[str, LoadedBot] = field(default_factory=dict)
+    catalogs: dict[str, Catalog] = field(default_factory=dict)
+
+    def flow(self, qualified: str) -> Flow | None:
+        """The flow `bot/flow`, or None."""
+        bot_id, _, flow_id = qualified.partition("/")
+        bot = self.bots.get(bot_id)
+        return bot.flows.get(flow_id) if bot else None
+
+    def node(self, qualified_flow: str, node_id: str) -> Node | None:
+        flow = self.flow(qualified_flow)
+        return flow.node(node_id) if flow else None
+
+
+def qualify_flow(reference: str, bot_id: str) -> str:
+    """`flow` in bot `bot_id` is `bot_id/flow`; `other/flow` stays as it is."""
+    return reference if "/" in reference else f"{bot_id}/{reference}"
+
+
+def split_target(target: str, current_flow: str) -> tuple[str, str]:
+    """Where `next` leads from a node of `current_flow`: `node`, `flow:node` or `bot/flow:node`."""
+    if ":" in target:
+        flow_ref, _, node_id = target.partition(":")
+        return qualify_flow(flow_ref, current_flow.partition("/")[0]), node_id
+    return current_flow, target

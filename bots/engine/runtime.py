@@ -1,0 +1,198 @@
+"""What a node may do during one step: say things, ask, store answers, evaluate expressions.
+
+A `Runtime` lives for one step of one conversation. It owns the working copy of the state
+and collects the outputs; it performs no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from babel.dates import format_date
+
+from bots.engine import expressions
+from bots.engine.i18n import Translator
+from bots.engine.outputs import Button, Output, Say
+from bots.engine.state import HISTORY_LIMIT, ConversationState, Snapshot
+from bots.engine.texts import BUILTIN
+
+if TYPE_CHECKING:
+    from bots.engine.model import Catalog, CatalogItem
+    from bots.engine.nodes.base import Node
+    from bots.engine.project import LoadedBot, Project
+
+BUILTIN_CONTEXT = "bots"
+RESERVED_VARIABLES = frozenset({"user", "bot", "item"})
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What the adapter knows about this step that the state does not keep."""
+
+    now: dt.datetime
+    first_name: str = ""
+    #: the language a new conversation starts in, if the bot offers it
+    language: str | None = None
+
+
+class Runtime:
+    def __init__(
+        self,
+        project: Project,
+        bot: LoadedBot,
+        state: ConversationState,
+        context: StepContext,
+        translator: Translator,
+    ) -> None:
+        self.project = project
+        self.bot = bot
+        self.state = state
+        self.context = context
+        self.translator = translator
+        self.outputs: list[Output] = []
+        self.outcome: str | None = None
+        self._variables: dict[str, Any] | None = None
+
+    # --- where we are ------------------------------------------------------------------
+
+    @property
+    def flow_id(self) -> str:
+        frame = self.state.current
+        return frame.flow if frame else ""
+
+    @property
+    def node(self) -> Node | None:
+        frame = self.state.current
+        return self.project.node(frame.flow, frame.node) if frame else None
+
+    @property
+    def where(self) -> str:
+        frame = self.state.current
+        return f"{frame.flow}:{frame.node}" if frame else f"{self.bot.id}/-"
+
+    @property
+    def today(self) -> dt.date:
+        return self.context.now.date()
+
+    @property
+    def bot_name(self) -> str:
+        return self.bot.config.name
+
+    # --- variables and expressions -------------------------------------------------------
+
+    def variables(self) -> dict[str, Any]:
+        if self._variables is None:
+            self._variables = {
+                **self.state.vars,
+                "user": {"first_name": self.context.first_name, "language": self.state.lang},
+                "bot": {"name": self.bot.config.name},
+            }
+        return self._variables
+
+    def store(self, name: str, value: Any, *, sensitive: bool = False) -> None:
+        self.state.vars[name] = value
+        if sensitive:
+            self.state.sensitive[name] = self.flow_id
+        self._variables = None
+
+    def evaluate(self, source: str, path: tuple[str | int, ...], **extra: Any) -> Any:
+        variables = {**self.variables(), **extra} if extra else self.variables()
+        return expressions.evaluate(source, variables)
+
+    def truth(self, source: str, path: tuple[str | int, ...], **extra: Any) -> bool:
+        return bool(self.evaluate(source, path, **extra))
+
+    def shareable_answers(self) -> dict[str, Any]:
+        return {k: v for k, v in self.state.vars.items() if k not in self.state.sensitive}
+
+    # --- texts -----------------------------------------------------------------------------
+
+    def _context(self) -> str:
+        frame = self.state.current
+        if not frame:
+            return ""
+        return f"{frame.flow.partition('/')[2]}:{frame.node}"
+
+    def text(self, source: str) -> str:
+        """A node's text for this person: translated, then rendered as Telegram HTML."""
+        translated = self.translator.translate(self.state.lang, source, self._context())
+        return expressions.render(translated, self.variables())
+
+    def label(self, source: str, path: tuple[str | int, ...]) -> str:
+        """A button label: translated, rendered as plain text."""
+        translated = self.translator.translate(self.state.lang, source, self._context())
+        return expressions.render(translated, self.variables(), escape=False).strip()
+
+    def render_plain(self, source: str, path: tuple[str | int, ...]) -> str:
+        """A template for moderators (not translated), as plain text."""
+        return expressions.render(source, self.variables(), escape=False).strip()
+
+    def builtin(self, key: str, **params: Any) -> str:
+        """One of the engine's own texts, translated, with `params` escaped and put in."""
+        translated = self.translator.translate(self.state.lang, BUILTIN[key], BUILTIN_CONTEXT)
+        if not params:
+            return translated
+        shown = {name: html.escape(self._format(value)) for name, value in params.items()}
+        try:
+            return translated.format(**shown)
+        except (KeyError, IndexError, ValueError):  # a translation with broken placeholders
+            return BUILTIN[key].format(**shown)
+
+    def _format(self, value: Any) -> str:
+        if isinstance(value, dt.date):
+            try:
+                return format_date(value, format="medium", locale=self.state.lang)
+            except (ValueError, LookupError):
+                return value.isoformat()
+        return str(value)
+
+    def catalog(self, name: str) -> Catalog:
+        return self.project.catalogs[name]
+
+    def catalog_text(self, catalog: str, item: CatalogItem, field: str, *, plain: bool = False) -> str:
+        source = getattr(item, field) or ""
+        translated = self.translator.translate(self.state.lang, source, f"{catalog}:{item.id}")
+        return translated if plain else html.escape(translated, quote=False)
+
+    def opened(self, catalog: str, item_id: str) -> None:
+        """A person opened a catalog item (counted by reports later)."""
+
+    # --- outputs ---------------------------------------------------------------------------
+
+    def emit(self, output: Output) -> None:
+        self.outputs.append(output)
+
+    def say(self, source: str, key: str, *, document: str | None = None) -> None:
+        self.emit(Say(self.text(source), document=document))
+
+    def hint(self, key: str, **params: Any) -> None:
+        self.emit(Say(self.builtin(key, **params)))
+
+    def ask(self, source: str, buttons: list[Button], *, replace: bool = False) -> None:
+        self.ask_rendered(self.text(source), buttons, replace=replace)
+
+    def ask_rendered(self, text: str, buttons: list[Button], *, replace: bool = False) -> None:
+        self.emit(Say(text, tuple(buttons), replace=replace))
+
+    # --- questions and buttons ---------------------------------------------------------
+
+    def begin_question(self) -> None:
+        """Entering a question: a new step (old buttons expire) and a place for /back."""
+        self.state.step += 1
+        snapshot = Snapshot(
+            stack=[frame.model_copy() for frame in self.state.stack],
+            vars=dict(self.state.vars),
+        )
+        self.state.history.append(snapshot)
+        del self.state.history[:-HISTORY_LIMIT]
+
+    def button(self, code: str) -> str:
+        """Button data: the current step and the node's own code, e.g. `12:o3`."""
+        return f"{self.state.step}:{code}"
+
+    @staticmethod
+    def code_of(data: str) -> str:
+        return data.partition(":")[2]

@@ -1,0 +1,58 @@
+"""A conversation's state: everything the engine needs to take the next step.
+
+It is plain data (JSON in, JSON out) so that any store can keep it. It holds no name, no
+username and no Telegram id: those come with each event from the adapter.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["active", "waiting", "handoff", "ended"]
+
+HISTORY_LIMIT = 30
+
+
+class Frame(BaseModel):
+    """A position: the qualified flow id (`bot/flow`) and a node id in it."""
+
+    flow: str
+    node: str
+
+
+class Snapshot(BaseModel):
+    """Where a question was asked and what was known then; `/back` returns to it."""
+
+    stack: list[Frame]
+    vars: dict[str, Any]
+
+
+class ConversationState(BaseModel):
+    """The state of one conversation with one bot.
+
+    `stack[-1]` is the current node; the frames below it are the nodes that called a
+    subflow and will go on at their own `next` when it returns.
+    """
+
+    lang: str
+    stack: list[Frame] = Field(default_factory=list)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    status: Status = "active"
+    step: int = 0
+    scratch: dict[str, Any] = Field(default_factory=dict)
+    history: list[Snapshot] = Field(default_factory=list)
+    #: sensitive variable -> the flow that asked it; wiped when that flow ends
+    sensitive: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def current(self) -> Frame | None:
+        return self.stack[-1] if self.stack else None
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> ConversationState:
+        return cls.model_validate_json(data)

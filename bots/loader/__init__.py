@@ -1,0 +1,65 @@
+"""Load organisers' files into a `Project` and check them, with `file:line:column` messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bots.engine.project import Project
+from bots.loader.checks import ProjectChecker
+from bots.loader.diagnostics import Diagnostic, DiagnosticList, Position
+from bots.loader.load import ProjectLoader
+
+__all__ = ["Diagnostic", "DiagnosticList", "Position", "ProjectError", "check_path", "find_root", "load_project"]
+
+
+class ProjectError(Exception):
+    """The project has errors; `diagnostics` holds them all (warnings too)."""
+
+    def __init__(self, diagnostics: DiagnosticList) -> None:
+        self.diagnostics = diagnostics
+        errors = diagnostics.errors
+        super().__init__(f"{len(errors)} error(s) in the flows; run 'bots check' for details")
+
+
+def find_root(start: Path) -> Path | None:
+    """The project folder at or above `start`: the first holding `flows/` or `knowledge/`."""
+    start = start.resolve()
+    for candidate in [start, *start.parents]:
+        if (candidate / "flows").is_dir() or (candidate / "knowledge").is_dir():
+            return candidate
+    return None
+
+
+def load_project(
+    root: Path, *, today: dt.date | None = None, display_base: Path | None = None
+) -> tuple[Project, DiagnosticList]:
+    """Load and check everything under `root`. The project is usable only if there are no errors."""
+    today = today or dt.date.today()
+    loader = ProjectLoader(root, display_base=display_base, today=today)
+    project = loader.load()
+    ProjectChecker(project, loader.origins, loader.diagnostics, today).run()
+    return project, loader.diagnostics
+
+
+def load_or_raise(root: Path, *, today: dt.date | None = None) -> tuple[Project, DiagnosticList]:
+    project, diagnostics = load_project(root, today=today)
+    if diagnostics.errors:
+        raise ProjectError(diagnostics)
+    return project, diagnostics
+
+
+def check_path(path: Path, *, today: dt.date | None = None, display_base: Path | None = None) -> list[Diagnostic]:
+    """Diagnostics for a file or folder, checked within its project, sorted by place."""
+    resolved = path.resolve()
+    root = find_root(resolved if resolved.is_dir() else resolved.parent)
+    if root is None:
+        root = resolved if resolved.is_dir() else resolved.parent
+    _, diagnostics = load_project(root, today=today, display_base=display_base)
+    base = display_base or Path.cwd()
+    selected = []
+    for diagnostic in diagnostics.sorted():
+        file = (base / diagnostic.position.file).resolve()
+        if resolved == root or file == resolved or resolved in file.parents:
+            selected.append(diagnostic)
+    return selected

@@ -1,0 +1,66 @@
+"""One conversation driven through the engine in memory: for `bots test` and the tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from bots.engine import Engine, StepContext, event_from_text
+from bots.engine import events as ev
+from bots.engine.outputs import Button, Output
+from bots.engine.state import ConversationState
+from bots.transcript import last_buttons
+
+
+class ButtonNotFound(LookupError):
+    def __init__(self, label: str, buttons: tuple[Button, ...]) -> None:
+        shown = ", ".join(f"'{b.label}'" for b in buttons) or "none"
+        super().__init__(f"no button '{label}' (the buttons are: {shown})")
+        self.label = label
+        self.buttons = buttons
+
+
+def find_button(buttons: tuple[Button, ...], label: str) -> Button:
+    """The button whose label is `label`: exactly, else ignoring case and a tick mark."""
+    for button in buttons:
+        if button.label == label:
+            return button
+    wanted = label.strip().casefold()
+    for button in buttons:
+        if button.label.removeprefix("✅ ").strip().casefold() == wanted:
+            return button
+    raise ButtonNotFound(label, buttons)
+
+
+class Conversation:
+    """A conversation kept in memory. Each call returns that step's outputs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        lang: str | None = None,
+        first_name: str = "Alex",
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.lang = lang
+        self.first_name = first_name
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.state: ConversationState | None = None
+        self.buttons: tuple[Button, ...] = ()
+        if lang is not None:
+            self.state = ConversationState(lang=engine.language_for(lang), status="ended")
+
+    def handle(self, event: ev.Event) -> list[Output]:
+        context = StepContext(now=self.clock(), first_name=self.first_name, language=self.lang)
+        result = self.engine.step(self.state, event, context)
+        self.state = result.state
+        self.buttons = last_buttons(result.outputs)
+        return result.outputs
+
+    def send(self, text: str) -> list[Output]:
+        return self.handle(event_from_text(text))
+
+    def press(self, label: str) -> list[Output]:
+        return self.handle(ev.Press(find_button(self.buttons, label).data))

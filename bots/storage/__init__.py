@@ -1,0 +1,22 @@
+"""Conversation storage: one interface, SQLite by default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bots.storage.base import ConversationKey, ConversationStore
+from bots.storage.sqlite import SQLiteConversationStore
+
+DEFAULT_DB = "bots.db"
+
+__all__ = ["DEFAULT_DB", "ConversationKey", "ConversationStore", "SQLiteConversationStore", "database_path", "open_store"]
+
+
+def database_path(option: str | None) -> Path:
+    """`--db`, else `BOTS_DB`, else `bots.db` in the working directory."""
+    return Path(option or os.environ.get("BOTS_DB") or DEFAULT_DB)
+
+
+def open_store(option: str | None = None) -> ConversationStore:
+    return SQLiteConversationStore(database_path(option))
