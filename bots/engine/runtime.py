@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
+from jinja2 import Undefined
 
 from bots.engine import expressions
 from bots.engine.i18n import Translator
@@ -36,6 +37,23 @@ class StepContext:
     first_name: str = ""
     #: the language a new conversation starts in, if the bot offers it
     language: str | None = None
+
+
+def plain_value(value: Any) -> Any:
+    """A value as the state keeps it: JSON data only (an undefined variable becomes None)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, Undefined):
+        return None
+    if isinstance(value, str):
+        return str(value)  # also turns Markup into a plain string
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    return str(value)
 
 
 class Runtime:
@@ -93,7 +111,7 @@ class Runtime:
         return self._variables
 
     def store(self, name: str, value: Any, *, sensitive: bool = False) -> None:
-        self.state.vars[name] = value
+        self.state.vars[name] = plain_value(value)
         if sensitive:
             self.state.sensitive[name] = self.flow_id
         self._variables = None

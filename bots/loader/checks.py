@@ -59,7 +59,7 @@ class ProjectChecker:
         bot = self.project.bots[bot_id]
         source = self.origins.bots[bot_id]
         config = bot.config
-        if config.start not in bot.flows:
+        if config.start not in bot.flows and f"{bot_id}/{config.start}" not in self.origins.unreadable_flows:
             self.diagnostics.append(
                 Diagnostic.error(
                     source.at(("start",)),
@@ -145,7 +145,7 @@ class ProjectChecker:
             self._check_target(flow, base + path, where, path[-1], target)
         for path, ref in node.flow_refs():
             qualified = qualify_flow(ref, flow.partition("/")[0])
-            if self.project.flow(qualified) is None:
+            if self.project.flow(qualified) is None and qualified not in self.origins.unreadable_flows:
                 self._error(flow, base + path, f"{where}flow '{ref}' does not exist{self._suggest_flow(ref, flow)}")
         for path, text in node.templates():
             problem = expressions.check_template(text)
@@ -188,6 +188,8 @@ class ProjectChecker:
     def _check_target(self, flow: str, path: PathKey, where: str, key: str | int, target: str) -> None:
         target_flow, node_id = split_target(target, flow)
         flow_model = self.project.flow(target_flow)
+        if flow_model is None and target_flow in self.origins.unreadable_flows:
+            return
         if flow_model is None:
             ref = target.partition(":")[0]
             self._error(flow, path, f"{where}{key} '{target}': flow '{ref}' does not exist{self._suggest_flow(ref, flow)}")

@@ -33,6 +33,8 @@ class Origins:
     #: raw node data by qualified flow id, for node types that failed to validate
     broken_nodes: dict[str, set[str]] = field(default_factory=dict)
     libraries: set[str] = field(default_factory=set)
+    #: qualified ids of flows whose file could not be read (so references to them are not news)
+    unreadable_flows: set[str] = field(default_factory=set)
 
 
 def _keys_of(model: type[BaseModel]) -> list[str]:
@@ -166,6 +168,7 @@ class ProjectLoader:
     def load_flow(self, path: Path, bot: LoadedBot) -> None:
         read = self._read(path)
         if read is None:
+            self.origins.unreadable_flows.add(f"{bot.id}/{path.stem}")
             return
         data, source = read
         if not isinstance(data, dict):

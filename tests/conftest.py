@@ -1,0 +1,70 @@
+"""Shared fixtures: tiny projects written to a temporary folder, and no network but loopback."""
+
+from __future__ import annotations
+
+import socket
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bots.engine import Engine, Project
+from bots.loader import load_project
+from bots.session import Conversation
+
+BOT_YAML = """\
+name: Demo
+start: main
+source_locale: en
+locales: [en, ru]
+token_env: DEMO_TOKEN
+"""
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """Write `files` (path relative to `root` -> YAML text, dedented) and return `root`."""
+    files = {"flows/demo/bot.yaml": BOT_YAML, **files}
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def project_from(tmp_path: Path) -> Callable[..., Project]:
+    """Load a project from files; fail the test on any error in them."""
+
+    def load(files: dict[str, str]) -> Project:
+        project, diagnostics = load_project(write_project(tmp_path, files), display_base=tmp_path)
+        assert not diagnostics.errors, "\n".join(d.render() for d in diagnostics.errors)
+        return project
+
+    return load
+
+
+@pytest.fixture
+def chat(project_from: Callable[..., Project]) -> Callable[..., Conversation]:
+    """A conversation with the `demo` bot whose main flow is `main` (YAML text)."""
+
+    def start(main: str, lang: str | None = "en", **files: str) -> Conversation:
+        project = project_from({"flows/demo/main.yaml": main, **files})
+        return Conversation(Engine(project, "demo"), lang=lang)
+
+    return start
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that tries to reach beyond this machine (PTB's tests do the same)."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
+            if not (host.startswith("127.") or host in ("::1", "localhost")):
+                raise OSError(f"test tried to reach {host}: tests may only use loopback")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)

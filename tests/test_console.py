@@ -1,0 +1,171 @@
+"""`bots chat`: piped conversations, and a process killed mid-conversation that resumes."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_project
+
+FLOW = """\
+start: name
+nodes:
+  name:
+    type: choice
+    text: "Pick a colour"
+    save: colour
+    options:
+      - {label: "Red", value: red}
+      - {label: "Blue", value: blue}
+    next: count
+  count:
+    type: input
+    kind: number
+    text: "How many?"
+    save: count
+    next: confirm
+  confirm:
+    type: choice
+    text: "{{ count }} {{ colour }}: right?"
+    options:
+      - {label: "Yes", next: done}
+      - {label: "No", next: name}
+  done:
+    type: end
+    text: "Saved {{ count }} {{ colour }}."
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "project", {"flows/demo/main.yaml": FLOW})
+
+
+def bots(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bots", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_piped_conversation_prints_plain_text_and_exits_at_end_of_input(project: Path, tmp_path: Path) -> None:
+    done = bots("chat", "demo", "--db", str(tmp_path / "c.db"), cwd=project, stdin="2\nmany\n4\nYes\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "Pick a colour",
+        "[1] Red",
+        "[2] Blue",
+        "How many?",
+        "Please send a number, for example 3.",
+        "How many?",
+        "4 blue: right?",
+        "[1] Yes",
+        "[2] No",
+        "Saved 4 blue.",
+        "(end of the conversation: send anything to begin again)",
+    ]
+
+
+def test_db_from_environment_and_unknown_bot(project: Path, tmp_path: Path) -> None:
+    db = tmp_path / "env.db"
+    done = bots("chat", "demo", cwd=project, stdin="1\n", env={"BOTS_DB": str(db)})
+    assert done.returncode == 0 and db.exists()
+    wrong = bots("chat", "dmeo", cwd=project)
+    assert wrong.returncode == 1
+    assert "no bot 'dmeo' (did you mean 'demo'?)" in wrong.stderr
+
+
+def test_default_database_is_under_the_working_directory(project: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "BOTS_DB"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bots", "chat", "demo"], cwd=project, input="1\n", capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0
+    assert (project / "bots.db").exists()
+
+
+class Chat:
+    """A `bots chat` process we can talk to line by line."""
+
+    def __init__(self, project: Path, db: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bots", "chat", "demo", "--db", str(db)],
+            cwd=project,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        self.seen: list[str] = []
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, text: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"no {text!r} within {timeout}s; saw {self.seen}")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+    def send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+
+def test_killed_mid_conversation_resumes_from_the_same_database(project: Path, tmp_path: Path) -> None:
+    db = tmp_path / "resume.db"
+    first = Chat(project, db)
+    try:
+        first.wait_for("[2] Blue")
+        first.send("Red")
+        first.wait_for("How many?")
+        first.process.send_signal(signal.SIGKILL)
+        assert first.process.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        first.close()
+
+    second = Chat(project, db)
+    try:
+        second.wait_for("How many?")  # the question it was waiting on, not the start
+        assert "Pick a colour" not in second.seen
+        second.send("7")
+        second.wait_for("7 red: right?")  # the answer given before the kill was kept
+        second.send("1")
+        second.wait_for("Saved 7 red.")
+        second.process.stdin.close()  # type: ignore[union-attr]
+        assert second.process.wait(timeout=10) == 0
+    finally:
+        second.close()
