@@ -6,6 +6,7 @@ it can without the person, then stops at a question, a handoff or the end.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from bots.engine.nodes.base import END_CONVERSATION, WAIT, Call, Go, Transition
 from bots.engine.outputs import CloseHandoff, ConversationEnded, Output, Problem, Relay, Say
 from bots.engine.project import Project, qualify_flow, split_target
 from bots.engine.runtime import Runtime, StepContext
-from bots.engine.state import ConversationState, Frame
+from bots.engine.state import ConversationState, Frame, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class Engine:
     def step(self, state: ConversationState | None, event: ev.Event, context: StepContext) -> StepResult:
         """Apply one event. The given state is never modified."""
         working = (
-            state.model_copy(deep=True)
+            state.copy_deep()
             if state is not None
             else ConversationState(lang=self.language_for(context.language), status="ended")
         )
@@ -192,8 +193,8 @@ class Engine:
             return
         del state.history[len(state.history) - drop + 1 :]
         snapshot = state.history.pop()
-        state.stack = [frame.model_copy() for frame in snapshot.stack]
-        state.vars = dict(snapshot.vars)
+        state.stack = list(snapshot.stack)
+        state.vars = copy.deepcopy(snapshot.vars)
         state.sensitive = {k: v for k, v in state.sensitive.items() if k in state.vars}
         state.status = "active"
         state.scratch = {}
@@ -274,9 +275,10 @@ class Engine:
         for name in gone:
             state.vars.pop(name, None)
             del state.sensitive[name]
-            for snapshot in state.history:
-                snapshot.vars.pop(name, None)
         if gone:
+            state.history = [
+                Snapshot(stack=s.stack, vars={k: v for k, v in s.vars.items() if k not in gone}) for s in state.history
+            ]
             rt._variables = None
 
     def _finish(self, rt: Runtime, outcome: str | None) -> None:

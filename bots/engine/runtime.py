@@ -6,6 +6,7 @@ and collects the outputs; it performs no I/O.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
 from dataclasses import dataclass
@@ -200,10 +201,7 @@ class Runtime:
     def begin_question(self) -> None:
         """Entering a question: a new step (old buttons expire) and a place for /back."""
         self.state.step += 1
-        snapshot = Snapshot(
-            stack=[frame.model_copy() for frame in self.state.stack],
-            vars=dict(self.state.vars),
-        )
+        snapshot = Snapshot(stack=list(self.state.stack), vars=copy.deepcopy(self.state.vars))
         self.state.history.append(snapshot)
         del self.state.history[:-HISTORY_LIMIT]
 

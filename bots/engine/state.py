@@ -6,24 +6,32 @@ username and no Telegram id: those come with each event from the adapter.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["active", "waiting", "handoff", "ended"]
 
-HISTORY_LIMIT = 30
+HISTORY_LIMIT = 20
 
 
 class Frame(BaseModel):
     """A position: the qualified flow id (`bot/flow`) and a node id in it."""
+
+    model_config = ConfigDict(frozen=True)
 
     flow: str
     node: str
 
 
 class Snapshot(BaseModel):
-    """Where a question was asked and what was known then; `/back` returns to it."""
+    """Where a question was asked and what was known then; `/back` returns to it.
+
+    Never changed once made (replaced instead), so copies of a state can share them.
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     stack: list[Frame]
     vars: dict[str, Any]
@@ -49,6 +57,18 @@ class ConversationState(BaseModel):
     @property
     def current(self) -> Frame | None:
         return self.stack[-1] if self.stack else None
+
+    def copy_deep(self) -> ConversationState:
+        """An independent copy. Frames and snapshots are immutable, so they are shared."""
+        return self.model_copy(
+            update={
+                "stack": list(self.stack),
+                "vars": copy.deepcopy(self.vars),
+                "scratch": copy.deepcopy(self.scratch),
+                "history": list(self.history),
+                "sensitive": dict(self.sensitive),
+            }
+        )
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_defaults=True)

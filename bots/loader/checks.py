@@ -309,33 +309,51 @@ class ProjectChecker:
                     self._warning(flow_id, ("nodes", node_id), f"node '{node_id}' can never be reached", key=True)
 
     def check_variables(self, bot_id: str) -> None:
-        """Warn about variables read where no path from the start can have set them."""
+        """Warn about variables read where no path from the start can have set them.
+
+        A forward "may be set" analysis over the bot's graph, with a bit per variable.
+        """
         bot = self.project.bots[bot_id]
         start_flow = qualify_flow(bot.config.start, bot_id)
         flow = self.project.flow(start_flow)
         if flow is None:
             return
         graph = self.edges()
-        reachable = _reach(graph, [(start_flow, flow.start)])
+        start = (start_flow, flow.start)
+        reachable = _reach(graph, [start])
         if any(self.origins.broken_nodes.get(key[0]) for key in reachable):
             return  # a node that failed to load hides what it sets
-        setters: dict[str, list[NodeKey]] = defaultdict(list)
-        for key in reachable:
-            node = self.project.node(*key)
-            if node is not None:
-                for name in self._node_saves(node, key[0]):
-                    setters[name].append(key)
-        can_be_set: dict[str, set[NodeKey]] = {}
+        bits: dict[str, int] = {}
+
+        def mask(names: Iterable[str]) -> int:
+            value = 0
+            for name in names:
+                value |= 1 << bits.setdefault(name, len(bits))
+            return value
+
+        nodes = {key: self.project.node(*key) for key in reachable}
+        sets = {key: mask(self._node_saves(node, key[0])) for key, node in nodes.items() if node is not None}
+        arriving: dict[NodeKey, int] = {key: 0 for key in reachable}
+        queue = deque(_bfs_order(graph, start))  # every node at least once, roughly in flow order
+        queued = set(queue)
+        while queue:
+            key = queue.popleft()
+            queued.discard(key)
+            leaving = arriving[key] | sets.get(key, 0)
+            for target in graph.get(key, ()):
+                if target in arriving and arriving[target] | leaving != arriving[target]:
+                    arriving[target] |= leaving
+                    if target not in queued:
+                        queued.add(target)
+                        queue.append(target)
         for key in sorted(reachable):
-            node = self.project.node(*key)
+            node = nodes.get(key)
             if node is None:
                 continue
             for path, name in _reads(node):
                 if name in BUILTIN_NAMES:
                     continue
-                if name not in can_be_set:
-                    can_be_set[name] = _reach(graph, [t for s in setters.get(name, []) for t in graph.get(s, [])])
-                if key not in can_be_set[name]:
+                if not arriving[key] & mask([name]):
                     self._warning(
                         key[0],
                         ("nodes", key[1]) + path,
@@ -381,6 +399,17 @@ def _reach(graph: dict[NodeKey, list[NodeKey]], roots: Iterable[NodeKey], within
         seen.add(key)
         queue.extend(graph.get(key, ()))
     return seen
+
+
+def _bfs_order(graph: dict[NodeKey, list[NodeKey]], start: NodeKey) -> list[NodeKey]:
+    order = [start]
+    seen = {start}
+    for key in order:
+        for target in graph.get(key, ()):
+            if target not in seen:
+                seen.add(target)
+                order.append(target)
+    return order
 
 
 def _reads(node: Node) -> list[tuple[PathKey, str]]:

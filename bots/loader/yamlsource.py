@@ -8,6 +8,7 @@ that duplicate keys (which PyYAML silently overwrites) are reported instead of l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,40 @@ import yaml
 from bots.loader.diagnostics import Diagnostic, Position
 
 try:  # the C parser is many times faster; fall back where libyaml is missing
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
+    _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
 except AttributeError:  # pragma: no cover - depends on the platform's PyYAML build
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+STR_TAG = "tag:yaml.org,2002:str"
+_DEFAULT_TAGS = {
+    yaml.ScalarNode: STR_TAG,
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
+# plain words YAML 1.1 reads as booleans or null; any other word starting with a letter is text
+_WORDS = {
+    w: "tag:yaml.org,2002:bool"
+    for w in "yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF y Y n N".split()
+    if w not in ("y", "Y", "n", "N")
+} | {w: "tag:yaml.org,2002:null" for w in ("null", "Null", "NULL")}
+
+
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """The C loader with a fast path for the commonest scalars: plain words are text."""
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0] and value[:1].isalpha():
+            return _WORDS.get(value, STR_TAG)
+        if kind is yaml.ScalarNode and not implicit[0]:
+            return STR_TAG
+        if kind is not yaml.ScalarNode:
+            return _DEFAULT_TAGS[kind]
+        if _PLAIN_INT.fullmatch(value):
+            return "tag:yaml.org,2002:int"
+        return str(super().resolve(kind, value, implicit))
 
 PathKey = tuple[str | int, ...]
 
@@ -120,6 +152,8 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
+        if node.tag == STR_TAG:
+            return node.value
         return self.constructor.construct_object(node, deep=True)
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from bots.standin.errors import BLOCKED, BUTTON_DATA_INVALID, THREAD_NOT_FOUND, bad_request, forbidden
 from bots.standin.faults import RateLimiter
-from bots.standin.formatting import PARSERS, ParseError, sort_entities, trim
+from bots.standin.formatting import ParseError, sort_entities, trim
+from bots.standin.markdown import PARSERS
 from bots.standin.model import GENERAL_TOPIC_ID, ChatState, Message
 from bots.standin.world import BotState, World
 

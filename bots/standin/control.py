@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, TypeVar
 from bots.standin.faults import Call, Fault
 from bots.standin.formatting import command_entities
 from bots.standin.httpcontrol import add_control_routes
-from bots.standin.model import ChatState, Group, Message, Person, Topic
+from bots.standin.model import GENERAL_TOPIC_ID, ChatState, Group, Message, Person, Topic
 from bots.standin.server import StandinServer
 from bots.standin.world import BotState, CallbackRecord, World, media_object
 
@@ -130,7 +130,7 @@ class BotApiStandin(StandinServer):
         """A person sends a message with the given Message fields (text, media, ...) to the bot(s)."""
         state, bots = self._state(who, chat, bot)
         thread_id = None
-        if topic is not None:
+        if topic is not None and topic != GENERAL_TOPIC_ID:
             group = state.group
             tid = topic.thread_id if isinstance(topic, Topic) else int(topic)
             live = group.topics.get(tid) if group is not None and group.is_forum else None
@@ -148,6 +148,22 @@ class BotApiStandin(StandinServer):
             target.queue.push("message", payload, state.chat_id)
         await asyncio.sleep(0)
         return msg
+
+    async def edit_text(self, message: Message, text: str, *, bot: BotRef = None) -> Message:
+        """The person who sent ``message`` edits its text; the bot(s) of that chat get an
+        ``edited_message`` update (``bot`` as elsewhere, for private chats)."""
+        if message.from_bot or message.deleted:
+            raise ValueError("people can only edit their own live messages")
+        message.text = text
+        message.entities = command_entities(text) or None
+        message.edit_date = int(self.world.now())
+        group = self.world.groups.get(message.chat_id)
+        targets = [self.world.bots_by_id[b] for b in sorted(group.bots)] if group is not None else [self.bot(bot)]
+        payload = message.to_api()
+        for target in targets:
+            target.queue.push("edited_message", payload, message.chat_id)
+        await asyncio.sleep(0)
+        return message
 
     async def send_text(self, who: Person, text: str, *, bot: BotRef = None, chat: Chat | None = None,
                         topic: Topic | int | None = None, reply_to: Message | None = None,
@@ -248,7 +264,8 @@ class BotApiStandin(StandinServer):
                 self._my_chat_member(who, target, "kicked", "member")
 
     # -- reading what bots did --------------------------------------------------------------------
-    def _read_state(self, chat: Chat, bot: BotRef) -> tuple[ChatState, int | None]:
+    def chat_state(self, chat: Chat, bot: BotRef = None) -> tuple[ChatState, int | None]:
+        """The ChatState of ``chat`` and the bot id that filters its messages (None: all bots of a group)."""
         if isinstance(chat, Group):
             return self.world.group_state(chat), (None if bot is None else self.bot(bot).id)
         target = self.bot(bot)
@@ -257,7 +274,7 @@ class BotApiStandin(StandinServer):
     def messages(self, chat: Chat, *, bot: BotRef = None, topic: Topic | int | None = None,
                  include_deleted: bool = True) -> list[Message]:
         """Bot-sent messages in ``chat`` (recent ones, bounded), oldest first, live objects."""
-        state, bot_id = self._read_state(chat, bot)
+        state, bot_id = self.chat_state(chat, bot)
         tid = topic.thread_id if isinstance(topic, Topic) else topic
         return [m for m in state.bot_messages_after(0, bot_id, tid) if include_deleted or not m.deleted]
 
@@ -273,7 +290,7 @@ class BotApiStandin(StandinServer):
         Waits up to ``timeout`` seconds for them (TimeoutError otherwise). Each chat (and
         bot/topic filter) has its own read cursor.
         """
-        state, bot_id = self._read_state(chat, bot)
+        state, bot_id = self.chat_state(chat, bot)
         tid = topic.thread_id if isinstance(topic, Topic) else topic
         key = (id(state), bot_id, tid)
         after = self._cursors.get(key, 0)
@@ -292,7 +309,7 @@ class BotApiStandin(StandinServer):
 
     def chat_actions(self, chat: Chat, *, bot: BotRef = None) -> list[str]:
         """sendChatAction actions seen in ``chat`` (recent ones), oldest first."""
-        state, _ = self._read_state(chat, bot)
+        state, _ = self.chat_state(chat, bot)
         return [action for action, _t in state.actions]
 
     def commands(self, bot: BotRef = None, *, scope: dict[str, Any] | None = None,

@@ -115,7 +115,7 @@ def add_control_routes(api: BotApiStandin) -> None:
         reply = None
         state_chat = target if isinstance(target, Group) else None
         if b.get("reply_to") is not None:
-            st = api._read_state(state_chat or person(b["user"]), bot_ref(b.get("bot")))[0]
+            st = api.chat_state(state_chat or person(b["user"]), bot_ref(b.get("bot")))[0]
             reply = st.get(int(b["reply_to"]))
         return await api.send_text(person(b["user"]), str(b["text"]), bot=bot_ref(b.get("bot")), chat=state_chat,
                                    topic=b.get("topic"), reply_to=reply)
@@ -134,7 +134,7 @@ def add_control_routes(api: BotApiStandin) -> None:
         b = await body(request)
         who = person(b["user"])
         target = chat(b.get("chat")) or who
-        state, _ = api._read_state(target, bot_ref(b.get("bot")))
+        state, _ = api.chat_state(target, bot_ref(b.get("bot")))
         msg = state.messages.get(int(b["message_id"]))
         if msg is None:
             raise LookupError("unknown message")
@@ -146,7 +146,7 @@ def add_control_routes(api: BotApiStandin) -> None:
         target = chat(q.get("chat"))
         if target is None:
             raise ValueError("chat is required")
-        state, bot_id = api._read_state(target, bot_ref(q.get("bot")))
+        state, bot_id = api.chat_state(target, bot_ref(q.get("bot")))
         topic = int(q["topic"]) if q.get("topic") else None
         after, count, wait = int(q.get("after", 0)), int(q.get("count", 0)), float(q.get("wait", 0))
 

@@ -19,6 +19,7 @@ from bots.standin.model import BotAccount, ChatState, Group, Message, Person, St
 from bots.standin.updates import UpdateQueue
 
 T = TypeVar("T")
+POLL_INTERVAL = 0.02
 
 _FILE_PREFIX = {"document": "BQAC", "photo": "AgAC", "video": "BAAC", "audio": "CQAC", "voice": "AwAC",
                 "animation": "CgAC", "sticker": "CAAC", "video_note": "DQAC"}
@@ -100,9 +101,9 @@ class World:
                     fut.set_result(None)
 
     async def wait_until(self, predicate: Callable[[], T], timeout: float) -> T:
-        """Return ``predicate()`` once it is truthy; re-checked on every world change.
-
-        Raises :class:`TimeoutError` after ``timeout`` seconds.
+        """Return ``predicate()`` once it is truthy; re-checked on every world change and
+        every ``POLL_INTERVAL`` seconds (for conditions on state outside the world, such as a
+        webhook receiver's inbox). Raises :class:`TimeoutError` after ``timeout`` seconds.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -116,7 +117,7 @@ class World:
             fut: asyncio.Future[None] = loop.create_future()
             self._waiters.append(fut)
             try:
-                await asyncio.wait_for(fut, remaining)
+                await asyncio.wait_for(fut, min(remaining, POLL_INTERVAL))
             except asyncio.TimeoutError:
                 pass
 
@@ -174,7 +175,9 @@ class World:
         key = (0, group.id)
         state = self.chats.get(key)
         if state is None:
-            state = ChatState(group.chat_api(), None, group=group, limit=self.max_messages_per_chat)
+            # message 1 is the group's creation (and a forum's General topic, thread 1)
+            state = ChatState(group.chat_api(), None, group=group, limit=self.max_messages_per_chat,
+                              next_message_id=2)
             self.chats[key] = state
         return state
 
