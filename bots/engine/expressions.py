@@ -169,7 +169,7 @@ def check_expression(source: str) -> str | None:
     try:
         _parse_expression(source)
     except TemplateSyntaxError as err:
-        return "expression does not parse: " + _located(err, source)
+        return f"expression '{source}' does not parse: " + _located(err, source)
     return None
 
 
@@ -185,8 +185,20 @@ def _parse_expression(source: str) -> nodes.Expr:
     return expr
 
 
+_FRIENDLY = {
+    "unexpected 'end of template'": "it ends too early, something is missing at the end",
+    "unexpected end of template": "it ends too early, something is missing at the end",
+    "unexpected '}'": "unexpected '}'; every '{{' needs a matching '}}'",
+    "unexpected 'end of print statement'": "'{{ }}' holds nothing or an incomplete expression",
+}
+
+
 def _located(err: TemplateSyntaxError, source: str) -> str:
     message = err.message or "syntax error"
+    for known, friendly in _FRIENDLY.items():
+        if message.startswith(known):
+            message = friendly
+            break
     if source.count("\n") and err.lineno:
         message += f" (line {err.lineno} of the text)"
     return message

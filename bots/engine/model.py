@@ -97,8 +97,13 @@ class TestStep(Strict):
     @model_validator(mode="after")
     def _exactly_one(self) -> TestStep:
         given = [k for k in ("send", "press", "expect", "expect_not") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("a step has exactly one of send, press, expect, expect_not")
+        if not given:
+            raise ValueError("has none of send, press, expect, expect_not; a step has exactly one")
+        if len(given) > 1:
+            both = " and ".join(f"'{k}'" for k in given)
+            raise ValueError(
+                f"has both {both}; a step has exactly one of send, press, expect, expect_not (make them two steps)"
+            )
         return self
 
     @property

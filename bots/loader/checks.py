@@ -16,7 +16,7 @@ from bots.engine.project import Project, qualify_flow, split_target
 from bots.engine.runtime import RESERVED_VARIABLES
 from bots.loader.diagnostics import Diagnostic, DiagnosticList, Position, suggest
 from bots.loader.load import Origins
-from bots.loader.yamlsource import PathKey
+from bots.loader.yamlsource import PathKey, show
 
 TELEGRAM_TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
@@ -31,6 +31,11 @@ class ProjectChecker:
         self.origins = origins
         self.diagnostics = diagnostics
         self.today = today
+        self.incomplete: set[str] = set()
+
+    def _broken_edge(self, flow: str) -> None:
+        """A reference in `flow` names nothing: its graph is incomplete, so skip graph warnings."""
+        self.incomplete.add(flow)
 
     def _error(self, flow: str, path: PathKey, message: str, *, key: bool = False) -> None:
         self.diagnostics.append(Diagnostic.error(self.origins.flows[flow].at(path, key=key), message, path))
@@ -129,6 +134,7 @@ class ProjectChecker:
         assert flow is not None
         broken = self.origins.broken_nodes.get(qualified, set())
         if flow.start not in flow.nodes and flow.start not in broken:
+            self._broken_edge(qualified)
             self._error(qualified, ("start",), f"start node '{flow.start}' does not exist{suggest(flow.start, flow.nodes)}")
         for node_id in list(flow.nodes) + sorted(broken):
             if not re.match(ID_PATTERN, node_id):
@@ -146,11 +152,12 @@ class ProjectChecker:
         for path, ref in node.flow_refs():
             qualified = qualify_flow(ref, flow.partition("/")[0])
             if self.project.flow(qualified) is None and qualified not in self.origins.unreadable_flows:
+                self._broken_edge(flow)
                 self._error(flow, base + path, f"{where}flow '{ref}' does not exist{self._suggest_flow(ref, flow)}")
         for path, text in node.templates():
             problem = expressions.check_template(text)
             if problem:
-                self._error(flow, base + path, f"{where}{path[-1]}: {problem}")
+                self._error(flow, base + path, f"{where}{show(path)}: {problem}")
         for path, text in node.texts():
             if len(text) > TELEGRAM_TEXT_LIMIT:
                 self._error(
@@ -162,7 +169,7 @@ class ProjectChecker:
         for path, source in node.expressions():
             problem = expressions.check_expression(source)
             if problem:
-                self._error(flow, base + path, f"{where}{'.'.join(map(str, path))}: {problem}")
+                self._error(flow, base + path, f"{where}{show(path)}: {problem}")
         for name in node.saves():
             if name in RESERVED_VARIABLES:
                 key = ("values", name) if isinstance(node, SetNode) else ("save",)
@@ -175,7 +182,7 @@ class ProjectChecker:
         elif isinstance(node, InputNode):
             self._check_input(flow, base, where, node)
         elif isinstance(node, ResultsNode):
-            if node.catalog not in self.project.catalogs:
+            if node.catalog not in self.project.catalogs and node.catalog not in self.origins.unreadable_catalogs:
                 self._error(
                     flow,
                     base + ("catalog",),
@@ -189,22 +196,22 @@ class ProjectChecker:
         target_flow, node_id = split_target(target, flow)
         flow_model = self.project.flow(target_flow)
         if flow_model is None and target_flow in self.origins.unreadable_flows:
+            self._broken_edge(flow)  # already reported where that file is
             return
         if flow_model is None:
+            self._broken_edge(flow)
             ref = target.partition(":")[0]
             self._error(flow, path, f"{where}{key} '{target}': flow '{ref}' does not exist{self._suggest_flow(ref, flow)}")
             return
         if node_id in flow_model.nodes or node_id in self.origins.broken_nodes.get(target_flow, set()):
             return
+        self._broken_edge(flow)
         candidates = list(flow_model.nodes)
         if target_flow == flow:
             self._error(flow, path, f"{where}{key} '{target}' does not exist{suggest(node_id, candidates)}")
         else:
-            self._error(
-                flow,
-                path,
-                f"{where}{key} '{target}': flow '{target.partition(':')[0]}' has no node '{node_id}'{suggest(node_id, candidates)}",
-            )
+            ref = target.partition(":")[0]
+            self._error(flow, path, f"{where}{key} '{target}': flow '{ref}' has no node '{node_id}'{suggest(node_id, candidates)}")
 
     def _suggest_flow(self, ref: str, flow: str) -> str:
         bot_id = flow.partition("/")[0]
@@ -212,19 +219,24 @@ class ProjectChecker:
             names = [f"{b}/{f}" for b, bot in self.project.bots.items() for f in bot.flows]
         else:
             names = list(self.project.bots[bot_id].flows)
-        return suggest(ref, names)
+        close = suggest(ref, names)
+        if close:
+            return close
+        other_bot, _, other_flow = ref.rpartition("/")
+        folder = other_bot or bot_id
+        listed = ", ".join(sorted(names)) or "none"
+        return f"; the flows of this bot are: {listed}; add flows/{folder}/{other_flow}.yaml to make it"
 
     def _check_choice(self, flow: str, base: PathKey, where: str, node: ChoiceNode) -> None:
         for index, option in enumerate(node.options):
-            value = str(option.saved)
-            size = len(value.encode("utf-8"))
+            # values stay within Telegram's 64-byte button data, so any adapter may carry them
+            size = len(str(option.value).encode("utf-8")) if option.value is not None else 0
             if size > CALLBACK_DATA_LIMIT:
-                key = "value" if option.value is not None else "label"
                 self._error(
                     flow,
-                    base + ("options", index, key),
-                    f"{where}options[{index}]: value is {size} bytes; button data must fit Telegram's "
-                    f"{CALLBACK_DATA_LIMIT} bytes: give the option a short 'value'",
+                    base + ("options", index, "value"),
+                    f"{where}options[{index}]: value is {size} bytes long; a value may be at most "
+                    f"{CALLBACK_DATA_LIMIT} bytes: give the option a shorter 'value'",
                 )
             if node.multiple and (option.next or option.flow):
                 key = "next" if option.next else "flow"
@@ -260,7 +272,10 @@ class ProjectChecker:
             try:
                 re.compile(node.pattern)
             except re.error as err:
-                self._error(flow, base + ("pattern",), f"{where}pattern does not compile: {err}")
+                at = f" at character {err.pos + 1}" if err.pos is not None else ""
+                self._error(
+                    flow, base + ("pattern",), f"{where}pattern '{node.pattern}' is not a valid regular expression: {err.msg}{at}"
+                )
 
     def _check_document(self, flow: str, path: PathKey, where: str, document: str) -> None:
         knowledge = (self.project.root / "knowledge").resolve()
@@ -269,7 +284,7 @@ class ProjectChecker:
             self._error(flow, path, f"{where}document '{document}' must be a file under knowledge/")
         elif not target.is_file():
             existing = [str(p.relative_to(knowledge)) for p in knowledge.rglob("*") if p.is_file()] if knowledge.is_dir() else []
-            self._error(flow, path, f"{where}document 'knowledge/{document}' does not exist{suggest(document, existing)}")
+            self._error(flow, path, f"{where}document '{document}' does not exist in knowledge/{suggest(document, existing)}")
 
     # --- the graph ------------------------------------------------------------------------
 
@@ -300,8 +315,8 @@ class ProjectChecker:
                 if target[0] != source[0]:
                     jumped_into.add(target)
         for flow_id, flow in self._flows():
-            if self.origins.broken_nodes.get(flow_id):
-                continue  # a node that failed to load hides its edges: no guessing
+            if self.origins.broken_nodes.get(flow_id) or flow_id in self.incomplete:
+                continue  # a node that failed to load or a reference to nothing hides edges
             roots = [(flow_id, flow.start)] + [key for key in jumped_into if key[0] == flow_id]  # type: ignore[attr-defined]
             seen = _reach(graph, roots, within=flow_id)
             for node_id in flow.nodes:  # type: ignore[attr-defined]
@@ -321,7 +336,7 @@ class ProjectChecker:
         graph = self.edges()
         start = (start_flow, flow.start)
         reachable = _reach(graph, [start])
-        if any(self.origins.broken_nodes.get(key[0]) for key in reachable):
+        if any(self.origins.broken_nodes.get(key[0]) or key[0] in self.incomplete for key in reachable):
             return  # a node that failed to load hides what it sets
         bits: dict[str, int] = {}
 

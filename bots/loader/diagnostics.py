@@ -41,7 +41,11 @@ class Diagnostic:
 
 def suggest(word: str, candidates: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the closest candidate, or an empty string."""
-    close = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
+    names = list(candidates)
+    close = difflib.get_close_matches(str(word), names, n=1, cutoff=0.7)
+    if not close:  # 'goodbye' for 'bye': one name inside the other
+        word = str(word)
+        close = [n for n in names if min(len(n), len(word)) >= 3 and (n in word or word in n)][:1]
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

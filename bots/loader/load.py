@@ -35,6 +35,8 @@ class Origins:
     libraries: set[str] = field(default_factory=set)
     #: qualified ids of flows whose file could not be read (so references to them are not news)
     unreadable_flows: set[str] = field(default_factory=set)
+    #: names (file stems) of catalogs whose file could not be read
+    unreadable_catalogs: set[str] = field(default_factory=set)
 
 
 def _keys_of(model: type[BaseModel]) -> list[str]:
@@ -105,6 +107,7 @@ class ProjectLoader:
                 continue
             read = self._read(path)
             if read is None:
+                self.origins.unreadable_catalogs.add(path.stem)
                 continue
             data, source = read
             if not isinstance(data, dict) or ("catalog" not in data and "items" not in data):
@@ -115,6 +118,7 @@ class ProjectLoader:
             catalog, problems = validate(Catalog, data, source, where="", fields_of=_nested_keys(Catalog))
             self.diagnostics.extend(problems)
             if catalog is None:
+                self.origins.unreadable_catalogs.add(str(data.get("catalog") or path.stem))
                 continue
             if catalog.catalog in self.project.catalogs:
                 first = self.origins.catalogs[catalog.catalog].file
@@ -173,6 +177,7 @@ class ProjectLoader:
         data, source = read
         if not isinstance(data, dict):
             self.diagnostics.append(Diagnostic.error(source.at(()), "a flow file must be a mapping with 'start' and 'nodes'"))
+            self.origins.unreadable_flows.add(f"{bot.id}/{path.stem}")
             return
         raw_nodes = data.get("nodes")
         top = {k: v for k, v in data.items() if k != "nodes"}
@@ -182,6 +187,7 @@ class ProjectLoader:
         header, problems = validate(Flow, top, source, fields_of=_nested_keys(Flow))
         self.diagnostics.extend(problems)
         if header is None:
+            self.origins.unreadable_flows.add(f"{bot.id}/{data.get('id') or path.stem}")
             return
         flow_id = header.id or path.stem
         qualified = f"{bot.id}/{flow_id}"
@@ -246,8 +252,14 @@ class ProjectLoader:
             return
         tests = []
         for index, raw in enumerate(data):
+            name = raw.get("name") if isinstance(raw, dict) else None
             test, problems = validate(
-                ConversationTest, raw, source, (index,), fields_of=_nested_keys(ConversationTest)
+                ConversationTest,
+                raw,
+                source,
+                (index,),
+                where=f"test '{name}': " if name else f"test {index + 1}: ",
+                fields_of=_nested_keys(ConversationTest),
             )
             self.diagnostics.extend(problems)
             if test is not None:
@@ -267,6 +279,8 @@ def _rename_duplicate(diagnostic: Diagnostic) -> Diagnostic:
     if len(path) == 2 and path[0] == "nodes":
         message = diagnostic.message.replace("duplicate key", "duplicate node id", 1)
         return Diagnostic(diagnostic.position, diagnostic.severity, message, path)
+    if len(path) > 2 and path[0] == "nodes":
+        return Diagnostic(diagnostic.position, diagnostic.severity, f"node '{path[1]}': {diagnostic.message}", path)
     return diagnostic
 
 

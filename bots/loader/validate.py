@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from bots.loader.diagnostics import Diagnostic, suggest
 from bots.loader.yamlsource import PathKey, SourceMap
+from bots.loader.yamlsource import show as show_path
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -34,9 +35,11 @@ _EXPECTED = {
 
 
 def describe(value: Any) -> str:
-    """How a YAML value reads to a person: `true`, `a number`, `a list`..."""
+    """How a YAML value reads to a person: `true`, `a number`, `'many'`, `a list`..."""
     if value is None:
         return "nothing"
+    if isinstance(value, str) and 0 < len(value) <= 40 and "\n" not in value:
+        return f"'{value}'"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -52,11 +55,13 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
-def show_path(path: PathKey) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+_LIST_HINTS = {
+    "options": 'write each option on its own line, like - {label: "Help"}',
+    "cases": 'write each case on its own line, like - {when: "need == \'legal\'", next: lawyers}',
+    "locales": "write them like [be, ru, en]",
+    "items": "write each item on its own line, starting with '- id:'",
+    "steps": "write each step on its own line, like - send: /start",
+}
 
 
 def _resolve(data: Any, loc: tuple[Any, ...]) -> tuple[PathKey, bool]:
@@ -101,13 +106,21 @@ def validate(
         errors = err.errors(include_url=False)
     diagnostics: list[Diagnostic] = []
     seen: set[PathKey] = set()
+    misspelt: set[PathKey] = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden" and fields_of is not None:
+            path, _ = _resolve(data, tuple(error["loc"]))
+            allowed = fields_of(path[:-1])
+            hint = suggest(str(path[-1]), allowed) if path else ""
+            if hint:
+                misspelt.add(path[:-1] + (hint.split("'")[1],))
     for error in errors:
         path, absent = _resolve(data, tuple(error["loc"]))
-        if path in seen:
+        if path in seen or (error["type"] == "missing" and path in misspelt):
             continue  # one message per place: unions report once per member
         seen.add(path)
         full = base + path
-        message = _message(error, path, absent, data, fields_of)
+        message = _message(error, path, absent, data, fields_of, source.raw.get(full))
         position = source.at(full, key=error["type"] == "extra_forbidden")
         if error["type"] == "missing":
             position = source.at(base + path[:-1], key=True)
@@ -122,7 +135,12 @@ def _value_at(data: Any, path: PathKey) -> Any:
 
 
 def _message(
-    error: Any, path: PathKey, absent: bool, data: Any, fields_of: Callable[[PathKey], list[str]] | None
+    error: Any,
+    path: PathKey,
+    absent: bool,
+    data: Any,
+    fields_of: Callable[[PathKey], list[str]] | None,
+    raw: str | None,
 ) -> str:
     kind = error["type"]
     key = path[-1] if path else ""
@@ -135,9 +153,14 @@ def _message(
         return f"{prefix}missing key '{key}'"
     value = _value_at(data, path) if path and not absent else data
     name = show_path(path) or "the file"
+    if kind == "string_type" and isinstance(value, bool) and raw:
+        meaning = "true" if value else "false"
+        return f"'{name}' must be text; {raw} without quotes means {meaning}: write \"{raw}\""
     if kind in _EXPECTED:
         got = describe(value)
-        hint = " (put it in quotes)" if isinstance(value, bool) and kind == "string_type" else ""
+        hint = ""
+        if kind == "list_type":
+            hint = ": " + _LIST_HINTS.get(str(key), "write each item on its own line, starting with '- '")
         return f"'{name}' must be {_EXPECTED[kind]}, not {got}{hint}"
     if kind == "literal_error":
         allowed = [s.strip().strip("'") for s in error["ctx"]["expected"].replace(" or ", ", ").split(",")]
@@ -155,7 +178,8 @@ def _message(
     if kind in ("less_than_equal", "less_than"):
         return f"'{name}' must be at most {error['ctx'].get('le', error['ctx'].get('lt'))}"
     if kind == "value_error":
-        return f"{prefix or (name + ': ' if path else '')}{str(error['msg']).removeprefix('Value error, ')}"
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        return f"{show_path(path)} {reason}" if path else reason
     return f"'{name}': {error['msg']}"
 
 

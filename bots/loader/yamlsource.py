@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from bots.loader.diagnostics import Diagnostic, Position
+from bots.loader.yamlhints import explain
 
 try:  # the C parser is many times faster; fall back where libyaml is missing
     _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
@@ -23,6 +24,8 @@ except AttributeError:  # pragma: no cover - depends on the platform's PyYAML bu
     _Base = yaml.SafeLoader
 
 STR_TAG = "tag:yaml.org,2002:str"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _DEFAULT_TAGS = {
     yaml.ScalarNode: STR_TAG,
     yaml.SequenceNode: "tag:yaml.org,2002:seq",
@@ -63,6 +66,8 @@ class SourceMap:
     file: str
     values: dict[PathKey, Position] = field(default_factory=dict)
     keys: dict[PathKey, Position] = field(default_factory=dict)
+    #: how a value that YAML read as true/false/a date was written (`yes`, `on`...)
+    raw: dict[PathKey, str] = field(default_factory=dict)
 
     def at(self, path: PathKey, *, key: bool = False) -> Position:
         """The position of `path`, or of its nearest ancestor that exists in the file."""
@@ -92,23 +97,27 @@ class YamlError(Exception):
         self.diagnostic = diagnostic
 
 
-_HINTS = {
-    "found character '\\t' that cannot start any token": "use spaces to indent, not tabs",
-    "mapping values are not allowed here": "a text containing ': ' must be put in quotes",
-}
 
 
-def _syntax_error(file: str, err: yaml.MarkedYAMLError) -> Diagnostic:
+def _syntax_error(file: str, err: yaml.MarkedYAMLError, text: str) -> Diagnostic:
     mark = err.problem_mark or err.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = (err.problem or err.context or "cannot read this file").strip()
+    better = explain(text, line, column, problem, err.context)
+    if better is not None:
+        return Diagnostic.error(Position(file, better.line, better.column), f"YAML syntax: {better.message}")
     message = f"YAML syntax: {problem}"
     if err.context and err.problem and err.context != err.problem:
         message = f"YAML syntax: {problem} ({err.context.strip()})"
-    hint = _HINTS.get(problem)
-    if hint:
-        message += f"; {hint}"
     return Diagnostic.error(Position(file, line, column), message)
+
+
+def show(path: PathKey) -> str:
+    """A path as organisers read it: `options[1].label`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def _pos(file: str, node: yaml.Node) -> Position:
@@ -154,7 +163,15 @@ class _Builder:
             return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
         if node.tag == STR_TAG:
             return node.value
-        return self.constructor.construct_object(node, deep=True)
+        if node.tag in (BOOL_TAG, TIMESTAMP_TAG):
+            self.source.raw[path] = node.value
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except ValueError:  # 2027-31-12: the shape of a date, but no such day
+            where = show(path) or "the value"
+            raise YamlError(
+                Diagnostic.error(_pos(self.file, node), f"'{where}' must be a date like 2027-12-31, not '{node.value}'")
+            ) from None
 
 
 def parse_yaml(text: str, file: str) -> tuple[YamlDocument, list[Diagnostic]]:
@@ -165,7 +182,7 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument, list[Diagnostic]]:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
-        raise YamlError(_syntax_error(file, err)) from None
+        raise YamlError(_syntax_error(file, err, text)) from None
     except yaml.YAMLError as err:  # pragma: no cover - unmarked errors are rare
         raise YamlError(Diagnostic.error(Position(file, 1, 1), f"YAML syntax: {err}")) from None
     builder = _Builder(file)
@@ -174,8 +191,8 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument, list[Diagnostic]]:
         return YamlDocument(None, builder.source, text), []
     try:
         data = builder.build(root, ())
-    except yaml.MarkedYAMLError as err:  # e.g. a bad timestamp or an unknown tag
-        raise YamlError(_syntax_error(file, err)) from None
+    except yaml.MarkedYAMLError as err:  # e.g. an unknown tag
+        raise YamlError(_syntax_error(file, err, text)) from None
     return YamlDocument(data, builder.source, text), builder.duplicates
 
 

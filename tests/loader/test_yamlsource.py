@@ -131,7 +131,7 @@ def test_an_empty_file_is_none_at_the_first_line() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "column"),
     [
-        pytest.param("start: a\nnodes:\n  a:\n    type: end\n     text: bye\n", 5, 10, id="bad-indentation"),
+        pytest.param("start: a\nnodes:\n  a:\n    type: end\n     text: bye\n", 5, 6, id="bad-indentation"),
         pytest.param("start: a\nnodes:\n  a:\n\ttype: end\n", 4, 1, id="tab"),
         pytest.param("start: a\nnodes: [a, b\n", 3, 1, id="unclosed-bracket"),
         pytest.param("a: 1\n---\nb: 2\n", 2, 1, id="two-documents"),

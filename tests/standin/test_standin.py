@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import sys
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,7 +23,7 @@ from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, In
 from bots.standin import BotApiStandin
 from bots.standin.formatting import parse_html, utf16_len
 from bots.standin.markdown import parse_markdown_v2
-from tests.standin.conftest import TOKEN
+from .conftest import OTHER_TOKEN, TOKEN
 
 KB = InlineKeyboardMarkup([[InlineKeyboardButton("Find support", callback_data="support"),
                             InlineKeyboardButton("Site", url="https://example.org")]])
@@ -100,6 +102,13 @@ async def test_get_updates_offset_and_long_poll(api: BotApiStandin, bot: Bot) ->
     woke = await asyncio.wait_for(poll, 3)
     assert loop.time() - started < 1.0
     assert [u.message.text for u in woke] == ["wake up"]
+
+    await bot.get_updates(offset=woke[-1].update_id + 1, allowed_updates=["callback_query"])
+    await api.send_text(alice, "filtered out")
+    assert await bot.get_updates() == ()
+    await bot.get_updates(allowed_updates=[])  # back to the default set
+    await api.send_text(alice, "seen again")
+    assert [u.message.text for u in await bot.get_updates()] == ["seen again"]
 
 
 async def test_press_arrives_as_callback_query(api: BotApiStandin, bot: Bot) -> None:
@@ -288,7 +297,11 @@ async def test_webhook_delivery_with_secret_and_retry(api: BotApiStandin, bot: B
 
     async def hook(request: web.Request) -> web.Response:
         received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
-        return web.Response(status=failures.pop() if failures else 200)
+        if failures:
+            return web.Response(status=failures.pop())
+        if received[-1][1]["message"]["text"] == "two":  # answer with a method, as Telegram allows
+            return web.json_response({"method": "sendMessage", "chat_id": alice.id, "text": "via reply"})
+        return web.Response()
 
     app = web.Application()
     app.router.add_post("/hook", hook)
@@ -297,8 +310,8 @@ async def test_webhook_delivery_with_secret_and_retry(api: BotApiStandin, bot: B
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
+    alice = api.user("Alice")
     try:
-        alice = api.user("Alice")
         await api.send_text(alice, "queued before")
         url = f"http://127.0.0.1:{port}/hook"
         assert await bot.set_webhook(url, secret_token="s3cret", drop_pending_updates=True)
@@ -309,6 +322,7 @@ async def test_webhook_delivery_with_secret_and_retry(api: BotApiStandin, bot: B
         await api.wait_until(lambda: len(received) >= 3 and api.webhook_info()["pending_update_count"] == 0, 5)
         assert {secret for secret, _ in received} == {"s3cret"}
         assert [body["message"]["text"] for _, body in received] == ["one", "one", "two"]  # retried, in order
+        await api.wait_until(lambda: [m.text for m in api.messages(alice)] == ["via reply"], 5)
         info = await bot.get_webhook_info()
         assert info.url == url and info.pending_update_count == 0 and "500" in info.last_error_message
         assert await bot.delete_webhook()
@@ -409,3 +423,57 @@ async def test_ptb_application_polling_end_to_end(api: BotApiStandin) -> None:
         finally:
             await app.updater.stop()
             await app.stop()
+
+
+async def test_people_actions_and_two_bots_in_a_group() -> None:
+    async with BotApiStandin(tokens=[TOKEN, OTHER_TOKEN]) as api:
+        async with Bot(TOKEN, base_url=api.base_url) as one, Bot(OTHER_TOKEN, base_url=api.base_url) as two:
+            alice = api.user("Alice", username="alice_w")
+            group = api.supergroup("Both bots", members=[alice])
+            said = await api.send_text(alice, "hello both /help@standin_111_bot", chat=group)
+            [u1], [u2] = await one.get_updates(), await two.get_updates()
+            assert u1.message.message_id == u2.message.message_id == said.message_id
+            assert u1.message.entities[0].type == "bot_command" and u1.message.entities[0].offset == 11
+            await api.edit_text(said, "hello both, edited")
+            [e1] = await one.get_updates(offset=u1.update_id + 1)
+            assert e1.edited_message.text == "hello both, edited" and e1.edited_message.edit_date is not None
+            await api.send_photo(alice, caption="look", bot=OTHER_TOKEN)
+            await api.send_sticker(alice, bot=OTHER_TOKEN)
+            ups = await two.get_updates(offset=u2.update_id + 1)
+            assert ups[-2].message.photo[-1].width > 0 and ups[-2].message.caption == "look"
+            assert ups[-1].message.sticker.emoji == "\U0001F44D"
+            assert await one.get_updates(offset=e1.update_id + 1) == ()  # private chats are per bot
+            chat = await one.get_chat(alice.id)
+            assert (chat.type, chat.username) == ("private", "alice_w")
+            assert (await one.get_chat(group.id)).title == "Both bots"
+            member = await two.get_chat_member(group.id, 222)
+            assert member.status == "administrator" and member.can_manage_topics
+            await one.send_message(group.id, "from one")
+            await two.send_message(group.id, "from two")
+            assert [m.text for m in api.messages(group)] == ["from one", "from two"]
+            assert [m.text for m in api.messages(group, bot=OTHER_TOKEN)] == ["from two"]
+
+
+async def test_standalone_module() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bots.standin", "--port", "0", "--token", TOKEN, "--user", "Zed",
+        cwd=Path(__file__).resolve().parents[2], stdout=asyncio.subprocess.PIPE)
+    try:
+        lines: dict[str, list[str]] = {}
+        while "base_url" not in lines:
+            words = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode().split()  # type: ignore[union-attr]
+            assert words, "the stand-in exited early"
+            lines[words[0]] = words[1:]
+        base_url = lines["base_url"][0]
+        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/bot")
+        async with Bot(TOKEN, base_url=base_url) as bot:
+            assert (await bot.get_me()).id == 111
+            sent = await bot.send_message(int(lines["user"][0]), "hi")
+            assert sent.chat.first_name == "Zed"
+        async with aiohttp.ClientSession() as http:
+            control = base_url.removesuffix("/bot")
+            async with http.get(f"{control}/_standin/messages", params={"chat": lines["user"][0]}) as resp:
+                assert [m["text"] for m in (await resp.json())["messages"]] == ["hi"]
+    finally:
+        proc.terminate()
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
