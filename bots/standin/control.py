@@ -127,7 +127,12 @@ class BotApiStandin(StandinServer):
     async def send_message(self, who: Person, *, bot: BotRef = None, chat: Chat | None = None,
                            topic: Topic | int | None = None, reply_to: Message | None = None,
                            **fields: Any) -> Message:
-        """A person sends a message with the given Message fields (text, media, ...) to the bot(s)."""
+        """A person sends a message with the given Message fields (text, media, ...).
+
+        Private chat (``chat`` None or a Person): the update goes to ``bot`` (unblocking it if
+        blocked). Group: the person joins if needed and every bot in it gets the update (or only
+        ``bot``). ``topic``: a forum topic (Topic or thread id; 1 is General).
+        """
         state, bots = self._state(who, chat, bot)
         thread_id = None
         if topic is not None and topic != GENERAL_TOPIC_ID:
