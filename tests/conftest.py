@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import textwrap
 from collections.abc import Callable
@@ -12,6 +13,9 @@ import pytest
 from bots.engine import Engine, Project
 from bots.loader import load_project
 from bots.session import Conversation
+
+# python-telegram-bot 22 warns (an error here) unless durations are opted in as timedeltas
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 BOT_YAML = """\
 name: Demo

@@ -37,7 +37,8 @@ def replay(bot: str, turns: list[str], lang: str | None) -> list[str]:
             outputs = conversation.press(turn[1:-1])
         else:
             outputs = conversation.send(turn)
-        lines += plain_lines(outputs)
+        for line in plain_lines(outputs):
+            lines += line.split("\n")
     return lines
 
 
