@@ -125,6 +125,57 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    from bots.i18n import project_translator
+    from bots.storage import open_store
+    from bots.telegram.app import RunSettings, StartupError, run_bots
+
+    project = _load(args)
+    if project is None:
+        return 1
+    runnable = sorted(b for b, loaded in project.bots.items() if loaded.config.start)
+    names = args.bots or runnable
+    for name in names:
+        if _bot_or_none(project, name) is None:
+            return 2
+    settings = RunSettings(
+        api_url=args.api_url or os.environ.get("TELEGRAM_API_URL") or None,
+        webhook_url=args.webhook,
+        listen=args.listen,
+        port=args.port,
+    )
+    missing = []
+    for name in names:
+        env = project.bots[name].config.token_env
+        settings.token_envs[name] = env
+        token = os.environ.get(env, "").strip()
+        if not token:
+            missing.append(f"bots: {name}: no token: set the environment variable {env}")
+        settings.tokens[name] = token
+    if missing:
+        print("\n".join(missing), file=sys.stderr)
+        return 2
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        async with open_store(args.db) as store:
+            await run_bots(project, names, store, project_translator(project.root), settings, stop)
+
+    try:
+        asyncio.run(serve())
+    except StartupError as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 # --- parsing ---------------------------------------------------------------------------------
 
 
@@ -145,6 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--name", help="the first name the bot sees (default: your login name)")
     chat.add_argument("--restart", action="store_true", help="begin again instead of carrying on")
     chat.set_defaults(func=cmd_chat)
+
+    run = commands.add_parser("run", help="run bots on Telegram (all of them with no names)")
+    run.add_argument("bots", nargs="*", metavar="BOT", help="the bots to run (default: every bot)")
+    run.add_argument("--api-url", help="Bot API base URL, token and method appended (default: $TELEGRAM_API_URL or Telegram's)")
+    run.add_argument("--webhook", metavar="URL", help="receive updates by webhook at URL/<bot> instead of long polling")
+    run.add_argument("--listen", default="127.0.0.1", help="address the webhook server listens on (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=8443, help="port of the webhook server (default 8443)")
+    run.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
+    run.add_argument("--insecure-dev", action="store_true", help="accepted for forward compatibility (encryption comes later)")
+    run.set_defaults(func=cmd_run)
 
     test = commands.add_parser("test", help="run the conversation tests in flows/*/tests/")
     test.add_argument("bot", nargs="?", help="only this bot's tests")

@@ -11,20 +11,32 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from babel import Locale, UnknownLocaleError
+
 from bots.engine import events as ev
 from bots.engine.expressions import ExpressionError
 from bots.engine.i18n import SourceTexts, Translator
 from bots.engine.inputs import MAX_INPUT_CHARS
 from bots.engine.nodes.base import END_CONVERSATION, WAIT, Call, Go, Transition
-from bots.engine.outputs import CloseHandoff, ConversationEnded, Output, Problem, Relay, Say
+from bots.engine.outputs import Button, Chosen, CloseHandoff, ConversationEnded, Output, Problem, Relay, Say
 from bots.engine.project import Project, qualify_flow, split_target
 from bots.engine.runtime import Runtime, StepContext
 from bots.engine.state import ConversationState, Frame, Snapshot
 
 log = logging.getLogger(__name__)
 
+LANGUAGE_BUTTON = "L:"  # button data of the /language menu; not bound to a step
 MAX_HOPS = 500  # nodes visited in one step before we call it a loop
 _COMMAND_LIKE = re.compile(r"^/[A-Za-z0-9_]{1,32}(@\w+)?(\s.*)?$", re.DOTALL)
+
+
+def native_name(lang: str) -> str:
+    """A language's name in itself: Беларуская, Русский, English."""
+    try:
+        name = Locale.parse(lang.replace("-", "_")).get_display_name(lang.replace("-", "_")) or lang
+    except (ValueError, UnknownLocaleError):
+        return lang
+    return name[:1].upper() + name[1:]
 
 
 class FlowError(Exception):
@@ -84,6 +96,24 @@ class Engine:
             if event.lang in self.bot.config.locales:
                 state.lang = event.lang
             self._reprompt(rt)
+            return
+        if isinstance(event, ev.ChooseLanguage):
+            buttons = [Button(native_name(lang), f"{LANGUAGE_BUTTON}{lang}") for lang in self.bot.config.locales]
+            rt.emit(Say(rt.builtin("choose_language"), tuple(buttons)))
+            return
+        if isinstance(event, ev.Press) and event.data.startswith(LANGUAGE_BUTTON):
+            lang = event.data.removeprefix(LANGUAGE_BUTTON)
+            if lang in self.bot.config.locales:
+                state.lang = lang
+                rt.emit(Chosen(native_name(lang)))
+                rt.hint("language_set")
+                if state.status == "ended":
+                    self._start(rt)
+                else:
+                    self._reprompt(rt)
+            else:
+                rt.hint("expired")
+                self._reprompt(rt)
             return
         if isinstance(event, ev.Start):
             self._start(rt)

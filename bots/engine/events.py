@@ -62,24 +62,31 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class ChooseLanguage:
+    """`/language`: offer the bot's languages as buttons."""
+
+
+@dataclass(frozen=True)
 class SetLanguage:
     """The person chose another language; the current question is asked again in it."""
 
     lang: str
 
 
-Event = Start | Text | Press | Back | Help | EndHandoff | HandoffClosed | Unsupported | SetLanguage | Resume
+Event = Start | Text | Press | Back | Help | EndHandoff | HandoffClosed | Unsupported | SetLanguage | Resume | ChooseLanguage
 
 COMMANDS: dict[str, Event] = {
     "start": Start(),
     "back": Back(),
     "help": Help(),
     "end": EndHandoff(),
+    "language": ChooseLanguage(),
 }
 
 
 def event_from_text(text: str) -> Event:
-    """Map a typed line to an event: `/start`, `/back`, `/help`, `/end` (also `/start@MaraBot args`) or text."""
+    """Map a typed line to an event: `/start`, `/back`, `/help`, `/end`, `/language`
+    (also `/start@MaraBot args`) or text."""
     stripped = text.strip()
     if stripped.startswith("/") and len(stripped) > 1:
         word = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()

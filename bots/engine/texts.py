@@ -34,8 +34,16 @@ BUILTIN: dict[str, str] = {
     "back_none": "There is no earlier question to go back to.",
     "help": (
         "I can guide you step by step. Press a button or type your answer.\n\n"
-        "/start: begin again\n/back: go back to the previous question\n/help: this help"
+        "/start: begin again\n/back: go back to the previous question\n"
+        "/language: choose another language\n/help: this help"
     ),
+    "choose_language": "Choose your language:",
+    "language_set": "Done: I will speak this language from now on.",
+    "command_start": "Begin again",
+    "command_back": "Go back to the previous question",
+    "command_help": "What I understand",
+    "command_language": "Choose the language",
+    "command_end": "End the conversation with a person",
     "help_handoff": "You are talking to a person from our team. Write here; send /end to finish.",
     "handoff_ended": "The conversation with our team has ended.",
     "end_nothing": "You are not talking to a person right now.",

@@ -6,11 +6,22 @@ import os
 from pathlib import Path
 
 from bots.storage.base import ConversationKey, ConversationStore
+from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
 from bots.storage.sqlite import SQLiteConversationStore
 
 DEFAULT_DB = "bots.db"
 
-__all__ = ["DEFAULT_DB", "ConversationKey", "ConversationStore", "SQLiteConversationStore", "database_path", "open_store"]
+__all__ = [
+    "DEFAULT_DB",
+    "ConversationKey",
+    "ConversationStore",
+    "DeliveryJournal",
+    "IncomingUpdate",
+    "OutgoingCall",
+    "SQLiteConversationStore",
+    "database_path",
+    "open_store",
+]
 
 
 def database_path(option: str | None) -> Path:
@@ -18,5 +29,5 @@ def database_path(option: str | None) -> Path:
     return Path(option or os.environ.get("BOTS_DB") or DEFAULT_DB)
 
 
-def open_store(option: str | None = None) -> ConversationStore:
+def open_store(option: str | None = None) -> SQLiteConversationStore:
     return SQLiteConversationStore(database_path(option))

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
 from bots.engine.state import ConversationState
 from bots.storage.base import ConversationKey, ConversationStore
+from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -22,6 +27,38 @@ CREATE TABLE IF NOT EXISTS conversations (
     PRIMARY KEY (bot, chat)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS conversations_idle ON conversations (bot, updated_at);
+CREATE TABLE IF NOT EXISTS updates (
+    bot         TEXT NOT NULL,
+    update_id   INTEGER NOT NULL,
+    chat        TEXT NOT NULL,
+    payload     TEXT,               -- the update until it is processed, then NULL
+    received_at REAL NOT NULL,
+    UNIQUE (bot, update_id)
+);
+CREATE INDEX IF NOT EXISTS updates_waiting ON updates (bot) WHERE payload IS NOT NULL;
+CREATE TABLE IF NOT EXISTS outbox (
+    id         TEXT PRIMARY KEY,
+    bot        TEXT NOT NULL,
+    chat       TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    method     TEXT NOT NULL,
+    params     TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_chat ON outbox (bot, chat);
+CREATE TABLE IF NOT EXISTS blocked_chats (
+    bot        TEXT NOT NULL,
+    chat       TEXT NOT NULL,
+    blocked_at REAL NOT NULL,
+    PRIMARY KEY (bot, chat)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+    bot     TEXT NOT NULL,
+    path    TEXT NOT NULL,
+    digest  TEXT NOT NULL,
+    file_id TEXT NOT NULL,
+    PRIMARY KEY (bot, path)
+) WITHOUT ROWID;
 """
 
 UPSERT = (
@@ -29,10 +66,17 @@ UPSERT = (
     "ON CONFLICT (bot, chat) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
 )
 
-_Pending = tuple[ConversationKey, str, float, "asyncio.Future[None]"]
+Statement = tuple[str, tuple[Any, ...]]
 
 
-class SQLiteConversationStore(ConversationStore):
+@dataclass
+class _Write:
+    statements: list[Statement]
+    done: asyncio.Future[None]
+    alone: bool  # must not be merged with other writes (its order against them matters)
+
+
+class SQLiteConversationStore(ConversationStore, DeliveryJournal):
     """Conversations in a SQLite file.
 
     WAL with `synchronous=NORMAL`: a committed step survives the process being killed at
@@ -52,7 +96,7 @@ class SQLiteConversationStore(ConversationStore):
         self.cache_size = cache_size
         self._db: aiosqlite.Connection | None = None
         self._cache: OrderedDict[ConversationKey, str] = OrderedDict()
-        self._pending: list[_Pending] = []
+        self._pending: list[_Write] = []
         self._flusher: asyncio.Task[None] | None = None
 
     @property
@@ -110,45 +154,182 @@ class SQLiteConversationStore(ConversationStore):
 
     async def save(self, key: ConversationKey, state: ConversationState, *, now: dt.datetime) -> None:
         data = state.to_json()
+        await self._write([(UPSERT, (key.bot, key.chat, data, now.timestamp()))])
+        self._remember(key, data)
+
+    async def _write(self, statements: list[Statement], *, alone: bool = False) -> None:
+        """Run the statements in a transaction shared with other writes waiting now
+        (group commit); return once it is committed."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((key, data, now.timestamp(), done))
+        self._pending.append(_Write(statements, done, alone))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         await done
-        self._remember(key, data)
 
     async def _flush(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending, []
+            batch = [self._pending.pop(0)]
+            if not batch[0].alone:
+                while self._pending and not self._pending[0].alone:
+                    batch.append(self._pending.pop(0))
+            # statements of one kind run together, in the order they came
+            grouped: dict[str, list[tuple[Any, ...]]] = {}
+            for write in batch:
+                for sql, params in write.statements:
+                    grouped.setdefault(sql, []).append(params)
             try:
-                await self.db.executemany(UPSERT, [(k.bot, k.chat, data, ts) for k, data, ts, _ in batch])
+                for sql, rows in grouped.items():
+                    await self.db.executemany(sql, rows)
                 await self.db.commit()
-            except Exception as err:  # every waiting save learns that it failed
-                for key, _, _, done in batch:
-                    self._remember(key, None)
-                    if not done.done():
-                        done.set_exception(err)
+            except Exception as err:  # every waiting write learns that it failed
+                await self._rollback()
+                for write in batch:
+                    if not write.done.done():
+                        write.done.set_exception(err)
                 continue
-            for _, _, _, done in batch:
-                if not done.done():
-                    done.set_result(None)
+            for write in batch:
+                if not write.done.done():
+                    write.done.set_result(None)
+
+    async def _rollback(self) -> None:
+        try:
+            await self.db.rollback()
+        except Exception:  # noqa: BLE001 - the original error is what the callers need
+            pass
 
     async def delete(self, key: ConversationKey) -> bool:
         self._remember(key, None)
-        cursor = await self.db.execute("DELETE FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat))
-        await self.db.commit()
-        return cursor.rowcount > 0
+        existed = await self._exists("SELECT 1 FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat))
+        await self._write([("DELETE FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat))], alone=True)
+        return existed
+
+    async def _exists(self, sql: str, params: tuple[Any, ...]) -> bool:
+        async with self.db.execute(sql, params) as cursor:
+            return await cursor.fetchone() is not None
 
     async def purge_idle(self, bot: str, *, before: dt.datetime) -> int:
-        cursor = await self.db.execute(
-            "DELETE FROM conversations WHERE bot = ? AND updated_at < ?", (bot, before.timestamp())
+        async with self.db.execute(
+            "SELECT COUNT(*) FROM conversations WHERE bot = ? AND updated_at < ?", (bot, before.timestamp())
+        ) as cursor:
+            row = await cursor.fetchone()
+        await self._write(
+            [("DELETE FROM conversations WHERE bot = ? AND updated_at < ?", (bot, before.timestamp()))], alone=True
         )
-        await self.db.commit()
         for key in [k for k in self._cache if k.bot == bot]:
             self._cache.pop(key, None)
-        return cursor.rowcount
+        return int(row[0]) if row else 0
 
     async def count(self, bot: str) -> int:
         async with self.db.execute("SELECT COUNT(*) FROM conversations WHERE bot = ?", (bot,)) as cursor:
             row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    # --- the delivery journal ---------------------------------------------------------------
+
+    async def record_updates(self, updates: Sequence[IncomingUpdate], *, now: dt.datetime) -> list[IncomingUpdate]:
+        if not updates:
+            return []
+        seen: set[tuple[str, int]] = set()
+        for bot in {u.bot for u in updates}:
+            ids = [u.update_id for u in updates if u.bot == bot]
+            marks = ",".join("?" * len(ids))
+            async with self.db.execute(
+                f"SELECT update_id FROM updates WHERE bot = ? AND update_id IN ({marks})", (bot, *ids)
+            ) as cursor:
+                seen |= {(bot, row[0]) async for row in cursor}
+        fresh: list[IncomingUpdate] = []
+        for update in updates:
+            if (update.bot, update.update_id) not in seen:
+                seen.add((update.bot, update.update_id))
+                fresh.append(update)
+        if fresh:
+            await self._write(
+                [
+                    (
+                        "INSERT OR IGNORE INTO updates (bot, update_id, chat, payload, received_at) VALUES (?, ?, ?, ?, ?)",
+                        (u.bot, u.update_id, u.chat, u.payload, now.timestamp()),
+                    )
+                    for u in fresh
+                ]
+            )
+        return fresh
+
+    async def unprocessed_updates(self, bot: str) -> list[IncomingUpdate]:
+        async with self.db.execute(
+            "SELECT update_id, chat, payload FROM updates WHERE bot = ? AND payload IS NOT NULL ORDER BY rowid", (bot,)
+        ) as cursor:
+            return [IncomingUpdate(bot, row[0], row[1], row[2]) async for row in cursor]
+
+    async def commit_step(
+        self,
+        key: ConversationKey | None,
+        state: ConversationState | None,
+        *,
+        update: IncomingUpdate | None,
+        calls: Sequence[OutgoingCall],
+        now: dt.datetime,
+    ) -> None:
+        statements: list[Statement] = []
+        data = None
+        if key is not None and state is not None:
+            data = state.to_json()
+            statements.append((UPSERT, (key.bot, key.chat, data, now.timestamp())))
+        if update is not None:
+            statements.append(
+                ("UPDATE updates SET payload = NULL WHERE bot = ? AND update_id = ?", (update.bot, update.update_id))
+            )
+        for call in calls:
+            statements.append(
+                (
+                    "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (call.id, call.bot, call.chat, call.seq, call.method, json.dumps(call.params), now.timestamp()),
+                )
+            )
+        if statements:
+            await self._write(statements)
+        if key is not None and data is not None:
+            self._remember(key, data)
+
+    async def pending_calls(self, bot: str) -> list[OutgoingCall]:
+        async with self.db.execute(
+            "SELECT id, chat, seq, method, params FROM outbox WHERE bot = ? ORDER BY rowid", (bot,)
+        ) as cursor:
+            return [OutgoingCall(row[0], bot, row[1], row[2], row[3], json.loads(row[4])) async for row in cursor]
+
+    async def call_done(self, call: OutgoingCall) -> None:
+        await self._write([("DELETE FROM outbox WHERE id = ?", (call.id,))])
+
+    async def drop_calls(self, bot: str, chat: str) -> int:
+        async with self.db.execute("SELECT COUNT(*) FROM outbox WHERE bot = ? AND chat = ?", (bot, chat)) as cursor:
+            row = await cursor.fetchone()
+        await self._write([("DELETE FROM outbox WHERE bot = ? AND chat = ?", (bot, chat))], alone=True)
+        return int(row[0]) if row else 0
+
+    async def set_blocked(self, bot: str, chat: str, blocked: bool, *, now: dt.datetime) -> None:
+        if blocked:
+            sql = "INSERT OR REPLACE INTO blocked_chats (bot, chat, blocked_at) VALUES (?, ?, ?)"
+            await self._write([(sql, (bot, chat, now.timestamp()))], alone=True)
+        else:
+            await self._write([("DELETE FROM blocked_chats WHERE bot = ? AND chat = ?", (bot, chat))], alone=True)
+
+    async def is_blocked(self, bot: str, chat: str) -> bool:
+        return await self._exists("SELECT 1 FROM blocked_chats WHERE bot = ? AND chat = ?", (bot, chat))
+
+    async def file_id(self, bot: str, path: str, digest: str) -> str | None:
+        async with self.db.execute(
+            "SELECT file_id FROM files WHERE bot = ? AND path = ? AND digest = ?", (bot, path, digest)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def remember_file_id(self, bot: str, path: str, digest: str, file_id: str) -> None:
+        sql = "INSERT OR REPLACE INTO files (bot, path, digest, file_id) VALUES (?, ?, ?, ?)"
+        await self._write([(sql, (bot, path, digest, file_id))])
+
+    async def purge_journal(self, *, before: dt.datetime) -> int:
+        sql_count = "SELECT COUNT(*) FROM updates WHERE payload IS NULL AND received_at < ?"
+        async with self.db.execute(sql_count, (before.timestamp(),)) as cursor:
+            row = await cursor.fetchone()
+        sql = "DELETE FROM updates WHERE payload IS NULL AND received_at < ?"
+        await self._write([(sql, (before.timestamp(),))], alone=True)
         return int(row[0]) if row else 0

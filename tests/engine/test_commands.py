@@ -240,3 +240,23 @@ def test_set_stores_plain_data_only(chat):
     c.send("/start")
     assert c.state.vars == {"missing": None, "pair": [1, 2], "text": "<b>x"}
     assert c.state.from_json(c.state.to_json()) == c.state
+
+
+def test_language_menu_switches_and_remembers(chat):
+    c = chat(FORM)
+    c.send("/start")
+    c.press("Red")
+    outputs = c.send("/language")
+    assert said(outputs) == "Choose your language:\n[English]\n[Русский]"
+    text = said(c.press("Русский"))
+    assert c.state.lang == "ru"
+    assert "Size?" in text  # the current question again, now in the chosen language
+    assert c.state.vars == {"colour": "red"}
+
+
+def test_a_forged_language_button_changes_nothing(chat):
+    c = chat(FORM)
+    c.send("/start")
+    outputs = c.handle(ev.Press("L:de"))
+    assert c.state.lang == "en"
+    assert "This menu has expired" in said(outputs)

@@ -1,0 +1,478 @@
+"""Closed-loop load benchmark of Telegram bots against the project's Bot API stand-in.
+
+    .venv/bin/pip install aiogram                 # once; only the benchmark uses it
+    .venv/bin/python bench/telegram.py            # 100 people, 5 s warm-up, 20 s measured
+    .venv/bin/python bench/telegram.py --people 50 100 200 --seconds 20 --profile /tmp/prof
+
+Three bots do the same four-step dialogue, one after another, each against a fresh stand-in
+(``bots.standin``) and each in its own process: python-telegram-bot 22 (``Application``,
+default HTTPX request, long polling, ``concurrent_updates`` on unless ``--ptb-sequential``),
+aiogram 3 with its FSM (skipped with a message if aiogram is not installed), and the project's
+own bot (``bots run bench``, skipped with "not available yet" when it does not answer in 10 s).
+
+A round: ``/start`` -> "What do you need?" + 2 buttons; press the first -> "Your name?"; type a
+name -> "Confirm?" + Yes/No; press Yes -> back to "What do you need?". Each simulated person
+sends a step only when the reply to the previous one is in the stand-in (closed loop). Latency of
+a step: from pushing the update into the stand-in until the stand-in has stored the reply (a
+message whose text has the expected words). The load generator lives in the stand-in's process
+and is told of replies by an O(1) per-chat hook on ``BotApiStandin.call``: the stand-in's own
+``wait_until`` wakes every waiter on each change, which costs O(people) per reply. CPU of the
+bot process, of the stand-in + load process and of the whole machine is sampled over the
+measured window (2 cores: the bot and the stand-in compete for them).
+Results: a table, and JSON in ``bench/results/telegram-<date>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import datetime as dt
+import importlib.metadata as md
+import json
+import os
+import platform
+import pstats
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# This file is called telegram.py: keep its folder off sys.path so ``import telegram`` finds PTB.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bots.standin import BotApiStandin, Message, Person  # noqa: E402
+from bots.standin.world import BotState  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+STEP_TIMEOUT = 10.0
+TOKENS = {"ptb": "7000001:bench-ptb", "aiogram": "7000002:bench-aiogram", "ours": "7000003:bench-ours"}
+# (what the person does, words the reply must contain)
+STEPS = [("start", "What do you need?"), ("press", "Your name?"), ("type", "Confirm?"), ("yes", "What do you need?")]
+
+BOT_YAML = "name: Bench\nstart: main\nsource_locale: en\nlocales: [en]\ntoken_env: BENCH_BOT_TOKEN\n"
+MAIN_YAML = """\
+start: menu
+nodes:
+  menu:
+    type: choice
+    text: "What do you need?"
+    save: need
+    options:
+      - {label: "Support", value: support}
+      - {label: "Other", value: other}
+    next: name
+  name:
+    type: input
+    kind: text
+    text: "Your name?"
+    save: name
+    next: confirm
+  confirm:
+    type: choice
+    text: "Confirm?"
+    save: confirmed
+    options:
+      - {label: "Yes", value: "yes"}
+      - {label: "No", value: "no"}
+    next: menu
+"""
+
+
+# -- the reference bots (run in a subprocess: ``--serve ptb|aiogram``) ----------------------------
+def serve_ptb(api: str, token: str, sequential: bool) -> None:
+    """PTB 22: CommandHandler / CallbackQueryHandler / MessageHandler, state in user_data."""
+    from telegram import InlineKeyboardButton as Btn, InlineKeyboardMarkup as Kb, Update
+    from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+    menu = Kb([[Btn("Support", callback_data="support"), Btn("Other", callback_data="other")]])
+    yes_no = Kb([[Btn("Yes", callback_data="yes"), Btn("No", callback_data="no")]])
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        context.user_data["step"] = "menu"  # type: ignore[index]
+        await context.bot.send_message(update.effective_chat.id, "What do you need?", reply_markup=menu)  # type: ignore[union-attr]
+
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query, data = update.callback_query, context.user_data
+        assert query is not None and data is not None
+        await query.answer()
+        chat = update.effective_chat.id  # type: ignore[union-attr]
+        if data.get("step") == "menu":
+            data.update(step="name", need=query.data)
+            await context.bot.send_message(chat, "Your name?")
+        elif data.get("step") == "confirm":
+            data["step"] = "menu" if query.data == "yes" else "name"
+            text, markup = ("What do you need?", menu) if query.data == "yes" else ("Your name?", None)
+            await context.bot.send_message(chat, text, reply_markup=markup)
+
+    async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        data = context.user_data
+        assert data is not None and update.message is not None
+        if data.get("step") == "name":
+            data.update(step="confirm", name=update.message.text)
+            await update.message.reply_text("Confirm?", reply_markup=yes_no)
+        else:
+            await update.message.reply_text(update.message.text or "")  # echo
+
+    app = (Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+           .concurrent_updates(not sequential).build())
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(pressed))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, typed))
+    app.run_polling()
+
+
+def serve_aiogram(api: str, token: str) -> None:
+    """aiogram 3: Router handlers filtered by FSM states (MemoryStorage), long polling."""
+    from aiogram import Bot, Dispatcher, F, Router
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.filters import CommandStart
+    from aiogram.fsm.context import FSMContext
+    from aiogram.fsm.state import State, StatesGroup
+    from aiogram.types import CallbackQuery, InlineKeyboardButton as Btn, InlineKeyboardMarkup as Kb
+    from aiogram.types import Message as TgMessage
+
+    class Form(StatesGroup):
+        menu = State()
+        name = State()
+        confirm = State()
+
+    menu = Kb(inline_keyboard=[[Btn(text="Support", callback_data="support"), Btn(text="Other", callback_data="other")]])
+    yes_no = Kb(inline_keyboard=[[Btn(text="Yes", callback_data="yes"), Btn(text="No", callback_data="no")]])
+    router = Router()
+
+    @router.message(CommandStart())
+    async def start(message: TgMessage, state: FSMContext) -> None:
+        await state.set_state(Form.menu)
+        await message.answer("What do you need?", reply_markup=menu)
+
+    @router.callback_query(Form.menu)
+    async def chosen(query: CallbackQuery, state: FSMContext) -> None:
+        await query.answer()
+        await state.update_data(need=query.data)
+        await state.set_state(Form.name)
+        await query.message.answer("Your name?")  # type: ignore[union-attr]
+
+    @router.message(Form.name, F.text)
+    async def named(message: TgMessage, state: FSMContext) -> None:
+        await state.update_data(name=message.text)
+        await state.set_state(Form.confirm)
+        await message.answer("Confirm?", reply_markup=yes_no)
+
+    @router.callback_query(Form.confirm)
+    async def confirmed(query: CallbackQuery, state: FSMContext) -> None:
+        await query.answer()
+        yes = query.data == "yes"
+        await state.set_state(Form.menu if yes else Form.name)
+        await query.message.answer("What do you need?" if yes else "Your name?",  # type: ignore[union-attr]
+                                   reply_markup=menu if yes else None)
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api)))
+    asyncio.run(dispatcher.start_polling(bot))
+
+
+# -- the load side ----------------------------------------------------------------------------
+@dataclass
+class Waiter:
+    expect: str
+    future: asyncio.Future[tuple[float, int]]
+
+
+class Standin(BotApiStandin):
+    """The stand-in plus an O(1) hook that resolves a person's pending step on the bot's reply."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(tokens=[token], call_log_size=0, http_control=False)
+        self.waiting: dict[int, Waiter] = {}
+
+    async def call(self, bot: BotState, method: str, raw: dict[str, Any],
+                   uploads: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        status, body = await super().call(bot, method, raw, uploads)
+        result = body.get("result")
+        if status == 200 and isinstance(result, dict) and "chat" in result:  # a message sent or edited
+            waiter = self.waiting.get(result["chat"]["id"])
+            if waiter is not None and waiter.expect in (result.get("text") or "") and not waiter.future.done():
+                waiter.future.set_result((time.perf_counter(), result["message_id"]))
+        return status, body
+
+
+@dataclass
+class Window:
+    start: float = float("inf")
+    end: float = float("inf")
+    latencies: list[float] = field(default_factory=list)
+    completed: int = 0
+    timeouts: int = 0
+
+
+async def step(api: Standin, who: Person, kind: str, expect: str, msg: Message | None) -> tuple[float, float, int]:
+    """One step: push the update, wait for the reply; (began, answered, reply message id)."""
+    future: asyncio.Future[tuple[float, int]] = asyncio.get_running_loop().create_future()
+    api.waiting[who.id] = Waiter(expect, future)
+    began = time.perf_counter()
+    try:
+        if kind == "start":
+            await api.send_text(who, "/start")
+        elif kind == "type":
+            await api.send_text(who, who.first_name)
+        else:
+            assert msg is not None and msg.buttons, "the reply has no buttons"
+            await api.press(who, msg, msg.buttons[0][0][0] if kind == "press" else "Yes")
+        answered, message_id = await asyncio.wait_for(future, STEP_TIMEOUT)
+    finally:
+        api.waiting.pop(who.id, None)
+    return began, answered, message_id
+
+
+async def person(api: Standin, who: Person, window: Window) -> None:
+    """Rounds of the dialogue, each step sent when the previous one is answered, until the end."""
+    state = api.chat_state(who)[0]
+    while time.perf_counter() < window.end:
+        msg: Message | None = None
+        for kind, expect in STEPS:
+            if time.perf_counter() >= window.end:
+                return
+            try:
+                began, answered, message_id = await step(api, who, kind, expect, msg)
+            except (asyncio.TimeoutError, AssertionError, LookupError, ValueError):
+                window.timeouts += window.start <= time.perf_counter() <= window.end + STEP_TIMEOUT
+                break
+            if window.start <= answered <= window.end:
+                window.completed += 1
+                if began >= window.start:
+                    window.latencies.append(answered - began)
+            msg = state.messages.get(message_id)
+
+
+def cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+def where_time_goes(profile: str, top: int = 7) -> dict[str, float]:
+    """Share of profiled CPU time per package/module, largest first."""
+    by: dict[str, float] = {}
+    for (path, _line, name), (_cc, _nc, tottime, _ct, _callers) in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
+        if "site-packages/" in path:
+            key = path.split("site-packages/", 1)[1].split("/", 1)[0]
+        elif "/bots/standin/" in path:
+            key = "bots.standin"
+        elif path.endswith("telegram.py") and "/bench/" in path:
+            key = "load generator"
+        elif "/lib/python3" in path:
+            key = "stdlib " + path.rsplit("/lib/python3", 1)[1].split("/")[1].removesuffix(".py")
+        elif path == "~":
+            key = "builtins " + name.split("'")[1].split(".")[0] if "'" in name else "builtins"
+        else:
+            key = path.rsplit("/", 1)[-1]
+        by[key] = by.get(key, 0.0) + tottime
+    total = sum(by.values()) or 1.0
+    return {k: round(v / total * 100, 1) for k, v in sorted(by.items(), key=lambda kv: -kv[1])[:top]}
+
+
+def bot_command(name: str, api: Standin, work: Path, args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, "PTB_TIMEDELTA": "true"}
+    if name == "ours":
+        (work / "flows" / "bench").mkdir(parents=True, exist_ok=True)
+        (work / "flows" / "bench" / "bot.yaml").write_text(BOT_YAML)
+        (work / "flows" / "bench" / "main.yaml").write_text(MAIN_YAML)
+        env.update(TELEGRAM_API_URL=api.base_url, BENCH_BOT_TOKEN=TOKENS[name])
+        bots = str(Path(sys.executable).parent / "bots")
+        return [bots, "--project", str(work), "run", "bench", "--insecure-dev", "--db", str(work / "bench.db")], env
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", name, "--api", api.url, "--token", TOKENS[name]]
+    if args.ptb_sequential:
+        cmd.append("--ptb-sequential")
+    if args.profile:
+        cmd += ["--profile-out", str(Path(args.profile) / f"{name}-{args.current_people}.prof")]
+    return cmd, env
+
+
+async def run_one(name: str, people: int, args: argparse.Namespace) -> dict[str, Any]:
+    """One bot under ``people`` simulated people, against a fresh stand-in."""
+    row: dict[str, Any] = {"bot": name, "people": people}
+    args.current_people = people
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+        work, log = Path(tmp), Path(tmp) / "bot.log"
+        async with Standin(TOKENS[name]) as api:
+            cmd, env = bot_command(name, api, work, args)
+            with log.open("wb") as out:
+                try:
+                    proc = await asyncio.create_subprocess_exec(*cmd, env=env, stdin=asyncio.subprocess.DEVNULL,
+                                                                stdout=out, stderr=out)
+                except OSError as exc:
+                    return {**row, "status": f"not available yet: {exc}"}
+            try:
+                probe = api.user("Probe")
+                ready = asyncio.ensure_future(step(api, probe, "start", STEPS[0][1], None))
+                exited = asyncio.ensure_future(proc.wait())
+                await asyncio.wait([ready, exited], timeout=args.ready_timeout, return_when=asyncio.FIRST_COMPLETED)
+                if not ready.done() or ready.exception() is not None:
+                    ready.cancel()
+                    why = f"exited with {proc.returncode}" if exited.done() else f"no reply in {args.ready_timeout:.0f} s"
+                    tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
+                    return {**row, "status": ("not available yet: " if name == "ours" else "failed: ") + why,
+                            "log_tail": tail[-400:]}
+                return {**row, **await measure(api, proc.pid, people, args, name)}
+            finally:
+                if proc.returncode is None:
+                    proc.send_signal(signal.SIGINT)
+                    try:
+                        await asyncio.wait_for(proc.wait(), 15)
+                    except asyncio.TimeoutError:
+                        proc.kill()
+                        await proc.wait()
+
+
+async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace, name: str) -> dict[str, Any]:
+    window = Window()
+    crowd = [api.user(f"P{i}") for i in range(people)]
+    began = time.perf_counter()
+    window.start = began + args.warmup
+    window.end = window.start + args.seconds
+    tasks = [asyncio.create_task(person(api, who, window)) for who in crowd]
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    await asyncio.sleep(window.start - time.perf_counter())
+    cpu0, bot0, busy0, req0 = time.process_time(), cpu_of(pid), machine_busy(), api.requests
+    if profiler:
+        profiler.enable()
+    await asyncio.sleep(window.end - time.perf_counter())
+    if profiler:
+        profiler.disable()
+    cpu1, bot1, busy1, req1 = time.process_time(), cpu_of(pid), machine_busy(), api.requests
+    wall = time.perf_counter() - window.start
+    _done, pending = await asyncio.wait(tasks, timeout=2)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    lat = sorted(window.latencies)
+    pick = (lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 2)) if lat else (lambda q: None)
+    result: dict[str, Any] = {
+        "status": "ok", "steps": window.completed, "steps_per_s": round(window.completed / args.seconds, 1),
+        "p50_ms": pick(0.50), "p99_ms": pick(0.99), "timeouts": window.timeouts,
+        "http_per_step": round((req1 - req0) / max(window.completed, 1), 2),
+        "cpu_bot_pct": round((bot1 - bot0) / wall * 100), "cpu_standin_pct": round((cpu1 - cpu0) / wall * 100),
+        "machine_busy_pct": round((busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1) * 100),
+    }
+    if profiler:
+        path = str(Path(args.profile) / f"standin-{name}-{people}.prof")
+        profiler.dump_stats(path)
+        result["standin_profile"] = where_time_goes(path)
+    return result
+
+
+def have_aiogram() -> bool:
+    try:
+        md.version("aiogram")
+        return True
+    except md.PackageNotFoundError:
+        return False
+
+
+def versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for dist in ("python-telegram-bot", "aiogram", "aiohttp", "httpx"):
+        with contextlib.suppress(md.PackageNotFoundError):
+            found[dist] = md.version(dist)
+    return found
+
+
+def print_header() -> None:
+    head = f"{'bot':<8} {'people':>6} {'steps/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'t/o':>4} {'HTTP/step':>9} " \
+           f"{'bot CPU':>7} {'stand-in CPU':>12} {'machine':>7}"
+    print(head, "-" * len(head), sep="\n", flush=True)
+
+
+def print_row(r: dict[str, Any]) -> None:
+    if r.get("status") != "ok":
+        print(f"{r['bot']:<8} {r['people']:>6}  {r['status']}" + (f"  [{r['log_tail']}]" if r.get("log_tail") else ""))
+    else:
+        print(f"{r['bot']:<8} {r['people']:>6} {r['steps_per_s']:>8,.0f} {r['p50_ms']:>7} {r['p99_ms']:>7} "
+              f"{r['timeouts']:>4} {r['http_per_step']:>9} {r['cpu_bot_pct']:>6}% {r['cpu_standin_pct']:>11}% "
+              f"{r['machine_busy_pct']:>6}%", flush=True)
+
+
+async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
+    names = [n for n in ("ptb", "aiogram", "ours") if n in args.bots and (n != "ours" or args.ours)]
+    rows: list[dict[str, Any]] = []
+    print_header()
+    for people in args.people:
+        for name in names:
+            if name == "aiogram" and not have_aiogram():
+                rows.append({"bot": name, "people": people,
+                             "status": "skipped: aiogram is not installed (.venv/bin/pip install aiogram)"})
+            else:
+                rows.append(await run_one(name, people, args))
+            print_row(rows[-1])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, nargs="+", default=[100], help="simulated people at once (several: one run each)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
+    parser.add_argument("--bots", nargs="+", default=["ptb", "aiogram", "ours"], choices=["ptb", "aiogram", "ours"])
+    parser.add_argument("--ours", action=argparse.BooleanOptionalAction, default=True, help="run the project's bot")
+    parser.add_argument("--ptb-sequential", action="store_true", help="PTB without concurrent_updates (its default)")
+    parser.add_argument("--ready-timeout", type=float, default=10.0, help="seconds for a bot's first reply")
+    parser.add_argument("--profile", metavar="DIR", help="cProfile (CPU time) the stand-in and the reference bots")
+    parser.add_argument("--json", metavar="PATH", help="default: bench/results/telegram-<date>.json")
+    parser.add_argument("--serve", choices=["ptb", "aiogram"], help=argparse.SUPPRESS)
+    parser.add_argument("--api", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.serve:  # a reference bot, in the subprocess the benchmark started
+        profiler = cProfile.Profile(time.process_time) if args.profile_out else None
+        if profiler:
+            profiler.enable()
+        try:
+            serve_ptb(args.api, args.token, args.ptb_sequential) if args.serve == "ptb" else serve_aiogram(args.api, args.token)
+        finally:
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(args.profile_out)
+        return
+
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+    if "aiogram" in args.bots and not have_aiogram():
+        print("aiogram is not installed: its bot is skipped (.venv/bin/pip install aiogram)", file=sys.stderr)
+    print(f"{os.cpu_count()} CPUs, {args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, people {args.people}")
+    rows = asyncio.run(bench(args))
+    if args.profile:
+        for row in rows:
+            prof = Path(args.profile) / f"{row['bot']}-{row['people']}.prof"
+            if row["bot"] != "ours" and prof.exists():
+                row["bot_profile"] = where_time_goes(str(prof))
+        for row in rows:
+            for key in ("bot_profile", "standin_profile"):
+                if key in row:
+                    print(f"{row['bot']} x{row['people']} {key}: " + ", ".join(f"{k} {v}%" for k, v in row[key].items()))
+    out = Path(args.json) if args.json else HERE / "results" / f"telegram-{dt.date.today().isoformat()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(), "versions": versions(),
+              "seconds": args.seconds, "warmup": args.warmup, "ptb_concurrent_updates": not args.ptb_sequential,
+              "results": rows}
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written {out}")
+
+
+if __name__ == "__main__":
+    main()

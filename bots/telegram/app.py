@@ -1,0 +1,186 @@
+"""`bots run`: every bot of the project in one process, by long polling or by webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import Bot
+from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bots.engine.i18n import Translator
+from bots.engine.project import Project
+from bots.storage import SQLiteConversationStore
+from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class StartupError(Exception):
+    """A bot cannot start; the message is one line naming the bot and what to fix."""
+
+
+@dataclass
+class RunSettings:
+    api_url: str | None = None
+    webhook_url: str | None = None
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    poll_timeout: int = 50
+    tokens: dict[str, str] = field(default_factory=dict)
+    token_envs: dict[str, str] = field(default_factory=dict)
+
+
+def make_bot(token: str, api_url: str | None) -> Bot:
+    """A PTB `Bot` on our aiohttp request backend where it is available."""
+    try:
+        from bots.telegram.request import AiohttpRequest
+    except ImportError:  # pragma: no cover - the backend ships with the package
+        from telegram.request import HTTPXRequest
+
+        return Bot(
+            token,
+            base_url=api_url or DEFAULT_API_URL,
+            request=HTTPXRequest(connection_pool_size=256),
+            get_updates_request=HTTPXRequest(),
+        )
+    return Bot(
+        token, base_url=api_url or DEFAULT_API_URL, request=AiohttpRequest(), get_updates_request=AiohttpRequest()
+    )
+
+
+async def start_runner(runner: BotRunner, settings: RunSettings) -> None:
+    env = settings.token_envs.get(runner.bot_id, "its token variable")
+    url = settings.api_url or DEFAULT_API_URL
+    try:
+        await runner.start()
+    except InvalidToken:
+        raise StartupError(f"{runner.bot_id}: Telegram refused the token in {env} (401 Unauthorized)") from None
+    except (NetworkError, TimedOut) as err:
+        raise StartupError(f"{runner.bot_id}: cannot reach the Bot API at {url} ({err.message})") from None
+    except TelegramError as err:
+        raise StartupError(f"{runner.bot_id}: the Bot API at {url} refused to start the bot: {err.message}") from None
+
+
+async def poll(runner: BotRunner, settings: RunSettings) -> None:
+    """Long polling: an update is confirmed (next offset) only after it is recorded."""
+    await runner.bot.delete_webhook(drop_pending_updates=False)
+    offset: int | None = None
+    backoff = 1.0
+    while True:
+        try:
+            updates = await runner.bot.get_updates(
+                offset=offset, timeout=settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+            backoff = 1.0
+        except RetryAfter as err:
+            await asyncio.sleep(err.retry_after.total_seconds() if hasattr(err.retry_after, "total_seconds") else float(err.retry_after))
+            continue
+        except Conflict:
+            log.error("%s: another process polls with this token, or a webhook is set: retrying", runner.bot_id)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        except (NetworkError, TimedOut) as err:
+            log.warning("%s: cannot reach the Bot API (%s): retrying in %.0fs", runner.bot_id, type(err).__name__, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        if updates:
+            highest = await runner.receive([u.to_dict() for u in updates])
+            offset = highest + 1
+
+
+class WebhookServer:
+    """One aiohttp server for every bot: `POST <path>/<bot>`, checked by secret token."""
+
+    def __init__(self, runners: list[BotRunner], settings: RunSettings) -> None:
+        assert settings.webhook_url
+        self.runners = {r.bot_id: r for r in runners}
+        self.settings = settings
+        self.base = settings.webhook_url.rstrip("/")
+        self.path = urlsplit(self.base).path.rstrip("/")
+        self.secrets = {bot_id: secrets.token_urlsafe(32) for bot_id in self.runners}
+        self.site: web.TCPSite | None = None
+        self.app_runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot_id = request.match_info["bot"]
+        runner = self.runners.get(bot_id)
+        given = request.headers.get(SECRET_HEADER, "")
+        if runner is None or not hmac.compare_digest(given.encode(), self.secrets[bot_id].encode()):
+            return web.Response(status=403)
+        try:
+            update = await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        await runner.receive([update])  # answered only once the update is safely recorded
+        return web.Response(status=200)
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_post(f"{self.path}/{{bot}}", self.handle)
+        self.app_runner = web.AppRunner(app, access_log=None)
+        await self.app_runner.setup()
+        self.site = web.TCPSite(self.app_runner, self.settings.listen, self.settings.port)
+        await self.site.start()
+        for bot_id, runner in self.runners.items():
+            await runner.bot.set_webhook(
+                f"{self.base}/{bot_id}", secret_token=self.secrets[bot_id], allowed_updates=ALLOWED_UPDATES
+            )
+
+    async def stop(self) -> None:
+        if self.app_runner is not None:
+            await self.app_runner.cleanup()
+
+
+async def run_bots(
+    project: Project,
+    bot_ids: list[str],
+    store: SQLiteConversationStore,
+    translator: Translator,
+    settings: RunSettings,
+    stop: asyncio.Event,
+) -> None:
+    """Run until `stop` is set; then finish the updates in hand and shut down cleanly."""
+    runners = [
+        BotRunner(project, bot_id, make_bot(settings.tokens[bot_id], settings.api_url), store, translator)
+        for bot_id in bot_ids
+    ]
+    started: list[BotRunner] = []
+    tasks: list[asyncio.Task[None]] = []
+    server: WebhookServer | None = None
+    try:
+        for runner in runners:
+            await start_runner(runner, settings)
+            started.append(runner)
+            log.info("%s: started (%s)", runner.bot_id, "webhook" if settings.webhook_url else "long polling")
+        if settings.webhook_url:
+            server = WebhookServer(runners, settings)
+            await server.start()
+        else:
+            tasks = [asyncio.create_task(poll(runner, settings)) for runner in runners]
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not waiter and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        waiter.cancel()
+    except Forbidden as err:
+        raise StartupError(f"the Bot API refused: {err.message}") from None
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if server is not None:
+            await server.stop()
+        for runner in started:
+            await runner.stop()

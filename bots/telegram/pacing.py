@@ -1,0 +1,71 @@
+"""Telegram's pace: about 30 messages/s per bot, about 1/s per private chat (short bursts
+pass), 20/min per group. Token buckets, awaited before each call; a 429 pauses everything."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Bucket:
+    rate: float  # tokens per second
+    capacity: float
+    tokens: float = -1.0
+    updated: float = field(default=0.0)
+
+    def delay(self, now: float) -> float:
+        """Take a token; how long to wait before using it."""
+        if self.tokens < 0 and self.updated == 0.0:
+            self.tokens, self.updated = self.capacity, now
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+class Pacer:
+    """Spaces one bot's calls. Buckets of idle chats are forgotten."""
+
+    def __init__(
+        self,
+        *,
+        per_second: float = 30.0,
+        per_chat_per_second: float = 1.0,
+        chat_burst: float = 5.0,
+        per_group_per_minute: float = 20.0,
+        group_burst: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self.global_bucket = Bucket(per_second, max(1.0, per_second))
+        self.chat_rate = (per_chat_per_second, chat_burst)
+        self.group_rate = (per_group_per_minute / 60.0, group_burst)
+        self.chats: dict[int, Bucket] = {}
+        self.paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said 429: nothing is sent by this bot for `seconds`."""
+        self.paused_until = max(self.paused_until, self.clock() + seconds)
+
+    def _bucket(self, chat_id: int) -> Bucket:
+        bucket = self.chats.get(chat_id)
+        if bucket is None:
+            if len(self.chats) > 50_000:
+                self._forget_idle()
+            rate, burst = self.group_rate if chat_id < 0 else self.chat_rate
+            bucket = self.chats[chat_id] = Bucket(rate, burst)
+        return bucket
+
+    def _forget_idle(self) -> None:
+        now = self.clock()
+        for chat_id in [c for c, b in self.chats.items() if now - b.updated > 120]:
+            del self.chats[chat_id]
+
+    async def acquire(self, chat_id: int) -> None:
+        now = self.clock()
+        wait = max(self._bucket(chat_id).delay(now), self.global_bucket.delay(now), self.paused_until - now)
+        if wait > 0:
+            await asyncio.sleep(wait)

@@ -1,0 +1,100 @@
+"""Engine outputs as Bot API calls: messages with inline keyboards, edits, documents.
+
+Pure: given the outputs of one step and what the person pressed (if anything), it returns
+the calls to make, in order. Texts are already Telegram HTML with every value escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from bots.engine.outputs import Chosen, Output, Say
+
+TEXT_LIMIT = 4096
+CHOSEN_MARK = "✅"
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """The message whose button was pressed: its id and its text as Telegram HTML."""
+
+    message_id: int
+    html: str
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+def keyboard(say: Say) -> dict[str, Any] | None:
+    if not say.buttons:
+        return None
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data}] for b in say.buttons]}
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Cut a long text into messages at paragraph breaks, else line breaks, else spaces;
+    never inside a word unless a single word is longer than a message."""
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            cut = window.rfind(separator, 0, limit)
+            if cut > 0:
+                break
+        if cut <= 0:
+            cut = limit
+            chunks.append(rest[:cut])
+            rest = rest[cut:]
+        else:
+            chunks.append(rest[:cut].rstrip())
+            rest = rest[cut:].lstrip("\n ")
+    if rest or not chunks:
+        chunks.append(rest)
+    return chunks
+
+
+def render(chat_id: int, outputs: list[Output], pressed: Pressed | None) -> list[Call]:
+    calls: list[Call] = []
+    edited = False  # the pressed message may be edited once; later questions are new messages
+    for output in outputs:
+        if isinstance(output, Chosen) and pressed is not None and not edited:
+            text = f"{pressed.html}\n\n{CHOSEN_MARK} {html.escape(output.label, quote=False)}"
+            if len(text) <= TEXT_LIMIT:
+                calls.append(
+                    Call("editMessageText", {"chat_id": chat_id, "message_id": pressed.message_id, "text": text, "parse_mode": "HTML"})
+                )
+            else:
+                calls.append(Call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": pressed.message_id}))
+            edited = True
+        elif isinstance(output, Say):
+            calls += _say(chat_id, output, pressed if (output.replace and not edited) else None)
+            if output.replace and pressed is not None:
+                edited = True
+    return calls
+
+
+def _say(chat_id: int, say: Say, replace: Pressed | None) -> list[Call]:
+    markup = keyboard(say)
+    if replace is not None and len(say.text) <= TEXT_LIMIT and say.text:
+        params: dict[str, Any] = {"chat_id": chat_id, "message_id": replace.message_id, "text": say.text, "parse_mode": "HTML"}
+        if markup:
+            params["reply_markup"] = markup
+        return [Call("editMessageText", params)]
+    calls: list[Call] = []
+    if say.text.strip():
+        chunks = split_text(say.text)
+        for index, chunk in enumerate(chunks):
+            params = {"chat_id": chat_id, "text": chunk, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
+            if markup and index == len(chunks) - 1:
+                params["reply_markup"] = markup
+            calls.append(Call("sendMessage", params))
+    if say.document:
+        calls.append(Call("sendDocument", {"chat_id": chat_id, "document": {"path": say.document}}))
+    return calls

@@ -1,0 +1,111 @@
+"""End-to-end fixtures: the Bot API stand-in in the test's loop, `bots run` as a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bots.standin import BotApiStandin
+from tests.conftest import write_project
+
+TOKEN = "123456:TEST-token-for-the-stand-in"
+
+FLOW = """\
+start: colour
+nodes:
+  colour:
+    type: choice
+    text: "Hello, {{ user.first_name }}! Colour?"
+    save: colour
+    options:
+      - {label: "Red", value: red}
+      - {label: "Blue", value: blue}
+    next: size
+  size:
+    type: input
+    kind: number
+    text: "Size for {{ colour }}?"
+    save: size
+    next: guide
+  guide:
+    type: message
+    text: "Here is the guide."
+    document: guide.txt
+    next: long
+  long:
+    type: message
+    text: "{{ 'Paragraph of words. ' * 150 }}\\n\\n{{ 'Another paragraph. ' * 150 }}"
+    next: done
+  done:
+    type: end
+    text: "Saved {{ size }} {{ colour }}."
+"""
+
+
+class BotProcess:
+    """`bots run` in a subprocess, against the stand-in."""
+
+    def __init__(self, project: Path, api: BotApiStandin, db: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.project = project
+        self.api = api
+        self.db = db
+        self.args = args
+        self.env = env
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> BotProcess:
+        env = {
+            **os.environ,
+            "TELEGRAM_API_URL": self.api.base_url,
+            "DEMO_TOKEN": TOKEN,
+            "BOTS_DB": str(self.db),
+            "PTB_TIMEDELTA": "true",
+            **(self.env or {}),
+        }
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bots", "run", *self.args,
+            cwd=self.project, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        return self
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> tuple[int, str]:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+        _, err = await asyncio.wait_for(self.process.communicate(), timeout)
+        return self.process.returncode or 0, err.decode()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = write_project(tmp_path / "project", {"flows/demo/main.yaml": FLOW})
+    (root / "knowledge").mkdir(exist_ok=True)
+    (root / "knowledge" / "guide.txt").write_text("A guide.\n")
+    return root
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiStandin]:
+    async with BotApiStandin(tokens=[TOKEN]) as standin:
+        yield standin
+
+
+@pytest.fixture
+async def running(project: Path, api: BotApiStandin, tmp_path: Path) -> AsyncIterator[Callable[..., BotProcess]]:
+    started: list[BotProcess] = []
+
+    def launch(*args: str, env: dict[str, str] | None = None, db: Path | None = None) -> BotProcess:
+        process = BotProcess(project, api, db or tmp_path / "bots.db", *args, env=env)
+        started.append(process)
+        return process
+
+    yield launch
+    for process in started:
+        if process.process is not None and process.process.returncode is None:
+            await process.stop(signal.SIGKILL)
