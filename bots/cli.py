@@ -147,6 +147,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         webhook_url=args.webhook,
         listen=args.listen,
         port=args.port,
+        pace=args.pace == "telegram",
     )
     missing = []
     for name in names:
@@ -204,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", default="127.0.0.1", help="address the webhook server listens on (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8443, help="port of the webhook server (default 8443)")
     run.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
+    run.add_argument(
+        "--pace",
+        choices=["telegram", "off"],
+        default="telegram",
+        help="'telegram' keeps to Telegram's limits (30/s per bot, 1/s per chat, 20/min per group); "
+        "'off' only against a local Bot API server without limits, e.g. for benchmarks",
+    )
     run.add_argument("--insecure-dev", action="store_true", help="accepted for forward compatibility (encryption comes later)")
     run.set_defaults(func=cmd_run)
 

@@ -16,6 +16,7 @@ from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, Retr
 from bots.engine.i18n import Translator
 from bots.engine.project import Project
 from bots.storage import SQLiteConversationStore
+from bots.telegram.pacing import Pacer
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ class RunSettings:
     listen: str = "127.0.0.1"
     port: int = 8443
     poll_timeout: int = 50
+    #: False only against a local Bot API server that has no limits (benchmarks)
+    pace: bool = True
     tokens: dict[str, str] = field(default_factory=dict)
     token_envs: dict[str, str] = field(default_factory=dict)
 
@@ -152,7 +155,14 @@ async def run_bots(
 ) -> None:
     """Run until `stop` is set; then finish the updates in hand and shut down cleanly."""
     runners = [
-        BotRunner(project, bot_id, make_bot(settings.tokens[bot_id], settings.api_url), store, translator)
+        BotRunner(
+            project,
+            bot_id,
+            make_bot(settings.tokens[bot_id], settings.api_url),
+            store,
+            translator,
+            pacer=Pacer(enabled=settings.pace),
+        )
         for bot_id in bot_ids
     ]
     started: list[BotRunner] = []
@@ -184,3 +194,6 @@ async def run_bots(
             await server.stop()
         for runner in started:
             await runner.stop()
+        for runner in runners:
+            if runner not in started:  # its HTTP sessions may be open from a failed start
+                await asyncio.gather(runner.bot.shutdown(), return_exceptions=True)

@@ -38,8 +38,10 @@ class Pacer:
         per_group_per_minute: float = 20.0,
         group_burst: float = 3.0,
         clock: Callable[[], float] = time.monotonic,
+        enabled: bool = True,
     ) -> None:
         self.clock = clock
+        self.enabled = enabled
         self.global_bucket = Bucket(per_second, max(1.0, per_second))
         self.chat_rate = (per_chat_per_second, chat_burst)
         self.group_rate = (per_group_per_minute / 60.0, group_burst)
@@ -66,6 +68,9 @@ class Pacer:
 
     async def acquire(self, chat_id: int) -> None:
         now = self.clock()
-        wait = max(self._bucket(chat_id).delay(now), self.global_bucket.delay(now), self.paused_until - now)
+        if not self.enabled:  # only a 429 slows us down
+            wait = self.paused_until - now
+        else:
+            wait = max(self._bucket(chat_id).delay(now), self.global_bucket.delay(now), self.paused_until - now)
         if wait > 0:
             await asyncio.sleep(wait)

@@ -14,13 +14,14 @@ It sends what ``HTTPXRequest`` sends (url-encoded ``RequestData.json_parameters`
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
-from aiohttp.payload import BytesPayload, StringPayload
+from aiohttp.payload import BytesIOPayload, BytesPayload, Payload, StringPayload
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
@@ -31,6 +32,7 @@ __all__ = ["AiohttpRequest"]
 _LOGGER = logging.getLogger(__name__)
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 _WRITE_CHUNK = 64 * 1024  # httpx writes uploads in 64 KiB pieces; each gets the write timeout
+_BIG_FILE = 1 << 20  # aiohttp wants bytes above this as a (chunked, loop-friendly) BytesIO
 _POOL_TIMEOUT_MESSAGE = (
     "Pool timeout: All connections in the connection pool are occupied. Request was *not* sent "
     "to Telegram. Consider adjusting the connection pool size or the pool timeout."
@@ -85,7 +87,8 @@ async def _multipart(params: dict[str, str], files: UploadFileDict, write_timeou
     for name, (file_name, content, mime_type) in files.items():
         if not isinstance(content, bytes):  # a file handle (InputFile(read_file_handle=False))
             content = await asyncio.to_thread(content.read)  # read, never closed: it is the caller's
-        part = BytesPayload(content, content_type=mime_type)
+        part: Payload = (BytesIOPayload(io.BytesIO(content), content_type=mime_type) if len(content) > _BIG_FILE
+                         else BytesPayload(content, content_type=mime_type))
         part.set_content_disposition("form-data", quote_fields=False, name=name, filename=file_name)
         form.append_payload(part)
     return form

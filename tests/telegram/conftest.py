@@ -74,6 +74,12 @@ class BotProcess:
         )
         return self
 
+    async def wait(self, timeout: float = 30) -> tuple[int, str]:
+        """Let the process end by itself; its exit status and what it printed on stderr."""
+        assert self.process is not None
+        _, err = await asyncio.wait_for(self.process.communicate(), timeout)
+        return self.process.returncode or 0, err.decode()
+
     async def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> tuple[int, str]:
         assert self.process is not None
         if self.process.returncode is None:

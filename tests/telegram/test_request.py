@@ -93,8 +93,11 @@ async def test_get_updates_long_poll_returns_when_an_update_arrives(
     assert update.message.from_user is not None and update.message.from_user.id == alice.id
 
 
-async def test_send_document_upload_then_reuse_file_id(api: BotApiStandin, bot: Bot, alice: Person) -> None:
-    content = bytes(range(256)) * 1000  # 256 kB, binary
+@pytest.mark.parametrize("size", [256_000, 3_000_000])  # sent as bytes / as a chunked BytesIO
+async def test_send_document_upload_then_reuse_file_id(
+    api: BotApiStandin, bot: Bot, alice: Person, size: int
+) -> None:
+    content = bytes(range(256)) * (size // 256)
     first = await bot.send_document(alice.id, InputFile(content, filename="отчёт.csv"), caption="report")
     assert first.document is not None
     assert first.document.file_name == "отчёт.csv"
@@ -191,9 +194,11 @@ async def test_write_timeout_on_a_stalled_upload() -> None:
     port = server.sockets[0].getsockname()[1]
     data = RequestData([RequestParameter.from_input("document", InputFile(b"x" * (64 << 20), filename="big.bin"))])
     try:
-        async with AiohttpRequest(media_write_timeout=0.3) as request:
+        async with AiohttpRequest(media_write_timeout=0.3) as request:  # read_timeout stays 5 s
+            started = time.monotonic()
             with pytest.raises(TimedOut):
                 await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/sendDocument", data)
+            assert time.monotonic() - started < 3
     finally:
         for writer in accepted:
             writer.close()

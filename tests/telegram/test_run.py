@@ -30,3 +30,153 @@ async def test_a_conversation_on_telegram(api: BotApiStandin, running) -> None:
     assert messages[4].text == "Saved 7 blue."
     code, errors = await bot.stop()
     assert code == 0, errors
+
+
+async def first_question(api: BotApiStandin, who, running_bot=None):
+    await api.send_text(who, "/start")
+    [question] = await api.wait_for_messages(who, 1, timeout=15)
+    return question
+
+
+async def test_back_language_and_typing_where_buttons_are_expected(api: BotApiStandin, running) -> None:
+    await running().start()
+    olga = api.user("Olga", language_code="ru-RU")
+    question = await first_question(api, olga)
+    await api.send_text(olga, "green")
+    hint, again = await api.wait_for_messages(olga, 2, timeout=10)
+    assert hint.text == "Please choose one of the buttons."
+    assert again.text == question.text and again.buttons == question.buttons
+    await api.press(olga, again, "Red")
+    [size] = await api.wait_for_messages(olga, 1, timeout=10)
+    await api.send_text(olga, "/back")
+    [back] = await api.wait_for_messages(olga, 1, timeout=10)
+    assert back.text == "Hello, Olga! Colour?"
+    await api.send_text(olga, "/language")
+    [menu] = await api.wait_for_messages(olga, 1, timeout=10)
+    assert [label for row in menu.buttons for label, _ in row] == ["English", "Русский"]
+    await api.press(olga, menu, "English")
+    done, current = await api.wait_for_messages(olga, 2, timeout=10)
+    assert current.text == "Hello, Olga! Colour?"
+
+
+async def test_expired_and_forged_buttons_change_nothing(api: BotApiStandin, running) -> None:
+    await running().start()
+    bob = api.user("Bob")
+    question = await first_question(api, bob)
+    old_blue = question.buttons[1][0][1]
+    await api.press(bob, question, "Red")
+    [size] = await api.wait_for_messages(bob, 1, timeout=10)
+    await api.press(bob, question, data=old_blue)  # the old keyboard, replayed
+    expired, current = await api.wait_for_messages(bob, 2, timeout=10)
+    assert expired.text == "This menu has expired. Here is where we are now:"
+    assert current.text == "Size for red?"
+    await api.press(bob, question, data="99999:o0")  # forged
+    expired, current = await api.wait_for_messages(bob, 2, timeout=10)
+    assert expired.text.startswith("This menu has expired") and current.text == "Size for red?"
+    await api.send_text(bob, "3")
+    messages = await api.wait_for_messages(bob, 5, timeout=10)
+    assert messages[-1].text == "Saved 3 red."  # the forged press did not change the answer
+
+
+async def test_429_waits_and_the_reply_still_arrives(api: BotApiStandin, running) -> None:
+    await running().start()
+    carol = api.user("Carol")
+    api.fail_next("sendMessage", chat=carol, status=429, retry_after=1)
+    question = await first_question(api, carol)
+    assert question.text == "Hello, Carol! Colour?"
+    failed = [c for c in api.calls_to("sendMessage") if c.status == 429]
+    assert len(failed) == 1
+
+
+async def test_403_marks_the_chat_and_drops_what_was_queued(api: BotApiStandin, running) -> None:
+    await running().start()
+    dave = api.user("Dave")
+    question = await first_question(api, dave)
+    api.block(dave, notify=False)
+    await api.press(dave, question, "Red")
+    await api.wait_until(lambda: any(c.status == 403 for c in api.calls_to("editMessageText") + api.calls_to("sendMessage")), timeout=10)
+    sends_before = len(api.calls_to("sendMessage"))
+    import asyncio
+
+    await asyncio.sleep(1.0)
+    assert len(api.calls_to("sendMessage")) == sends_before  # never retried
+
+
+async def test_documents_are_uploaded_once_then_reused(api: BotApiStandin, running) -> None:
+    await running().start()
+    for name in ("Erin", "Frank"):
+        person = api.user(name)
+        question = await first_question(api, person)
+        await api.press(person, question, "Red")
+        await api.wait_for_messages(person, 1, timeout=10)
+        await api.send_text(person, "1")
+        await api.wait_for_messages(person, 5, timeout=10)
+    documents = api.calls_to("sendDocument")
+    assert len(documents) == 2
+    first, second = (params for _, params in documents)
+    assert isinstance(second["document"], str) and second["document"]  # a file_id, not an upload
+    assert not isinstance(first["document"], str) or first["document"] != second["document"]
+
+
+async def test_commands_are_registered_in_every_language(api: BotApiStandin, running) -> None:
+    bot = await running().start()
+    await api.wait_until(lambda: api.commands(language_code="ru"), timeout=15)
+    names = [c["command"] for c in api.commands(language_code="ru")]
+    assert names == ["start", "back", "help", "language"]
+    assert [c["command"] for c in api.commands(language_code="en")] == names
+    code, _ = await bot.stop(signal.SIGINT)
+    assert code == 0
+
+
+async def test_a_400_is_logged_without_the_text_and_the_person_gets_an_apology(api: BotApiStandin, running) -> None:
+    bot = await running().start()
+    gina = api.user("Gina")
+    api.fail_next("sendMessage", chat=gina, status=400, description="Bad Request: can't parse entities: Hello, Gina! Colour?")
+    await api.send_text(gina, "/start")
+    [apology] = await api.wait_for_messages(gina, 1, timeout=15)
+    assert "Sorry, something went wrong" in apology.text
+    code, errors = await bot.stop()
+    assert "400" in errors
+    assert "Gina" not in errors and "Colour" not in errors
+
+
+async def test_startup_errors_are_one_line_naming_the_bot_and_the_variable(api: BotApiStandin, running) -> None:
+    missing = await running(env={"DEMO_TOKEN": ""}).start()
+    code, errors = await missing.wait()
+    assert code == 2
+    assert errors.strip() == "bots: demo: no token: set the environment variable DEMO_TOKEN"
+
+    wrong = await running(env={"DEMO_TOKEN": "999:not-a-token-the-server-knows"}).start()
+    code, errors = await wrong.wait()
+    assert code == 1
+    assert errors.strip() == "bots: demo: Telegram refused the token in DEMO_TOKEN (401 Unauthorized)"
+
+    unreachable = await running(env={"TELEGRAM_API_URL": "http://127.0.0.1:9/bot"}).start()
+    code, errors = await unreachable.wait(timeout=60)
+    assert code == 1
+    assert len(errors.strip().splitlines()) == 1
+    assert errors.startswith("bots: demo: cannot reach the Bot API at http://127.0.0.1:9/bot")
+
+
+async def test_webhook_mode_checks_the_secret_and_serves_the_conversation(api: BotApiStandin, running) -> None:
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/hook"
+    bot = await running("--webhook", url, "--listen", "127.0.0.1", "--port", str(port)).start()
+    await api.wait_until(lambda: api.webhook_info().get("url"), timeout=15)
+    assert api.webhook_info()["url"] == f"{url}/demo"
+    hana = api.user("Hana")
+    question = await first_question(api, hana)
+    assert question.text == "Hello, Hana! Colour?"
+    update = {"update_id": 999999, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "/start"}}
+    async with aiohttp.ClientSession() as session:
+        for secret in ("", "wrong-secret"):
+            async with session.post(f"{url}/demo", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}) as response:
+                assert response.status == 403
+    code, errors = await bot.stop()
+    assert code == 0, errors
