@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hmac
 import logging
 import secrets
@@ -102,6 +103,19 @@ async def poll(runner: BotRunner, settings: RunSettings) -> None:
             offset = highest + 1
 
 
+JOURNAL_KEPT = dt.timedelta(hours=26)  # Telegram redelivers for 24 h at most
+TIDY_EVERY = 600.0
+
+
+async def keep_tidy(store: SQLiteConversationStore) -> None:
+    """Forget processed updates once no redelivery can come: kept hours, not days."""
+    while True:
+        removed = await store.purge_journal(before=dt.datetime.now(dt.timezone.utc) - JOURNAL_KEPT)
+        if removed:
+            log.info("forgot %d processed update(s)", removed)
+        await asyncio.sleep(TIDY_EVERY)
+
+
 class WebhookServer:
     """One aiohttp server for every bot: `POST <path>/<bot>`, checked by secret token."""
 
@@ -178,6 +192,7 @@ async def run_bots(
             await server.start()
         else:
             tasks = [asyncio.create_task(poll(runner, settings)) for runner in runners]
+        tasks.append(asyncio.create_task(keep_tidy(store)))
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in done:

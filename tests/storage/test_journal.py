@@ -1,0 +1,82 @@
+"""The delivery journal's contract, on every backend that implements it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bots.engine.state import ConversationState
+from bots.storage import ConversationKey, IncomingUpdate, OutgoingCall, SQLiteConversationStore
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(params=["sqlite"])
+async def journal(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SQLiteConversationStore]:
+    async with SQLiteConversationStore(tmp_path / "journal.db") as store:
+        yield store
+
+
+def update(n: int, chat: str = "c1") -> IncomingUpdate:
+    return IncomingUpdate("mara", n, chat, f'{{"update_id": {n}}}')
+
+
+def call(n: int, chat: str = "c1") -> OutgoingCall:
+    return OutgoingCall(f"call-{chat}-{n}", "mara", chat, n, "sendMessage", {"chat_id": 1, "text": f"t{n}"})
+
+
+async def test_a_redelivered_update_is_recorded_once(journal: SQLiteConversationStore) -> None:
+    assert await journal.record_updates([update(1), update(2)], now=NOW) == [update(1), update(2)]
+    assert await journal.record_updates([update(2), update(3)], now=NOW) == [update(3)]
+    assert await journal.unprocessed_updates("mara") == [update(1), update(2), update(3)]
+
+
+async def test_a_step_commits_state_update_and_calls_together(journal: SQLiteConversationStore) -> None:
+    await journal.record_updates([update(1)], now=NOW)
+    key = ConversationKey("mara", "c1")
+    state = ConversationState(lang="en", vars={"x": 1})
+    await journal.commit_step(key, state, update=update(1), calls=[call(0), call(1)], now=NOW)
+    assert await journal.unprocessed_updates("mara") == []
+    assert await journal.load(key) == state
+    assert await journal.pending_calls("mara") == [call(0), call(1)]
+    await journal.call_done(call(0))
+    assert await journal.pending_calls("mara") == [call(1)]
+    # processed updates are still known, so a late redelivery is dropped
+    assert await journal.record_updates([update(1)], now=NOW) == []
+
+
+async def test_everything_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "restart.db"
+    async with SQLiteConversationStore(path) as first:
+        await first.record_updates([update(1), update(2, "c2")], now=NOW)
+        await first.commit_step(None, None, update=update(1), calls=[call(0)], now=NOW)
+    async with SQLiteConversationStore(path) as second:
+        assert await second.unprocessed_updates("mara") == [update(2, "c2")]
+        assert await second.pending_calls("mara") == [call(0)]
+
+
+async def test_blocked_chats_and_dropped_calls(journal: SQLiteConversationStore) -> None:
+    await journal.commit_step(None, None, update=None, calls=[call(0), call(1), call(0, "c2")], now=NOW)
+    await journal.set_blocked("mara", "c1", True, now=NOW)
+    assert await journal.is_blocked("mara", "c1")
+    assert await journal.drop_calls("mara", "c1") == 2
+    assert await journal.pending_calls("mara") == [call(0, "c2")]
+    await journal.set_blocked("mara", "c1", False, now=NOW)
+    assert not await journal.is_blocked("mara", "c1")
+
+
+async def test_file_ids_are_remembered_per_content(journal: SQLiteConversationStore) -> None:
+    await journal.remember_file_id("mara", "guide.md", "abc", "FILE1")
+    assert await journal.file_id("mara", "guide.md", "abc") == "FILE1"
+    assert await journal.file_id("mara", "guide.md", "changed") is None
+
+
+async def test_purge_forgets_old_processed_updates_only(journal: SQLiteConversationStore) -> None:
+    await journal.record_updates([update(1), update(2)], now=NOW - dt.timedelta(days=2))
+    await journal.commit_step(None, None, update=update(1), calls=[], now=NOW)
+    assert await journal.purge_journal(before=NOW - dt.timedelta(hours=26)) == 1
+    assert await journal.unprocessed_updates("mara") == [update(2)]
+    assert await journal.record_updates([update(1)], now=NOW) == [update(1)]  # forgotten after the window
