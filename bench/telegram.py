@@ -1,25 +1,25 @@
 """Closed-loop load benchmark of Telegram bots against the project's Bot API stand-in.
 
-    .venv/bin/pip install aiogram                 # once; only the benchmark uses it
-    .venv/bin/python bench/telegram.py            # 100 people, 5 s warm-up, 20 s measured
-    .venv/bin/python bench/telegram.py --people 50 100 200 --seconds 20 --profile /tmp/prof
+    .venv/bin/pip install aiogram          # once, for the aiogram bot; not a project dependency
+    .venv/bin/python bench/telegram.py     # 100 people, 5 s warm-up, 20 s measured, 3 bots
+    .venv/bin/python bench/telegram.py --people 50 100 200 --profile /tmp/prof
 
 Three bots do the same four-step dialogue, one after another, each against a fresh stand-in
-(``bots.standin``) and each in its own process: python-telegram-bot 22 (``Application``,
+(``bots.standin``) and each in a process of its own: python-telegram-bot 22 (``Application``,
 default HTTPX request, long polling, ``concurrent_updates`` on unless ``--ptb-sequential``),
-aiogram 3 with its FSM (skipped with a message if aiogram is not installed), and the project's
-own bot (``bots run bench``, skipped with "not available yet" when it does not answer in 10 s).
+aiogram 3 with its FSM (skipped with a message when aiogram is not installed), and the project's
+own bot (``bots run bench``; "not available yet" when it does not answer within 10 s).
 
 A round: ``/start`` -> "What do you need?" + 2 buttons; press the first -> "Your name?"; type a
-name -> "Confirm?" + Yes/No; press Yes -> back to "What do you need?". Each simulated person
-sends a step only when the reply to the previous one is in the stand-in (closed loop). Latency of
-a step: from pushing the update into the stand-in until the stand-in has stored the reply (a
-message whose text has the expected words). The load generator lives in the stand-in's process
-and is told of replies by an O(1) per-chat hook on ``BotApiStandin.call``: the stand-in's own
-``wait_until`` wakes every waiter on each change, which costs O(people) per reply. CPU of the
-bot process, of the stand-in + load process and of the whole machine is sampled over the
-measured window (2 cores: the bot and the stand-in compete for them).
-Results: a table, and JSON in ``bench/results/telegram-<date>.json``.
+name -> "Confirm?" + Yes/No; press Yes -> "What do you need?" again. A simulated person sends a
+step only once the reply to the previous one is in the stand-in (closed loop). A step's latency
+runs from pushing the update into the stand-in until the stand-in has stored the bot's reply (a
+sent or edited message with the expected words). The load generator shares the stand-in's
+process and event loop and learns of replies through an O(1) per-chat hook on
+``BotApiStandin.call``: the stand-in's ``wait_until`` wakes every waiter on every change, which
+would cost O(people) per reply. CPU of the bot, of the stand-in + load generator and of all
+other processes is sampled over the measured window: 2 cores, and the bot and stand-in share them.
+Prints a table and writes JSON to ``bench/results/telegram-<date>.json``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# This file is called telegram.py: keep its folder off sys.path so ``import telegram`` finds PTB.
+# This file is called telegram.py: keep its folder off sys.path so that ``import telegram`` is PTB.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -52,9 +52,8 @@ from bots.standin.world import BotState  # noqa: E402
 HERE = Path(__file__).resolve().parent
 STEP_TIMEOUT = 10.0
 TOKENS = {"ptb": "7000001:bench-ptb", "aiogram": "7000002:bench-aiogram", "ours": "7000003:bench-ours"}
-# (what the person does, words the reply must contain)
+# (what the person does, words the bot's reply must contain)
 STEPS = [("start", "What do you need?"), ("press", "Your name?"), ("type", "Confirm?"), ("yes", "What do you need?")]
-
 BOT_YAML = "name: Bench\nstart: main\nsource_locale: en\nlocales: [en]\ntoken_env: BENCH_BOT_TOKEN\n"
 MAIN_YAML = """\
 start: menu
@@ -63,30 +62,21 @@ nodes:
     type: choice
     text: "What do you need?"
     save: need
-    options:
-      - {label: "Support", value: support}
-      - {label: "Other", value: other}
+    options: [{label: "Support", value: support}, {label: "Other", value: other}]
     next: name
-  name:
-    type: input
-    kind: text
-    text: "Your name?"
-    save: name
-    next: confirm
+  name: {type: input, kind: text, text: "Your name?", save: name, next: confirm}
   confirm:
     type: choice
     text: "Confirm?"
     save: confirmed
-    options:
-      - {label: "Yes", value: "yes"}
-      - {label: "No", value: "no"}
+    options: [{label: "Yes", value: "yes"}, {label: "No", value: "no"}]
     next: menu
 """
 
 
-# -- the reference bots (run in a subprocess: ``--serve ptb|aiogram``) ----------------------------
+# -- the reference bots, each run in a subprocess (``--serve ptb|aiogram``) -----------------------
 def serve_ptb(api: str, token: str, sequential: bool) -> None:
-    """PTB 22: CommandHandler / CallbackQueryHandler / MessageHandler, state in user_data."""
+    """PTB 22: CommandHandler, CallbackQueryHandler, MessageHandler; state in user_data."""
     from telegram import InlineKeyboardButton as Btn, InlineKeyboardMarkup as Kb, Update
     from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -99,25 +89,25 @@ def serve_ptb(api: str, token: str, sequential: bool) -> None:
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, data = update.callback_query, context.user_data
-        assert query is not None and data is not None
+        assert query is not None and data is not None and update.effective_chat is not None
         await query.answer()
-        chat = update.effective_chat.id  # type: ignore[union-attr]
         if data.get("step") == "menu":
             data.update(step="name", need=query.data)
-            await context.bot.send_message(chat, "Your name?")
+            await context.bot.send_message(update.effective_chat.id, "Your name?")
         elif data.get("step") == "confirm":
-            data["step"] = "menu" if query.data == "yes" else "name"
-            text, markup = ("What do you need?", menu) if query.data == "yes" else ("Your name?", None)
-            await context.bot.send_message(chat, text, reply_markup=markup)
+            yes = query.data == "yes"
+            data["step"] = "menu" if yes else "name"
+            await context.bot.send_message(update.effective_chat.id, "What do you need?" if yes else "Your name?",
+                                           reply_markup=menu if yes else None)
 
     async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        data = context.user_data
-        assert data is not None and update.message is not None
+        data, message = context.user_data, update.message
+        assert data is not None and message is not None
         if data.get("step") == "name":
-            data.update(step="confirm", name=update.message.text)
-            await update.message.reply_text("Confirm?", reply_markup=yes_no)
+            data.update(step="confirm", name=message.text)
+            await message.reply_text("Confirm?", reply_markup=yes_no)
         else:
-            await update.message.reply_text(update.message.text or "")  # echo
+            await message.reply_text(message.text or "")  # echo
 
     app = (Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
            .concurrent_updates(not sequential).build())
@@ -128,7 +118,7 @@ def serve_ptb(api: str, token: str, sequential: bool) -> None:
 
 
 def serve_aiogram(api: str, token: str) -> None:
-    """aiogram 3: Router handlers filtered by FSM states (MemoryStorage), long polling."""
+    """aiogram 3: a Router whose handlers are filtered by FSM states (MemoryStorage); long polling."""
     from aiogram import Bot, Dispatcher, F, Router
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
@@ -139,9 +129,7 @@ def serve_aiogram(api: str, token: str) -> None:
     from aiogram.types import Message as TgMessage
 
     class Form(StatesGroup):
-        menu = State()
-        name = State()
-        confirm = State()
+        menu, name, confirm = State(), State(), State()
 
     menu = Kb(inline_keyboard=[[Btn(text="Support", callback_data="support"), Btn(text="Other", callback_data="other")]])
     yes_no = Kb(inline_keyboard=[[Btn(text="Yes", callback_data="yes"), Btn(text="No", callback_data="no")]])
@@ -175,19 +163,15 @@ def serve_aiogram(api: str, token: str) -> None:
 
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
-    bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api)))
-    asyncio.run(dispatcher.start_polling(bot))
+    asyncio.run(dispatcher.start_polling(Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api)))))
 
 
-# -- the load side ----------------------------------------------------------------------------
-@dataclass
-class Waiter:
-    expect: str
-    future: asyncio.Future[tuple[float, int]]
+# -- the load side ------------------------------------------------------------------------------
+Waiter = tuple[str, asyncio.Future[tuple[float, int]]]  # (expected words, resolved with (time, message id))
 
 
 class Standin(BotApiStandin):
-    """The stand-in plus an O(1) hook that resolves a person's pending step on the bot's reply."""
+    """The stand-in plus an O(1) hook that resolves a person's pending step when the reply is stored."""
 
     def __init__(self, token: str) -> None:
         super().__init__(tokens=[token], call_log_size=0, http_control=False)
@@ -199,8 +183,8 @@ class Standin(BotApiStandin):
         result = body.get("result")
         if status == 200 and isinstance(result, dict) and "chat" in result:  # a message sent or edited
             waiter = self.waiting.get(result["chat"]["id"])
-            if waiter is not None and waiter.expect in (result.get("text") or "") and not waiter.future.done():
-                waiter.future.set_result((time.perf_counter(), result["message_id"]))
+            if waiter is not None and waiter[0] in (result.get("text") or "") and not waiter[1].done():
+                waiter[1].set_result((time.perf_counter(), result["message_id"]))
         return status, body
 
 
@@ -214,9 +198,9 @@ class Window:
 
 
 async def step(api: Standin, who: Person, kind: str, expect: str, msg: Message | None) -> tuple[float, float, int]:
-    """One step: push the update, wait for the reply; (began, answered, reply message id)."""
+    """One step: push the update, await the reply; (pushed at, answered at, reply's message id)."""
     future: asyncio.Future[tuple[float, int]] = asyncio.get_running_loop().create_future()
-    api.waiting[who.id] = Waiter(expect, future)
+    api.waiting[who.id] = (expect, future)
     began = time.perf_counter()
     try:
         if kind == "start":
@@ -244,7 +228,7 @@ async def person(api: Standin, who: Person, window: Window) -> None:
                 began, answered, message_id = await step(api, who, kind, expect, msg)
             except (asyncio.TimeoutError, AssertionError, LookupError, ValueError):
                 window.timeouts += window.start <= time.perf_counter() <= window.end + STEP_TIMEOUT
-                break
+                break  # begin a new round with /start
             if window.start <= answered <= window.end:
                 window.completed += 1
                 if began >= window.start:
@@ -258,26 +242,26 @@ def cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def machine_busy() -> tuple[float, float]:
+def machine_busy() -> tuple[int, int]:
     """(busy, total) jiffies of all CPUs."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return sum(values) - values[3] - values[4], sum(values)
 
 
 def where_time_goes(profile: str, top: int = 7) -> dict[str, float]:
-    """Share of profiled CPU time per package/module, largest first."""
+    """Share (%) of a cProfile's own time per package or stdlib module, largest first; I/O waits left out."""
     by: dict[str, float] = {}
     for (path, _line, name), (_cc, _nc, tottime, _ct, _callers) in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
+        if path == "~" and "epoll" in name:
+            continue  # waiting for I/O, not work
         if "site-packages/" in path:
             key = path.split("site-packages/", 1)[1].split("/", 1)[0]
         elif "/bots/standin/" in path:
             key = "bots.standin"
-        elif path.endswith("telegram.py") and "/bench/" in path:
+        elif path == __file__ or path.endswith("/bench/telegram.py"):
             key = "load generator"
         elif "/lib/python3" in path:
             key = "stdlib " + path.rsplit("/lib/python3", 1)[1].split("/")[1].removesuffix(".py")
-        elif path == "~" and "epoll" in name:
-            continue  # waiting for I/O, not work
         elif path == "~":
             key = "builtins " + name.split("'")[1].split(".")[0] if "'" in name else "builtins"
         else:
@@ -288,6 +272,7 @@ def where_time_goes(profile: str, top: int = 7) -> dict[str, float]:
 
 
 def bot_command(name: str, api: Standin, work: Path, args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that start bot ``name`` against ``api``."""
     env = {**os.environ, "PTB_TIMEDELTA": "true"}
     if name == "ours":
         (work / "flows" / "bench").mkdir(parents=True, exist_ok=True)
@@ -297,10 +282,8 @@ def bot_command(name: str, api: Standin, work: Path, args: argparse.Namespace) -
         bots = str(Path(sys.executable).parent / "bots")
         return [bots, "--project", str(work), "run", "bench", "--insecure-dev", "--db", str(work / "bench.db")], env
     cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", name, "--api", api.url, "--token", TOKENS[name]]
-    if args.ptb_sequential:
-        cmd.append("--ptb-sequential")
-    if args.profile:
-        cmd += ["--profile-out", str(Path(args.profile) / f"{name}-{args.current_people}.prof")]
+    cmd += ["--ptb-sequential"] if args.ptb_sequential else []
+    cmd += ["--profile-out", str(Path(args.profile) / f"{name}-{args.current_people}.prof")] if args.profile else []
     return cmd, env
 
 
@@ -319,8 +302,7 @@ async def run_one(name: str, people: int, args: argparse.Namespace) -> dict[str,
                 except OSError as exc:
                     return {**row, "status": f"not available yet: {exc}"}
             try:
-                probe = api.user("Probe")
-                ready = asyncio.ensure_future(step(api, probe, "start", STEPS[0][1], None))
+                ready = asyncio.ensure_future(step(api, api.user("Probe"), "start", STEPS[0][1], None))
                 exited = asyncio.ensure_future(proc.wait())
                 await asyncio.wait([ready, exited], timeout=args.ready_timeout, return_when=asyncio.FIRST_COMPLETED)
                 if not ready.done() or ready.exception() is not None:
@@ -341,23 +323,25 @@ async def run_one(name: str, people: int, args: argparse.Namespace) -> dict[str,
 
 
 async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace, name: str) -> dict[str, Any]:
+    """Run the crowd: warm-up, then the measured window with CPU samples (and profiles) around it."""
     window = Window()
     crowd = [api.user(f"P{i}") for i in range(people)]
-    began = time.perf_counter()
-    window.start = began + args.warmup
+    window.start = time.perf_counter() + args.warmup
     window.end = window.start + args.seconds
     tasks = [asyncio.create_task(person(api, who, window)) for who in crowd]
     profiler = cProfile.Profile() if args.profile else None
-    signals = profiler is not None and name != "ours"
+    signals = profiler is not None and name != "ours"  # the reference bots profile themselves on signals
     await asyncio.sleep(window.start - time.perf_counter())
     cpu0, bot0, busy0, req0 = time.process_time(), cpu_of(pid), machine_busy(), api.requests
+    if signals:
+        os.kill(pid, signal.SIGUSR1)
     if profiler:
-        os.kill(pid, signal.SIGUSR1) if signals else None
         profiler.enable()
     await asyncio.sleep(window.end - time.perf_counter())
     if profiler:
         profiler.disable()
-        os.kill(pid, signal.SIGUSR2) if signals else None
+    if signals:
+        os.kill(pid, signal.SIGUSR2)
     cpu1, bot1, busy1, req1 = time.process_time(), cpu_of(pid), machine_busy(), api.requests
     wall = time.perf_counter() - window.start
     _done, pending = await asyncio.wait(tasks, timeout=2)
@@ -366,16 +350,17 @@ async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace,
     await asyncio.gather(*tasks, return_exceptions=True)
     lat = sorted(window.latencies)
     pick = (lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 2)) if lat else (lambda q: None)
+    busy = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1) * 100
     result: dict[str, Any] = {
         "status": "ok", "steps": window.completed, "steps_per_s": round(window.completed / args.seconds, 1),
         "p50_ms": pick(0.50), "p99_ms": pick(0.99), "timeouts": window.timeouts,
         "http_per_step": round((req1 - req0) / max(window.completed, 1), 2),
         "cpu_bot_pct": round((bot1 - bot0) / wall * 100), "cpu_standin_pct": round((cpu1 - cpu0) / wall * 100),
-        "machine_busy_pct": round((busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1) * 100),
+        "machine_busy_pct": round(busy),
     }
-    # CPU of everything else on the machine (other people's jobs skew a run: rerun when it is high)
-    result["cpu_others_pct"] = max(0, result["machine_busy_pct"] * (os.cpu_count() or 1)
-                                   - result["cpu_bot_pct"] - result["cpu_standin_pct"])
+    # % of a core used by every other process: other people's jobs skew a run; rerun when this is high
+    result["cpu_others_pct"] = max(0, round(busy * (os.cpu_count() or 1)) - result["cpu_bot_pct"]
+                                   - result["cpu_standin_pct"])
     if profiler:
         path = str(Path(args.profile) / f"standin-{name}-{people}.prof")
         profiler.dump_stats(path)
@@ -383,26 +368,16 @@ async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace,
     return result
 
 
-def have_aiogram() -> bool:
-    try:
-        md.version("aiogram")
-        return True
-    except md.PackageNotFoundError:
-        return False
-
-
-def versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {"python": platform.python_version()}
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
     for dist in ("python-telegram-bot", "aiogram", "aiohttp", "httpx"):
         with contextlib.suppress(md.PackageNotFoundError):
             found[dist] = md.version(dist)
     return found
 
 
-def print_header() -> None:
-    head = f"{'bot':<8} {'people':>6} {'steps/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'t/o':>4} {'HTTP/step':>9} " \
-           f"{'bot CPU':>7} {'stand-in CPU':>12} {'others':>7}"
-    print(head, "-" * len(head), sep="\n", flush=True)
+HEADER = (f"{'bot':<8} {'people':>6} {'steps/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'t/o':>4} {'HTTP/step':>9} "
+          f"{'bot CPU':>7} {'stand-in CPU':>12} {'others':>7}")
 
 
 def print_row(r: dict[str, Any]) -> None:
@@ -417,10 +392,10 @@ def print_row(r: dict[str, Any]) -> None:
 async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
     names = [n for n in ("ptb", "aiogram", "ours") if n in args.bots and (n != "ours" or args.ours)]
     rows: list[dict[str, Any]] = []
-    print_header()
+    print(HEADER, "-" * len(HEADER), sep="\n", flush=True)
     for people in args.people:
         for name in names:
-            if name == "aiogram" and not have_aiogram():
+            if name == "aiogram" and "aiogram" not in versions():
                 rows.append({"bot": name, "people": people,
                              "status": "skipped: aiogram is not installed (.venv/bin/pip install aiogram)"})
             else:
@@ -431,44 +406,39 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--people", type=int, nargs="+", default=[100], help="simulated people at once (several: one run each)")
+    parser.add_argument("--people", type=int, nargs="+", default=[100], help="people at once (several: a run each)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
     parser.add_argument("--bots", nargs="+", default=["ptb", "aiogram", "ours"], choices=["ptb", "aiogram", "ours"])
     parser.add_argument("--ours", action=argparse.BooleanOptionalAction, default=True, help="run the project's bot")
     parser.add_argument("--ptb-sequential", action="store_true", help="PTB without concurrent_updates (its default)")
     parser.add_argument("--ready-timeout", type=float, default=10.0, help="seconds for a bot's first reply")
-    parser.add_argument("--profile", metavar="DIR", help="cProfile (CPU time) the stand-in and the reference bots")
+    parser.add_argument("--profile", metavar="DIR", help="cProfile the stand-in and the reference bots (window only)")
     parser.add_argument("--json", metavar="PATH", help="default: bench/results/telegram-<date>.json")
-    parser.add_argument("--serve", choices=["ptb", "aiogram"], help=argparse.SUPPRESS)
-    parser.add_argument("--api", help=argparse.SUPPRESS)
-    parser.add_argument("--token", help=argparse.SUPPRESS)
-    parser.add_argument("--profile-out", help=argparse.SUPPRESS)
+    for hidden in ("--serve", "--api", "--token", "--profile-out"):  # the subprocess running a reference bot
+        parser.add_argument(hidden, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    if args.serve:  # a reference bot, in the subprocess the benchmark started
-        if args.profile_out:  # profiled over the measured window only: SIGUSR1 starts, SIGUSR2 stops
+    if args.serve:
+        if args.profile_out:  # profile the measured window only: SIGUSR1 starts, SIGUSR2 stops and writes
             profiler = cProfile.Profile()
             signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
             signal.signal(signal.SIGUSR2, lambda *_: (profiler.disable(), profiler.dump_stats(args.profile_out)))
         serve_ptb(args.api, args.token, args.ptb_sequential) if args.serve == "ptb" else serve_aiogram(args.api, args.token)
         return
-
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
-    if "aiogram" in args.bots and not have_aiogram():
+    if "aiogram" in args.bots and "aiogram" not in versions():
         print("aiogram is not installed: its bot is skipped (.venv/bin/pip install aiogram)", file=sys.stderr)
     print(f"{os.cpu_count()} CPUs, {args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, people {args.people}")
     rows = asyncio.run(bench(args))
-    if args.profile:
-        for row in rows:
-            prof = Path(args.profile) / f"{row['bot']}-{row['people']}.prof"
-            if row["bot"] != "ours" and prof.exists():
-                row["bot_profile"] = where_time_goes(str(prof))
-        for row in rows:
-            for key in ("bot_profile", "standin_profile"):
-                if key in row:
-                    print(f"{row['bot']} x{row['people']} {key}: " + ", ".join(f"{k} {v}%" for k, v in row[key].items()))
+    for row in rows if args.profile else []:
+        prof = Path(args.profile) / f"{row['bot']}-{row['people']}.prof"
+        if row["bot"] != "ours" and prof.exists():
+            row["bot_profile"] = where_time_goes(str(prof))
+        for key in ("bot_profile", "standin_profile"):
+            if key in row:
+                print(f"{row['bot']} x{row['people']} {key}: " + ", ".join(f"{k} {v}%" for k, v in row[key].items()))
     out = Path(args.json) if args.json else HERE / "results" / f"telegram-{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(), "versions": versions(),

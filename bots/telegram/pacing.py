@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 class Bucket:
     rate: float  # tokens per second
     capacity: float
-    tokens: float = -1.0
+    tokens: float | None = None  # full until first used
     updated: float = field(default=0.0)
 
     def delay(self, now: float) -> float:
         """Take a token; how long to wait before using it."""
-        if self.tokens < 0 and self.updated == 0.0:
+        if self.tokens is None:
             self.tokens, self.updated = self.capacity, now
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now

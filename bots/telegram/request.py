@@ -85,7 +85,7 @@ async def _multipart(params: dict[str, str], files: UploadFileDict, write_timeou
         field.set_content_disposition("form-data", quote_fields=False, name=name)
         form.append_payload(field)
     for name, (file_name, content, mime_type) in files.items():
-        if not isinstance(content, bytes):  # a file handle (InputFile(read_file_handle=False))
+        if not isinstance(content, (bytes, bytearray, memoryview)):  # InputFile(read_file_handle=False)
             content = await asyncio.to_thread(content.read)  # read, never closed: it is the caller's
         part: Payload = (BytesIOPayload(io.BytesIO(content), content_type=mime_type) if len(content) > _BIG_FILE
                          else BytesPayload(content, content_type=mime_type))
@@ -135,7 +135,7 @@ class AiohttpRequest(BaseRequest):
         if connection_pool_size < 1:
             raise ValueError("connection_pool_size must be at least 1")
         if proxy is not None and urlsplit(proxy).scheme.lower() not in ("http", "https"):
-            raise ValueError("only http:// proxies are supported (SOCKS needs aiohttp-socks)")
+            raise ValueError("only http(s):// proxies are supported (SOCKS needs aiohttp-socks)")
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
@@ -166,9 +166,11 @@ class AiohttpRequest(BaseRequest):
         )
         kwargs: dict[str, Any] = {
             "connector": connector, "headers": {"User-Agent": self.USER_AGENT},
-            "timeout": self._default_timeout, "proxy": self._proxy, "trust_env": self._trust_env,
-            **self._session_kwargs,
+            "timeout": self._default_timeout, "trust_env": self._trust_env,
         }
+        if self._proxy is not None:  # ClientSession(proxy=...) needs aiohttp 3.10+; most never set it
+            kwargs["proxy"] = self._proxy
+        kwargs.update(self._session_kwargs)
         self._slots = asyncio.Semaphore(self._pool_size)
         self._session = aiohttp.ClientSession(**kwargs)
 

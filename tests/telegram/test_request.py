@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest, RequestData
@@ -233,6 +234,34 @@ async def test_requests_outside_initialize_shutdown_raise_runtime_error(api: Bot
     assert isinstance(info.value.__cause__, RuntimeError)
     async with request:  # usable again after a new initialize(), as HTTPXRequest is
         assert (await request.post(url))["id"] == 111  # type: ignore[index,call-overload]
+
+
+async def test_http_proxy(api: BotApiStandin, alice: Person) -> None:
+    """Requests go through the proxy (absolute-form request targets), which forwards them."""
+    seen: list[str] = []
+
+    async def forward(request: web.Request) -> web.Response:
+        seen.append(str(request.url))
+        async with aiohttp.ClientSession() as session, session.request(
+            request.method, request.url, data=await request.read(), headers=request.headers
+        ) as upstream:
+            return web.Response(body=await upstream.read(), status=upstream.status,
+                                content_type=upstream.content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with make_bot(api, AiohttpRequest(proxy=f"http://127.0.0.1:{port}")) as ptb:
+            await ptb.send_message(alice.id, "via proxy")
+    finally:
+        await runner.cleanup()
+    assert seen == [f"{api.base_url}{TOKEN}/getMe", f"{api.base_url}{TOKEN}/sendMessage"]
+    assert [m.text for m in api.messages(alice)] == ["via proxy"]
 
 
 def test_constructor_checks() -> None:

@@ -180,3 +180,12 @@ async def test_webhook_mode_checks_the_secret_and_serves_the_conversation(api: B
                 assert response.status == 403
     code, errors = await bot.stop()
     assert code == 0, errors
+
+
+async def test_network_errors_are_retried_with_back_off(api: BotApiStandin, running) -> None:
+    await running().start()
+    ivan = api.user("Ivan")
+    api.fail_next("sendMessage", chat=ivan, status=502, description="Bad Gateway", times=2)
+    question = await first_question(api, ivan)
+    assert question.text == "Hello, Ivan! Colour?"
+    assert [c.status for c in api.calls_to("sendMessage")][:3] == [502, 502, 200]
