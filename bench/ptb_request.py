@@ -16,7 +16,6 @@ import asyncio
 import cProfile
 import os
 import pstats
-import statistics
 import subprocess
 import sys
 import time

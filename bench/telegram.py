@@ -1,25 +1,20 @@
 """Closed-loop load benchmark of Telegram bots against the project's Bot API stand-in.
 
     .venv/bin/pip install aiogram          # once, for the aiogram bot; not a project dependency
-    .venv/bin/python bench/telegram.py     # 100 people, 5 s warm-up, 20 s measured, 3 bots
-    .venv/bin/python bench/telegram.py --people 50 100 200 --profile /tmp/prof
+    .venv/bin/python bench/telegram.py --people 50 100 200 [--seconds 20] [--profile /tmp/prof]
 
-Three bots do the same four-step dialogue, one after another, each against a fresh stand-in
-(``bots.standin``) and each in a process of its own: python-telegram-bot 22 (``Application``,
-default HTTPX request, long polling, ``concurrent_updates`` on unless ``--ptb-sequential``),
-aiogram 3 with its FSM (skipped with a message when aiogram is not installed), and the project's
-own bot (``bots run bench``; "not available yet" when it does not answer within 10 s).
-
-A round: ``/start`` -> "What do you need?" + 2 buttons; press the first -> "Your name?"; type a
-name -> "Confirm?" + Yes/No; press Yes -> "What do you need?" again. A simulated person sends a
-step only once the reply to the previous one is in the stand-in (closed loop). A step's latency
-runs from pushing the update into the stand-in until the stand-in has stored the bot's reply (a
-sent or edited message with the expected words). The load generator shares the stand-in's
-process and event loop and learns of replies through an O(1) per-chat hook on
-``BotApiStandin.call``: the stand-in's ``wait_until`` wakes every waiter on every change, which
-would cost O(people) per reply. CPU of the bot, of the stand-in + load generator and of all
-other processes is sampled over the measured window: 2 cores, and the bot and stand-in share them.
-Prints a table and writes JSON to ``bench/results/telegram-<date>.json``.
+One after another, each against a fresh stand-in and in a process of its own: python-telegram-bot 22
+(``Application``, default HTTPX request, long polling, ``concurrent_updates`` unless
+``--ptb-sequential``), aiogram 3 with its FSM (skipped when not installed) and the project's bot
+(``bots run bench``; "not available yet" when it does not answer within 10 s) do one dialogue:
+``/start`` -> "What do you need?" + 2 buttons; press the first -> "Your name?"; type a name ->
+"Confirm?" + Yes/No; press Yes -> "What do you need?". A person sends a step only once the reply
+to the previous one is stored in the stand-in (closed loop); latency runs from pushing the update
+to that moment. The load generator shares the stand-in's event loop and learns of replies through
+an O(1) per-chat hook on ``BotApiStandin.call`` (the stand-in's ``wait_until`` wakes every waiter
+on each change: O(people) per reply). CPU of the bot, of the stand-in + load generator and of all
+other processes is sampled over the measured window (2 cores, shared by the bot and the stand-in).
+Prints a table; writes JSON to ``bench/results/telegram-<date>.json``.
 """
 
 from __future__ import annotations
@@ -32,7 +27,6 @@ import datetime as dt
 import importlib.metadata as md
 import json
 import os
-import platform
 import pstats
 import signal
 import sys
@@ -236,16 +230,12 @@ async def person(api: Standin, who: Person, window: Window) -> None:
             msg = state.messages.get(message_id)
 
 
-def cpu_of(pid: int) -> float:
-    """User + system CPU seconds of a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(values) - values[3] - values[4], sum(values)
+def cpu_sample(pid: int) -> tuple[float, float, int, int]:
+    """CPU seconds of this process and of ``pid``, and (busy, total) jiffies of the whole machine."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    machine = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (time.process_time(), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK"),
+            sum(machine) - machine[3] - machine[4], sum(machine))
 
 
 def where_time_goes(profile: str, top: int = 7) -> dict[str, float]:
@@ -332,17 +322,15 @@ async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace,
     profiler = cProfile.Profile() if args.profile else None
     signals = profiler is not None and name != "ours"  # the reference bots profile themselves on signals
     await asyncio.sleep(window.start - time.perf_counter())
-    cpu0, bot0, busy0, req0 = time.process_time(), cpu_of(pid), machine_busy(), api.requests
-    if signals:
-        os.kill(pid, signal.SIGUSR1)
+    (cpu0, bot0, busy0, all0), req0 = cpu_sample(pid), api.requests
     if profiler:
+        os.kill(pid, signal.SIGUSR1) if signals else None
         profiler.enable()
     await asyncio.sleep(window.end - time.perf_counter())
     if profiler:
         profiler.disable()
-    if signals:
-        os.kill(pid, signal.SIGUSR2)
-    cpu1, bot1, busy1, req1 = time.process_time(), cpu_of(pid), machine_busy(), api.requests
+        os.kill(pid, signal.SIGUSR2) if signals else None
+    (cpu1, bot1, busy1, all1), req1 = cpu_sample(pid), api.requests
     wall = time.perf_counter() - window.start
     _done, pending = await asyncio.wait(tasks, timeout=2)
     for task in pending:
@@ -350,7 +338,7 @@ async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace,
     await asyncio.gather(*tasks, return_exceptions=True)
     lat = sorted(window.latencies)
     pick = (lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 2)) if lat else (lambda q: None)
-    busy = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1) * 100
+    busy = (busy1 - busy0) / max(all1 - all0, 1) * 100
     result: dict[str, Any] = {
         "status": "ok", "steps": window.completed, "steps_per_s": round(window.completed / args.seconds, 1),
         "p50_ms": pick(0.50), "p99_ms": pick(0.99), "timeouts": window.timeouts,
@@ -369,7 +357,7 @@ async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace,
 
 
 def versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
+    found = {"python": sys.version.split()[0]}
     for dist in ("python-telegram-bot", "aiogram", "aiohttp", "httpx"):
         with contextlib.suppress(md.PackageNotFoundError):
             found[dist] = md.version(dist)

@@ -252,9 +252,10 @@ async def test_http_proxy(api: BotApiStandin, alice: Person) -> None:
     app.router.add_route("*", "/{tail:.*}", forward)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    await web.SockSite(runner, sock).start()
     try:
         async with make_bot(api, AiohttpRequest(proxy=f"http://127.0.0.1:{port}")) as ptb:
             await ptb.send_message(alice.id, "via proxy")
