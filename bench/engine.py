@@ -22,9 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bots.engine import Engine, StepContext, event_from_text  # noqa: E402
+from bots.engine import (  # noqa: E402
+    Engine,
+    StepContext,
+    event_from_text,
+    expressions,  # noqa: E402
+)
 from bots.engine import events as ev  # noqa: E402
-from bots.engine import expressions  # noqa: E402
 from bots.engine.outputs import Say  # noqa: E402
 from bots.loader import load_project  # noqa: E402
 from bots.storage import ConversationKey, SQLiteConversationStore  # noqa: E402

@@ -28,6 +28,7 @@ import importlib.metadata as md
 import json
 import os
 import pstats
+import re
 import signal
 import sys
 import tempfile
@@ -71,8 +72,17 @@ nodes:
 # -- the reference bots, each run in a subprocess (``--serve ptb|aiogram``) -----------------------
 def serve_ptb(api: str, token: str, sequential: bool) -> None:
     """PTB 22: CommandHandler, CallbackQueryHandler, MessageHandler; state in user_data."""
-    from telegram import InlineKeyboardButton as Btn, InlineKeyboardMarkup as Kb, Update
-    from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+    from telegram import InlineKeyboardButton as Btn
+    from telegram import InlineKeyboardMarkup as Kb
+    from telegram import Update
+    from telegram.ext import (
+        Application,
+        CallbackQueryHandler,
+        CommandHandler,
+        ContextTypes,
+        MessageHandler,
+        filters,
+    )
 
     menu = Kb([[Btn("Support", callback_data="support"), Btn("Other", callback_data="other")]])
     yes_no = Kb([[Btn("Yes", callback_data="yes"), Btn("No", callback_data="no")]])
@@ -119,7 +129,9 @@ def serve_aiogram(api: str, token: str) -> None:
     from aiogram.filters import CommandStart
     from aiogram.fsm.context import FSMContext
     from aiogram.fsm.state import State, StatesGroup
-    from aiogram.types import CallbackQuery, InlineKeyboardButton as Btn, InlineKeyboardMarkup as Kb
+    from aiogram.types import CallbackQuery
+    from aiogram.types import InlineKeyboardButton as Btn
+    from aiogram.types import InlineKeyboardMarkup as Kb
     from aiogram.types import Message as TgMessage
 
     class Form(StatesGroup):
@@ -230,33 +242,38 @@ async def person(api: Standin, who: Person, window: Window) -> None:
             msg = state.messages.get(message_id)
 
 
+def jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
 def cpu_sample(pid: int) -> tuple[float, float, int, int]:
-    """CPU seconds of this process and of ``pid``, and (busy, total) jiffies of the whole machine."""
+    """CPU seconds of this process and of ``pid``, and the machine's (busy, total) jiffies."""
     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    machine = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (time.process_time(), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK"),
-            sum(machine) - machine[3] - machine[4], sum(machine))
+    return (time.process_time(), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK"), *jiffies())
+
+
+async def wait_quiet(limit: float) -> None:
+    """Wait up to ``limit`` s for other jobs on the machine to use less than a fifth of a core."""
+    deadline = time.perf_counter() + limit
+    while time.perf_counter() < deadline:
+        busy0, all0 = jiffies()
+        await asyncio.sleep(1)
+        busy1, all1 = jiffies()
+        if (busy1 - busy0) / max(all1 - all0, 1) * (os.cpu_count() or 1) < 0.2:
+            return
+    print(f"  (the machine is still busy after {limit:.0f} s: others' CPU skews this run)", flush=True)
 
 
 def where_time_goes(profile: str, top: int = 7) -> dict[str, float]:
-    """Share (%) of a cProfile's own time per package or stdlib module, largest first; I/O waits left out."""
+    """Share (%) of a profile's own time per package or stdlib module, largest first; I/O waits left out."""
     by: dict[str, float] = {}
     for (path, _line, name), (_cc, _nc, tottime, _ct, _callers) in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
-        if path == "~" and "epoll" in name:
-            continue  # waiting for I/O, not work
-        if "site-packages/" in path:
-            key = path.split("site-packages/", 1)[1].split("/", 1)[0]
-        elif "/bots/standin/" in path:
-            key = "bots.standin"
-        elif path == __file__ or path.endswith("/bench/telegram.py"):
-            key = "load generator"
-        elif "/lib/python3" in path:
-            key = "stdlib " + path.rsplit("/lib/python3", 1)[1].split("/")[1].removesuffix(".py")
-        elif path == "~":
-            key = "builtins " + name.split("'")[1].split(".")[0] if "'" in name else "builtins"
-        else:
-            key = path.rsplit("/", 1)[-1]
-        by[key] = by.get(key, 0.0) + tottime
+        if "epoll" not in name:  # epoll: waiting for I/O, not work
+            head = re.sub(r".*/(site-packages|lib/python3\.\d+)/", "", path.replace(f"{HERE.parent}/", "")).split("/")[0]
+            key = {"~": "builtins", "bench": "load generator", "bots": "bots.standin"}.get(head, head.removesuffix(".py"))
+            by[key] = by.get(key, 0.0) + tottime
     total = sum(by.values()) or 1.0
     return {k: round(v / total * 100, 1) for k, v in sorted(by.items(), key=lambda kv: -kv[1])[:top]}
 
@@ -387,6 +404,7 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
                 rows.append({"bot": name, "people": people,
                              "status": "skipped: aiogram is not installed (.venv/bin/pip install aiogram)"})
             else:
+                await wait_quiet(args.quiet_wait)
                 rows.append(await run_one(name, people, args))
             print_row(rows[-1])
     return rows
@@ -401,6 +419,7 @@ def main() -> None:
     parser.add_argument("--ours", action=argparse.BooleanOptionalAction, default=True, help="run the project's bot")
     parser.add_argument("--ptb-sequential", action="store_true", help="PTB without concurrent_updates (its default)")
     parser.add_argument("--ready-timeout", type=float, default=10.0, help="seconds for a bot's first reply")
+    parser.add_argument("--quiet-wait", type=float, default=60.0, help="seconds to wait for an idle machine")
     parser.add_argument("--profile", metavar="DIR", help="cProfile the stand-in and the reference bots (window only)")
     parser.add_argument("--json", metavar="PATH", help="default: bench/results/telegram-<date>.json")
     for hidden in ("--serve", "--api", "--token", "--profile-out"):  # the subprocess running a reference bot

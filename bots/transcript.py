@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bots.engine.expressions import to_plain
-from bots.engine.outputs import Button, CloseHandoff, ConversationEnded, OpenHandoff, Output, Relay, Say
+from bots.engine.outputs import (
+    Button,
+    CloseHandoff,
+    ConversationEnded,
+    OpenHandoff,
+    Output,
+    Relay,
+    Say,
+)
 
 
 def plain_lines(outputs: Iterable[Output], *, numbered: bool = False, notes: bool = True) -> list[str]:

@@ -18,7 +18,16 @@ from bots.engine.expressions import ExpressionError
 from bots.engine.i18n import SourceTexts, Translator
 from bots.engine.inputs import MAX_INPUT_CHARS
 from bots.engine.nodes.base import END_CONVERSATION, WAIT, Call, Go, Transition
-from bots.engine.outputs import Button, Chosen, CloseHandoff, ConversationEnded, Output, Problem, Relay, Say
+from bots.engine.outputs import (
+    Button,
+    Chosen,
+    CloseHandoff,
+    ConversationEnded,
+    Output,
+    Problem,
+    Relay,
+    Say,
+)
 from bots.engine.project import Project, qualify_flow, split_target
 from bots.engine.runtime import Runtime, StepContext
 from bots.engine.state import ConversationState, Frame, Snapshot

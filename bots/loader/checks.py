@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict, deque
-from collections.abc import Iterable
 
 from bots.engine import expressions
 from bots.engine.inputs import resolve_day
@@ -15,6 +13,7 @@ from bots.engine.nodes.base import Node
 from bots.engine.project import Project, qualify_flow, split_target
 from bots.engine.runtime import RESERVED_VARIABLES
 from bots.loader.diagnostics import Diagnostic, DiagnosticList, Position, suggest
+from bots.loader.flowgraph import FlowGraph, reads
 from bots.loader.load import Origins
 from bots.loader.yamlsource import PathKey, show
 
@@ -50,10 +49,11 @@ class ProjectChecker:
             for flow_id, flow in bot.flows.items():
                 qualified = f"{bot.id}/{flow_id}"
                 self.check_flow(qualified)
-        self.check_reachability()
+        graph = FlowGraph(self.project)
+        self.check_reachability(graph)
         for bot_id in self.project.bots:
             if bot_id not in self.origins.libraries:
-                self.check_variables(bot_id)
+                self.check_variables(graph, bot_id)
         self.check_tests()
 
     # --- bots ----------------------------------------------------------------------------
@@ -288,106 +288,39 @@ class ProjectChecker:
 
     # --- the graph ------------------------------------------------------------------------
 
-    def edges(self) -> dict[NodeKey, list[NodeKey]]:
-        graph: dict[NodeKey, list[NodeKey]] = defaultdict(list)
-        for flow_id, flow in self._flows():
-            for node_id, node in flow.nodes.items():
-                out = graph[(flow_id, node_id)]
-                for _, target in node.targets():
-                    out.append(split_target(target, flow_id))
-                for _, ref in node.flow_refs():
-                    callee = qualify_flow(ref, flow_id.partition("/")[0])
-                    callee_flow = self.project.flow(callee)
-                    if callee_flow is not None:
-                        out.append((callee, callee_flow.start))
-        return graph
-
-    def _flows(self) -> Iterable[tuple[str, object]]:
-        for bot in self.project.bots.values():
-            for flow_id, flow in bot.flows.items():
-                yield f"{bot.id}/{flow_id}", flow
-
-    def check_reachability(self) -> None:
-        graph = self.edges()
-        jumped_into: set[NodeKey] = set()
-        for source, targets in graph.items():
-            for target in targets:
-                if target[0] != source[0]:
-                    jumped_into.add(target)
-        for flow_id, flow in self._flows():
+    def check_reachability(self, graph: FlowGraph) -> None:
+        entered = graph.entered_from_elsewhere()
+        for flow_id, flow in graph.flows():
             if self.origins.broken_nodes.get(flow_id) or flow_id in self.incomplete:
                 continue  # a node that failed to load or a reference to nothing hides edges
-            roots = [(flow_id, flow.start)] + [key for key in jumped_into if key[0] == flow_id]  # type: ignore[attr-defined]
-            seen = _reach(graph, roots, within=flow_id)
+            roots = [(flow_id, flow.start)] + [key for key in entered if key[0] == flow_id]  # type: ignore[attr-defined]
+            seen = graph.reach(roots, within=flow_id)
             for node_id in flow.nodes:  # type: ignore[attr-defined]
                 if (flow_id, node_id) not in seen:
                     self._warning(flow_id, ("nodes", node_id), f"node '{node_id}' can never be reached", key=True)
 
-    def check_variables(self, bot_id: str) -> None:
-        """Warn about variables read where no path from the start can have set them.
-
-        A forward "may be set" analysis over the bot's graph, with a bit per variable.
-        """
+    def check_variables(self, graph: FlowGraph, bot_id: str) -> None:
+        """Warn about variables read where no path from the bot's start can have set them."""
         bot = self.project.bots[bot_id]
         start_flow = qualify_flow(bot.config.start, bot_id)
         flow = self.project.flow(start_flow)
         if flow is None:
             return
-        graph = self.edges()
         start = (start_flow, flow.start)
-        reachable = _reach(graph, [start])
-        if any(self.origins.broken_nodes.get(key[0]) or key[0] in self.incomplete for key in reachable):
-            return  # a node that failed to load hides what it sets
-        bits: dict[str, int] = {}
-
-        def mask(names: Iterable[str]) -> int:
-            value = 0
-            for name in names:
-                value |= 1 << bits.setdefault(name, len(bits))
-            return value
-
-        nodes = {key: self.project.node(*key) for key in reachable}
-        sets = {key: mask(self._node_saves(node, key[0])) for key, node in nodes.items() if node is not None}
-        arriving: dict[NodeKey, int] = {key: 0 for key in reachable}
-        queue = deque(_bfs_order(graph, start))  # every node at least once, roughly in flow order
-        queued = set(queue)
-        while queue:
-            key = queue.popleft()
-            queued.discard(key)
-            leaving = arriving[key] | sets.get(key, 0)
-            for target in graph.get(key, ()):
-                if target in arriving and arriving[target] | leaving != arriving[target]:
-                    arriving[target] |= leaving
-                    if target not in queued:
-                        queued.add(target)
-                        queue.append(target)
+        if any(self.origins.broken_nodes.get(k[0]) or k[0] in self.incomplete for k in graph.reach([start])):
+            return  # a node that failed to load, or a reference to nothing, hides what is set
+        known, reachable = graph.may_be_set(start)
         for key in sorted(reachable):
-            node = nodes.get(key)
+            node = self.project.node(*key)
             if node is None:
                 continue
-            for path, name in _reads(node):
-                if name in BUILTIN_NAMES:
-                    continue
-                if not arriving[key] & mask([name]):
+            for path, name in reads(node):
+                if name not in BUILTIN_NAMES and name not in known[key]:
                     self._warning(
                         key[0],
                         ("nodes", key[1]) + path,
                         f"node '{key[1]}': variable '{name}' is read before anything can have set it",
                     )
-
-    def _node_saves(self, node: Node, flow_id: str, seen: frozenset[str] = frozenset()) -> list[str]:
-        names = list(node.saves())
-        refs = [ref for _, ref in node.flow_refs()]
-        for ref in refs:
-            callee = qualify_flow(ref, flow_id.partition("/")[0])
-            if callee in seen:
-                continue
-            callee_flow = self.project.flow(callee)
-            if callee_flow is None:
-                continue
-            for inner in callee_flow.nodes.values():
-                names += self._node_saves(inner, callee, seen | {callee})
-        return names
 
     # --- tests ---------------------------------------------------------------------------
 
@@ -402,43 +335,3 @@ class ProjectChecker:
                             f"test '{test.name}': lang '{test.lang}' is not offered by the bot ({', '.join(locales)})",
                         )
                     )
-
-
-def _reach(graph: dict[NodeKey, list[NodeKey]], roots: Iterable[NodeKey], within: str | None = None) -> set[NodeKey]:
-    seen: set[NodeKey] = set()
-    queue = deque(roots)
-    while queue:
-        key = queue.popleft()
-        if key in seen or (within is not None and key[0] != within):
-            continue
-        seen.add(key)
-        queue.extend(graph.get(key, ()))
-    return seen
-
-
-def _bfs_order(graph: dict[NodeKey, list[NodeKey]], start: NodeKey) -> list[NodeKey]:
-    order = [start]
-    seen = {start}
-    for key in order:
-        for target in graph.get(key, ()):
-            if target not in seen:
-                seen.add(target)
-                order.append(target)
-    return order
-
-
-def _reads(node: Node) -> list[tuple[PathKey, str]]:
-    found: list[tuple[PathKey, str]] = []
-    for path, text in node.templates():
-        if expressions.check_template(text) is None:
-            found += [(path, name) for name in sorted(expressions.template_variables(text))]
-    earlier: set[str] = set()
-    for path, source in node.expressions():
-        if expressions.check_expression(source) is None:
-            names = expressions.expression_variables(source)
-            if isinstance(node, ResultsNode):
-                names.discard("item")
-            found += [(path, name) for name in sorted(names - earlier)]
-        if isinstance(node, SetNode):
-            earlier.add(str(path[-1]))
-    return found

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bots.standin.errors import BLOCKED, BUTTON_DATA_INVALID, THREAD_NOT_FOUND, bad_request, forbidden
+from bots.standin.errors import (
+    BLOCKED,
+    BUTTON_DATA_INVALID,
+    THREAD_NOT_FOUND,
+    bad_request,
+    forbidden,
+)
 from bots.standin.faults import RateLimiter
 from bots.standin.formatting import ParseError, sort_entities, trim
 from bots.standin.markdown import PARSERS

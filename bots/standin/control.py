@@ -15,7 +15,14 @@ from typing import Any, Callable, Iterable, TypeVar
 from bots.standin.faults import Call, Fault
 from bots.standin.formatting import command_entities
 from bots.standin.httpcontrol import add_control_routes
-from bots.standin.model import GENERAL_TOPIC_ID, ChatState, Group, Message, Person, Topic
+from bots.standin.model import (
+    GENERAL_TOPIC_ID,
+    ChatState,
+    Group,
+    Message,
+    Person,
+    Topic,
+)
 from bots.standin.server import StandinServer
 from bots.standin.world import BotState, CallbackRecord, World, media_object
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bots.standin.formatting import Entity, ParseError, byte_offset, parse_html, utf16_len
-
+from bots.standin.formatting import (
+    Entity,
+    ParseError,
+    byte_offset,
+    parse_html,
+    utf16_len,
+)
 
 _MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
 _MDV2_NAMES = {"bold": "Bold", "italic": "Italic", "underline": "Underline", "strikethrough": "Strikethrough",

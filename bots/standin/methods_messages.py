@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from bots.standin.context import Ctx, Upload, check_markup, format_text, resolve_reply, resolve_thread
+from bots.standin.context import (
+    Ctx,
+    Upload,
+    check_markup,
+    format_text,
+    resolve_reply,
+    resolve_thread,
+)
 from bots.standin.errors import (
     CANT_DELETE,
     CAPTION_TOO_LONG,

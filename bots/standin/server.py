@@ -24,9 +24,21 @@ from aiohttp import web
 
 from bots.standin import methods_chats, methods_messages
 from bots.standin.context import Ctx, Result, Upload
-from bots.standin.errors import NOT_FOUND, NOT_SUPPORTED, UNAUTHORIZED, ApiError, bad_request
+from bots.standin.errors import (
+    NOT_FOUND,
+    NOT_SUPPORTED,
+    UNAUTHORIZED,
+    ApiError,
+    bad_request,
+)
 from bots.standin.faults import Call, CallLog, FaultInjector, RateLimiter
-from bots.standin.spec import ApiSpec, MethodSpec, check_required, decode_params, load_spec
+from bots.standin.spec import (
+    ApiSpec,
+    MethodSpec,
+    check_required,
+    decode_params,
+    load_spec,
+)
 from bots.standin.world import BotState, World
 
 log = logging.getLogger(__name__)

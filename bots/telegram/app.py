@@ -12,7 +12,15 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Bot
-from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bots.engine.i18n import Translator
 from bots.engine.project import Project

@@ -25,7 +25,12 @@ from bots.engine.outputs import Problem
 from bots.engine.project import Project
 from bots.engine.runtime import BUILTIN_CONTEXT
 from bots.engine.texts import BUILTIN
-from bots.storage import ConversationKey, IncomingUpdate, OutgoingCall, SQLiteConversationStore
+from bots.storage import (
+    ConversationKey,
+    IncomingUpdate,
+    OutgoingCall,
+    SQLiteConversationStore,
+)
 from bots.telegram.pacing import Pacer
 from bots.telegram.pseudonym import Pseudonyms
 from bots.telegram.render import Pressed, render

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Bot, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bots.engine.texts import BUILTIN
 from bots.storage import OutgoingCall, SQLiteConversationStore

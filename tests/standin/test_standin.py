@@ -18,11 +18,19 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
 )
-from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+)
 
 from bots.standin import BotApiStandin
 from bots.standin.formatting import parse_html, utf16_len
 from bots.standin.markdown import parse_markdown_v2
+
 from .conftest import OTHER_TOKEN, TOKEN
 
 KB = InlineKeyboardMarkup([[InlineKeyboardButton("Find support", callback_data="support"),
@@ -395,7 +403,12 @@ def test_parsers_follow_tdlib() -> None:
 
 async def test_ptb_application_polling_end_to_end(api: BotApiStandin) -> None:
     from telegram import Update
-    from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+    from telegram.ext import (
+        Application,
+        CallbackQueryHandler,
+        CommandHandler,
+        ContextTypes,
+    )
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_chat.send_action("typing")

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from bots.engine.state import ConversationState
-from bots.storage import ConversationKey, IncomingUpdate, OutgoingCall, SQLiteConversationStore
+from bots.storage import (
+    ConversationKey,
+    IncomingUpdate,
+    OutgoingCall,
+    SQLiteConversationStore,
+)
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
 

@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bots.engine.nodes.base import END_CONVERSATION, Call, Go, Node, Transition, node_type
+from bots.engine.nodes.base import (
+    END_CONVERSATION,
+    Call,
+    Go,
+    Node,
+    Transition,
+    node_type,
+)
 
 if TYPE_CHECKING:
     from bots.engine.runtime import Runtime
