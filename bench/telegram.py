@@ -4,8 +4,8 @@
     .venv/bin/python bench/telegram.py --people 50 100 200 [--seconds 20] [--profile /tmp/prof]
 
 One after another, each against a fresh stand-in and in a process of its own: python-telegram-bot 22
-(``Application``, default HTTPX request, long polling, ``concurrent_updates`` unless
-``--ptb-sequential``), aiogram 3 with its FSM (skipped when not installed) and the project's bot
+(``Application``, its defaults: HTTPX request, updates one at a time unless ``--ptb-concurrent``;
+long polling), aiogram 3 with its FSM (skipped when not installed) and the project's bot
 (``bots run bench``; "not available yet" when it does not answer within 10 s) do one dialogue:
 ``/start`` -> "What do you need?" + 2 buttons; press the first -> "Your name?"; type a name ->
 "Confirm?" + Yes/No; press Yes -> "What do you need?". A person sends a step only once the reply
@@ -41,8 +41,8 @@ from typing import Any
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bots.standin import BotApiStandin, Message, Person  # noqa: E402
-from bots.standin.world import BotState  # noqa: E402
+from bots.standin import BotApiStandin, Message, Person
+from bots.standin.world import BotState
 
 HERE = Path(__file__).resolve().parent
 STEP_TIMEOUT = 10.0
@@ -53,45 +53,30 @@ BOT_YAML = "name: Bench\nstart: main\nsource_locale: en\nlocales: [en]\ntoken_en
 MAIN_YAML = """\
 start: menu
 nodes:
-  menu:
-    type: choice
-    text: "What do you need?"
-    save: need
-    options: [{label: "Support", value: support}, {label: "Other", value: other}]
-    next: name
+  menu: {type: choice, text: "What do you need?", save: need, next: name,
+         options: [{label: "Support", value: support}, {label: "Other", value: other}]}
   name: {type: input, kind: text, text: "Your name?", save: name, next: confirm}
-  confirm:
-    type: choice
-    text: "Confirm?"
-    save: confirmed
-    options: [{label: "Yes", value: "yes"}, {label: "No", value: "no"}]
-    next: menu
+  confirm: {type: choice, text: "Confirm?", save: confirmed, next: menu,
+            options: [{label: "Yes", value: "yes"}, {label: "No", value: "no"}]}
 """
 
 
 # -- the reference bots, each run in a subprocess (``--serve ptb|aiogram``) -----------------------
-def serve_ptb(api: str, token: str, sequential: bool) -> None:
+def serve_ptb(api: str, token: str, concurrent: bool) -> None:
     """PTB 22: CommandHandler, CallbackQueryHandler, MessageHandler; state in user_data."""
     from telegram import InlineKeyboardButton as Btn
     from telegram import InlineKeyboardMarkup as Kb
-    from telegram import Update
-    from telegram.ext import (
-        Application,
-        CallbackQueryHandler,
-        CommandHandler,
-        ContextTypes,
-        MessageHandler,
-        filters,
-    )
+    from telegram import Update, ext
 
+    Context = ext.ContextTypes.DEFAULT_TYPE
     menu = Kb([[Btn("Support", callback_data="support"), Btn("Other", callback_data="other")]])
     yes_no = Kb([[Btn("Yes", callback_data="yes"), Btn("No", callback_data="no")]])
 
-    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def start(update: Update, context: Context) -> None:
         context.user_data["step"] = "menu"  # type: ignore[index]
         await context.bot.send_message(update.effective_chat.id, "What do you need?", reply_markup=menu)  # type: ignore[union-attr]
 
-    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def pressed(update: Update, context: Context) -> None:
         query, data = update.callback_query, context.user_data
         assert query is not None and data is not None and update.effective_chat is not None
         await query.answer()
@@ -104,7 +89,7 @@ def serve_ptb(api: str, token: str, sequential: bool) -> None:
             await context.bot.send_message(update.effective_chat.id, "What do you need?" if yes else "Your name?",
                                            reply_markup=menu if yes else None)
 
-    async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def typed(update: Update, context: Context) -> None:
         data, message = context.user_data, update.message
         assert data is not None and message is not None
         if data.get("step") == "name":
@@ -113,11 +98,11 @@ def serve_ptb(api: str, token: str, sequential: bool) -> None:
         else:
             await message.reply_text(message.text or "")  # echo
 
-    app = (Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
-           .concurrent_updates(not sequential).build())
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CallbackQueryHandler(pressed))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, typed))
+    app = (ext.Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+           .concurrent_updates(concurrent).build())
+    app.add_handler(ext.CommandHandler("start", start))
+    app.add_handler(ext.CallbackQueryHandler(pressed))
+    app.add_handler(ext.MessageHandler(ext.filters.TEXT & ~ext.filters.COMMAND, typed))
     app.run_polling()
 
 
@@ -232,7 +217,7 @@ async def person(api: Standin, who: Person, window: Window) -> None:
                 return
             try:
                 began, answered, message_id = await step(api, who, kind, expect, msg)
-            except (asyncio.TimeoutError, AssertionError, LookupError, ValueError):
+            except (TimeoutError, AssertionError, LookupError, ValueError):
                 window.timeouts += window.start <= time.perf_counter() <= window.end + STEP_TIMEOUT
                 break  # begin a new round with /start
             if window.start <= answered <= window.end:
@@ -257,13 +242,14 @@ def cpu_sample(pid: int) -> tuple[float, float, int, int]:
 async def wait_quiet(limit: float) -> None:
     """Wait up to ``limit`` s for other jobs on the machine to use less than a fifth of a core."""
     deadline = time.perf_counter() + limit
-    while time.perf_counter() < deadline:
+    while limit > 0 and time.perf_counter() < deadline:
         busy0, all0 = jiffies()
         await asyncio.sleep(1)
         busy1, all1 = jiffies()
         if (busy1 - busy0) / max(all1 - all0, 1) * (os.cpu_count() or 1) < 0.2:
             return
-    print(f"  (the machine is still busy after {limit:.0f} s: others' CPU skews this run)", flush=True)
+    if limit > 0:
+        print(f"  (the machine is still busy after {limit:.0f} s: others' CPU skews this run)", flush=True)
 
 
 def where_time_goes(profile: str, top: int = 7) -> dict[str, float]:
@@ -289,7 +275,7 @@ def bot_command(name: str, api: Standin, work: Path, args: argparse.Namespace) -
         bots = str(Path(sys.executable).parent / "bots")
         return [bots, "--project", str(work), "run", "bench", "--insecure-dev", "--db", str(work / "bench.db")], env
     cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", name, "--api", api.url, "--token", TOKENS[name]]
-    cmd += ["--ptb-sequential"] if args.ptb_sequential else []
+    cmd += ["--ptb-concurrent"] if args.ptb_concurrent else []
     cmd += ["--profile-out", str(Path(args.profile) / f"{name}-{args.current_people}.prof")] if args.profile else []
     return cmd, env
 
@@ -324,7 +310,7 @@ async def run_one(name: str, people: int, args: argparse.Namespace) -> dict[str,
                     proc.send_signal(signal.SIGINT)
                     try:
                         await asyncio.wait_for(proc.wait(), 15)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         proc.kill()
                         await proc.wait()
 
@@ -417,7 +403,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
     parser.add_argument("--bots", nargs="+", default=["ptb", "aiogram", "ours"], choices=["ptb", "aiogram", "ours"])
     parser.add_argument("--ours", action=argparse.BooleanOptionalAction, default=True, help="run the project's bot")
-    parser.add_argument("--ptb-sequential", action="store_true", help="PTB without concurrent_updates (its default)")
+    parser.add_argument("--ptb-concurrent", action="store_true", help="PTB with concurrent_updates (default off)")
     parser.add_argument("--ready-timeout", type=float, default=10.0, help="seconds for a bot's first reply")
     parser.add_argument("--quiet-wait", type=float, default=60.0, help="seconds to wait for an idle machine")
     parser.add_argument("--profile", metavar="DIR", help="cProfile the stand-in and the reference bots (window only)")
@@ -431,7 +417,7 @@ def main() -> None:
             profiler = cProfile.Profile()
             signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
             signal.signal(signal.SIGUSR2, lambda *_: (profiler.disable(), profiler.dump_stats(args.profile_out)))
-        serve_ptb(args.api, args.token, args.ptb_sequential) if args.serve == "ptb" else serve_aiogram(args.api, args.token)
+        serve_ptb(args.api, args.token, args.ptb_concurrent) if args.serve == "ptb" else serve_aiogram(args.api, args.token)
         return
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
@@ -449,7 +435,7 @@ def main() -> None:
     out = Path(args.json) if args.json else HERE / "results" / f"telegram-{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(), "versions": versions(),
-              "seconds": args.seconds, "warmup": args.warmup, "ptb_concurrent_updates": not args.ptb_sequential,
+              "seconds": args.seconds, "warmup": args.warmup, "ptb_concurrent_updates": args.ptb_concurrent,
               "results": rows}
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"written {out}")

@@ -225,6 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # libraries log requests with their contents (texts, chat ids) at debug level: never show those
+    for noisy in ("telegram", "httpx", "httpcore", "aiohttp", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     return int(args.func(args))
 
 
