@@ -181,6 +181,8 @@ class Standin(BotApiStandin):
 
 @dataclass
 class Window:
+    """The measured window and what was counted in it (steps answered inside it, their latencies)."""
+
     start: float = float("inf")
     end: float = float("inf")
     latencies: list[float] = field(default_factory=list)
@@ -273,7 +275,7 @@ def bot_command(name: str, api: Standin, work: Path, args: argparse.Namespace) -
         (work / "flows" / "bench" / "main.yaml").write_text(MAIN_YAML)
         env.update(TELEGRAM_API_URL=api.base_url, BENCH_BOT_TOKEN=TOKENS[name])
         bots = str(Path(sys.executable).parent / "bots")
-        return [bots, "--project", str(work), "run", "bench", "--insecure-dev", "--db", str(work / "bench.db")], env
+        return [bots, "--project", str(work), "run", "bench", "--insecure-dev", "--pace", "off", "--db", str(work / "bench.db")], env
     cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", name, "--api", api.url, "--token", TOKENS[name]]
     cmd += ["--ptb-concurrent"] if args.ptb_concurrent else []
     cmd += ["--profile-out", str(Path(args.profile) / f"{name}-{args.current_people}.prof")] if args.profile else []
@@ -434,7 +436,8 @@ def main() -> None:
                 print(f"{row['bot']} x{row['people']} {key}: " + ", ".join(f"{k} {v}%" for k, v in row[key].items()))
     out = Path(args.json) if args.json else HERE / "results" / f"telegram-{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(), "versions": versions(),
+    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "command": " ".join(sys.argv),
+              "cpus": os.cpu_count(), "versions": versions(),
               "seconds": args.seconds, "warmup": args.warmup, "ptb_concurrent_updates": args.ptb_concurrent,
               "results": rows}
     out.write_text(json.dumps(report, indent=2) + "\n")
