@@ -6,10 +6,12 @@ and collects the outputs; it performs no I/O.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import html
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
@@ -55,6 +57,16 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): plain_value(v) for k, v in value.items()}
     return str(value)
+
+
+@contextlib.contextmanager
+def _at(path: tuple[str | int, ...]) -> Iterator[None]:
+    """Name the key of the node in a run-time expression error (`cases[0].when: ...`)."""
+    try:
+        yield
+    except expressions.ExpressionError as err:
+        where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
+        raise expressions.ExpressionError(f"{where}: {err}") from None
 
 
 class Runtime:
@@ -118,8 +130,10 @@ class Runtime:
         self._variables = None
 
     def evaluate(self, source: str, path: tuple[str | int, ...], **extra: Any) -> Any:
+        """Evaluate the expression found at `path` of the current node (named in errors)."""
         variables = {**self.variables(), **extra} if extra else self.variables()
-        return expressions.evaluate(source, variables)
+        with _at(path):
+            return expressions.evaluate(source, variables)
 
     def truth(self, source: str, path: tuple[str | int, ...], **extra: Any) -> bool:
         return bool(self.evaluate(source, path, **extra))
@@ -143,11 +157,13 @@ class Runtime:
     def label(self, source: str, path: tuple[str | int, ...]) -> str:
         """A button label: translated, rendered as plain text."""
         translated = self.translator.translate(self.state.lang, source, self._context())
-        return expressions.render(translated, self.variables(), escape=False).strip()
+        with _at(path):
+            return expressions.render(translated, self.variables(), escape=False).strip()
 
     def render_plain(self, source: str, path: tuple[str | int, ...]) -> str:
         """A template for moderators (not translated), as plain text."""
-        return expressions.render(source, self.variables(), escape=False).strip()
+        with _at(path):
+            return expressions.render(source, self.variables(), escape=False).strip()
 
     def builtin(self, key: str, **params: Any) -> str:
         """One of the engine's own texts, translated, with `params` escaped and put in."""
@@ -185,13 +201,15 @@ class Runtime:
         self.outputs.append(output)
 
     def say(self, source: str, key: str, *, document: str | None = None) -> None:
-        self.emit(Say(self.text(source), document=document))
+        with _at((key,)):
+            self.emit(Say(self.text(source), document=document))
 
     def hint(self, key: str, **params: Any) -> None:
         self.emit(Say(self.builtin(key, **params)))
 
     def ask(self, source: str, buttons: list[Button], *, replace: bool = False) -> None:
-        self.ask_rendered(self.text(source), buttons, replace=replace)
+        with _at(("text",)):
+            self.ask_rendered(self.text(source), buttons, replace=replace)
 
     def ask_rendered(self, text: str, buttons: list[Button], *, replace: bool = False) -> None:
         self.emit(Say(text, tuple(buttons), replace=replace))
