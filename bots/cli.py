@@ -218,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="run the conversation tests in flows/*/tests/")
     test.add_argument("bot", nargs="?", help="only this bot's tests")
     test.set_defaults(func=cmd_test)
+
+    from bots.i18n_cli import add_i18n_parser
+
+    add_i18n_parser(commands)
     return parser
 
 

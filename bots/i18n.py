@@ -1,25 +1,43 @@
-"""Translations from `locales/<lang>/LC_MESSAGES/*.mo`, compiled from the `.po` files by Babel.
+"""Translations from `locales/<lang>/LC_MESSAGES/*.po`, compiled by Babel.
 
-Catalogs are loaded once. A language with `.po` files but no compiled catalog is a loud
-error: silently falling back to the source language would hide a broken install.
+Catalogs are loaded once. A `.mo` file compiled by `bots i18n compile` is used when it is
+at least as new as its `.po`; otherwise the `.po` is compiled in memory (`.mo` files are not
+kept in git). A `.po` file that does not parse is a loud error: silently falling back to the
+source language would hide a broken translation.
 """
 
 from __future__ import annotations
 
 import gettext
+from io import BytesIO
 from pathlib import Path
 
+from babel.core import UnknownLocaleError
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import PoFileError, read_po
 from babel.support import Translations
 
 from bots.engine.i18n import SourceTexts, Translator
 
+#: the context of texts that belong to a bot rather than a node (`help:`), see bots.i18n_extract
+BOT_CONTEXT = "bot"
 
-class MissingCompiledCatalog(RuntimeError):
-    pass
+
+class CatalogError(RuntimeError):
+    """A translation catalog cannot be used: the message names the file and the reason."""
+
+
+#: the name this error had when compiled catalogs were required
+MissingCompiledCatalog = CatalogError
 
 
 class CatalogTranslator:
-    """Looks a text up with its context first, then without, then falls back to the source."""
+    """Looks a text up with its context first, then without, then falls back to the source.
+
+    Texts that belong to the bot rather than a node (`help:`) are said wherever the person
+    is; they are found under the context `bot` when the node's context has none.
+    """
 
     def __init__(self, catalogs: dict[str, gettext.NullTranslations]) -> None:
         self.catalogs = catalogs
@@ -32,10 +50,47 @@ class CatalogTranslator:
             found = catalog.pgettext(context, message)
             if found != message:
                 return found
-        return catalog.gettext(message)
+        found = catalog.gettext(message)
+        if found != message or context == BOT_CONTEXT:
+            return found
+        return catalog.pgettext(BOT_CONTEXT, message)
+
+
+def babel_locale(lang: str) -> str:
+    """A locale as Babel spells it (`pt-BR` -> `pt_BR`)."""
+    return lang.replace("-", "_")
+
+
+def read_catalog(po: Path, lang: str | None = None, domain: str | None = None) -> Catalog:
+    """Read a `.po` file with Babel; raises `CatalogError` naming the file when it does not parse."""
+    try:
+        with po.open("rb") as handle:
+            return read_po(handle, locale=babel_locale(lang) if lang else None, domain=domain, abort_invalid=True)
+    except (PoFileError, UnicodeDecodeError, UnknownLocaleError, ValueError) as err:
+        raise CatalogError(f"{po}: not a valid translation catalog ({err}); fix it or run 'bots i18n update'") from err
+
+
+def compile_catalog(catalog: Catalog) -> bytes:
+    """The `.mo` form of `catalog`: translated entries only (fuzzy ones are left out)."""
+    buffer = BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue()
+
+
+def _load_one(po: Path) -> Translations:
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as handle:
+            return Translations(handle, domain=po.stem)
+    compiled = compile_catalog(read_catalog(po, domain=po.stem))
+    return Translations(BytesIO(compiled), domain=po.stem)
 
 
 def load_catalogs(locales: Path) -> dict[str, gettext.NullTranslations]:
+    """Every language's catalogs under `locales`, all domains of a language merged into one.
+
+    Raises `CatalogError` for a `.po` file that does not parse.
+    """
     catalogs: dict[str, gettext.NullTranslations] = {}
     if not locales.is_dir():
         return catalogs
@@ -45,13 +100,7 @@ def load_catalogs(locales: Path) -> dict[str, gettext.NullTranslations]:
             continue
         merged: Translations | None = None
         for po in sorted(messages.glob("*.po")):
-            mo = po.with_suffix(".mo")
-            if not mo.exists():
-                raise MissingCompiledCatalog(
-                    f"{po} has no compiled catalog {mo.name}: run 'bots i18n compile' (or reinstall)"
-                )
-            with mo.open("rb") as handle:
-                loaded = Translations(handle, domain=po.stem)
+            loaded = _load_one(po)
             if merged is None:
                 merged = loaded
             else:
@@ -62,5 +111,6 @@ def load_catalogs(locales: Path) -> dict[str, gettext.NullTranslations]:
 
 
 def project_translator(root: Path) -> Translator:
+    """The translator for the project at `root`: its catalogs, or the source texts when it has none."""
     catalogs = load_catalogs(root / "locales")
     return CatalogTranslator(catalogs) if catalogs else SourceTexts()

@@ -72,7 +72,12 @@ def check_path(path: Path, *, today: dt.date | None = None, display_base: Path |
     root = find_root(resolved if resolved.is_dir() else resolved.parent)
     if root is None:
         root = resolved if resolved.is_dir() else resolved.parent
-    _, diagnostics = load_project(root, today=today, display_base=display_base)
+    project, diagnostics = load_project(root, today=today, display_base=display_base)
+    if any((root / "locales").glob("*/LC_MESSAGES/*.po")):  # translations are in use: say what is missing
+        from bots.i18n_check import missing_translations
+
+        for file, line, column, message in missing_translations(project, root / "locales", display_base=display_base):
+            diagnostics.append(Diagnostic.warning(Position(file, line, column), message))
     base = display_base or Path.cwd()
     selected = []
     for diagnostic in diagnostics.sorted():

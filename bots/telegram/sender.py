@@ -174,6 +174,8 @@ class Sender:
 
 
 def _reason(err: BadRequest) -> str:
-    """Telegram's reason without anything quoted from the message itself."""
-    message = str(err.message)
-    return message.split(":", 1)[0] if ":" in message else message
+    """Telegram's reason without anything quoted from the message itself: the first clause,
+    without any word that holds a digit, a quote or a handle, at most six words."""
+    clause = str(err.message).split(":", 1)[0]
+    words = [w for w in clause.split() if not any(c.isdigit() or c in "\"'@#<>&" for c in w)]
+    return " ".join(words[:6]) or "Bad Request"

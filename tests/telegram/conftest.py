@@ -57,6 +57,7 @@ class BotProcess:
         self.db = db
         self.args = args
         self.env = env
+        self.global_args: tuple[str, ...] = ()
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> BotProcess:
@@ -69,7 +70,7 @@ class BotProcess:
             **(self.env or {}),
         }
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bots", "run", *self.args,
+            sys.executable, "-m", "bots", *self.global_args, "run", *self.args,
             cwd=self.project, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
         return self

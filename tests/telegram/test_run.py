@@ -189,3 +189,23 @@ async def test_network_errors_are_retried_with_back_off(api: BotApiStandin, runn
     question = await first_question(api, ivan)
     assert question.text == "Hello, Ivan! Colour?"
     assert [c.status for c in api.calls_to("sendMessage")][:3] == [502, 502, 200]
+
+
+async def test_debug_logs_hold_no_text_no_name_no_id_no_token(api: BotApiStandin, running) -> None:
+    from tests.telegram.conftest import TOKEN
+
+    process = running()
+    process.global_args = ("-vv",)
+    bot = await process.start()
+    jana = api.user("Jana", username="jana_secret_handle")
+    question = await first_question(api, jana)
+    await api.press(jana, question, "Blue")
+    await api.wait_for_messages(jana, 1, timeout=10)
+    api.fail_next("sendMessage", chat=jana, status=400, description="Bad Request: can't parse entities in 4242")
+    await api.send_text(jana, "4242")
+    await api.wait_for_messages(jana, 1, timeout=10)
+    code, logs = await bot.stop()
+    assert code == 0
+    assert "DEBUG" in logs or "INFO" in logs  # the log was on, at debug level
+    for secret in ("Jana", "jana_secret_handle", str(jana.id), "4242", "Size for", TOKEN, TOKEN.split(":")[1]):
+        assert secret not in logs, secret
