@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from babel import Locale, UnknownLocaleError
 
 from bots.engine import events as ev
-from bots.engine.expressions import ExpressionError
+from bots.engine.expressions import CURRENT_LANGUAGE, ExpressionError
 from bots.engine.i18n import SourceTexts, Translator
 from bots.engine.inputs import MAX_INPUT_CHARS
 from bots.engine.nodes.base import END_CONVERSATION, WAIT, Call, Go, Transition
@@ -86,6 +86,7 @@ class Engine:
             else ConversationState(lang=self.language_for(context.language), status="ended")
         )
         rt = Runtime(self.project, self.bot, working, context, self.translator)
+        language = CURRENT_LANGUAGE.set(working.lang)
         try:
             self._dispatch(rt, event)
         except (ExpressionError, FlowError) as err:
@@ -95,6 +96,8 @@ class Engine:
             log.error("flow problem at %s: %s", problem.where, problem.detail)
             kept = state if state is not None else ConversationState(lang=working.lang, status="ended")
             return StepResult(kept, [Say(apology), problem])
+        finally:
+            CURRENT_LANGUAGE.reset(language)
         return StepResult(working, rt.outputs)
 
     # --- events -------------------------------------------------------------------------
@@ -104,6 +107,7 @@ class Engine:
         if isinstance(event, ev.SetLanguage):
             if event.lang in self.bot.config.locales:
                 state.lang = event.lang
+                CURRENT_LANGUAGE.set(state.lang)
             self._reprompt(rt)
             return
         if isinstance(event, ev.ChooseLanguage):
@@ -114,6 +118,7 @@ class Engine:
             lang = event.data.removeprefix(LANGUAGE_BUTTON)
             if lang in self.bot.config.locales:
                 state.lang = lang
+                CURRENT_LANGUAGE.set(state.lang)
                 rt.emit(Chosen(native_name(lang)))
                 rt.hint("language_set")
                 if state.status == "ended":

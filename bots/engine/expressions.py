@@ -8,11 +8,15 @@ so a careless expression cannot exhaust memory.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import html
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
+
+from babel.dates import format_date
 
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -41,10 +45,30 @@ class _Environment(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+#: the language of the step being run, for filters that format for the person (`date`)
+CURRENT_LANGUAGE: ContextVar[str] = ContextVar("current_language", default="en")
+
+
+def format_day(value: Any, style: str = "d MMMM y") -> str:
+    """`{{ when | date }}`: a `YYYY-MM-DD` value as people write dates in their language
+    (`23 November 2026`, `23 лістапада 2026`); `style` is short, medium, long, full or a
+    CLDR pattern."""
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    lang = CURRENT_LANGUAGE.get().replace("-", "_")
+    try:
+        return format_date(day, format=style, locale=lang)
+    except (ValueError, LookupError):
+        return day.isoformat()
+
+
 def _make(autoescape: bool) -> _Environment:
     env = _Environment(autoescape=autoescape, keep_trailing_newline=False)
     env.globals.clear()  # no range(), lipsum() or dict() unless we add them on purpose
     env.globals.update(min=min, max=max, len=len)
+    env.filters["date"] = format_day
     return env
 
 

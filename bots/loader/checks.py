@@ -315,7 +315,7 @@ class ProjectChecker:
             if node is None:
                 continue
             for path, name in reads(node):
-                if name not in BUILTIN_NAMES and name not in known[key]:
+                if name not in BUILTIN_NAMES and not known.has(key, name):
                     self._warning(
                         key[0],
                         ("nodes", key[1]) + path,

@@ -19,6 +19,18 @@ from bots.loader.yamlsource import PathKey
 NodeKey = tuple[str, str]  # (qualified flow, node id)
 
 
+class MaySet:
+    """Which variables may have been set on arriving at each node (bit sets, kept compact)."""
+
+    def __init__(self, arriving: dict[NodeKey, int], bits: dict[str, int]) -> None:
+        self.arriving = arriving
+        self.bits = bits
+
+    def has(self, key: NodeKey, name: str) -> bool:
+        bit = self.bits.get(name)
+        return bit is not None and bool(self.arriving.get(key, 0) >> bit & 1)
+
+
 class FlowGraph:
     def __init__(self, project: Project) -> None:
         self.project = project
@@ -66,7 +78,7 @@ class FlowGraph:
                 names += self.saves(inner, callee, seen | {callee})
         return names
 
-    def may_be_set(self, start: NodeKey) -> tuple[dict[NodeKey, set[str]], set[NodeKey]]:
+    def may_be_set(self, start: NodeKey) -> tuple[MaySet, set[NodeKey]]:
         """For each node reachable from `start`, the variables some path to it may have set.
 
         A forward data-flow analysis to a fixed point, a bit per variable.
@@ -98,8 +110,7 @@ class FlowGraph:
                     if target not in queued:
                         queued.add(target)
                         queue.append(target)
-        names = {bit: name for name, bit in bits.items()}
-        return {key: {names[b] for b in range(len(bits)) if value >> b & 1} for key, value in arriving.items()}, reachable
+        return MaySet(arriving, bits), reachable
 
     def _bfs_order(self, start: NodeKey) -> list[NodeKey]:
         order = [start]

@@ -426,3 +426,30 @@ def test_message_with_document(chat):
     )
     outputs = c.send("/start")
     assert outputs[0] == Say("Here is the guide.", document="guides/guide.md")
+
+
+def test_dates_are_shown_in_the_persons_language(chat):
+    from bots.engine.events import SetLanguage
+
+    flow = """\
+    start: when
+    nodes:
+      when:
+        type: input
+        kind: date
+        text: "When?"
+        save: day
+        next: show
+      show:
+        type: message
+        text: "On {{ day | date }} ({{ day }})"
+    """
+    c = chat(flow)
+    c.send("/start")
+    assert said(c.send("24.02.2026")) == "On 24 February 2026 (2026-02-24)"
+    c2 = chat(flow, lang="ru")
+    c2.send("/start")
+    assert said(c2.send("24.02.2026")) == "On 24 февраля 2026 (2026-02-24)"
+    c2.send("/start")
+    c2.handle(SetLanguage("en"))
+    assert said(c2.send("01.03.2026")) == "On 1 March 2026 (2026-03-01)"
