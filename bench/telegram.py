@@ -6,7 +6,8 @@
 One after another, each against a fresh stand-in and in a process of its own: python-telegram-bot 22
 (``Application``, its defaults: HTTPX request, updates one at a time unless ``--ptb-concurrent``;
 long polling), aiogram 3 with its FSM (skipped when not installed) and the project's bot
-(``bots run bench``; "not available yet" when it does not answer within 10 s) do one dialogue:
+(``bots run bench --pace off``: like the reference bots it does not keep to Telegram's limits,
+which the stand-in does not enforce; "not available yet" if no answer in 10 s) do one dialogue:
 ``/start`` -> "What do you need?" + 2 buttons; press the first -> "Your name?"; type a name ->
 "Confirm?" + Yes/No; press Yes -> "What do you need?". A person sends a step only once the reply
 to the previous one is stored in the stand-in (closed loop); latency runs from pushing the update
