@@ -140,12 +140,11 @@ def read_texts(text: str, filename: str) -> FileTexts:
     if not isinstance(data, dict):
         return FileTexts("other", stem)
     if stem == "bot" and "nodes" not in data:
-        help_text = data.get("help")
-        texts = (
-            [_found(source, ("help",), BOT_CONTEXT, help_text, "", ("help",))]
-            if isinstance(help_text, str) and help_text
-            else []
-        )
+        texts = [
+            _found(source, (key,), BOT_CONTEXT, data[key], "", (key,))
+            for key in ("name", "help")
+            if isinstance(data.get(key), str) and data[key]
+        ]
         return FileTexts("bot", BOT_CONTEXT, texts)
     if isinstance(data.get("nodes"), dict):
         flow_id = str(data.get("id") or stem)

@@ -119,7 +119,7 @@ class Runtime:
             self._variables = {
                 **self.state.vars,
                 "user": {"first_name": self.context.first_name, "language": self.state.lang},
-                "bot": {"name": self.bot.config.name},
+                "bot": {"name": self.translator.translate(self.state.lang, self.bot.config.name, "bot")},
             }
         return self._variables
 

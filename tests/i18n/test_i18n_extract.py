@@ -58,7 +58,8 @@ def test_catalog_titles_summaries_and_contacts_carry_catalog_and_item(root, line
 
 def test_bot_help_has_the_context_bot_and_tests_give_nothing(root, line_of):
     assert extracted(root / "flows/demo/bot.yaml") == [
-        (line_of("flows/demo/bot.yaml", "help:"), "Press a button or type your answer.", "bot")
+        (line_of("flows/demo/bot.yaml", "name:"), "Demo", "bot"),
+        (line_of("flows/demo/bot.yaml", "help:"), "Press a button or type your answer.", "bot"),
     ]
     assert extracted(root / "flows/demo/tests/main.yaml") == []
 
@@ -135,4 +136,4 @@ def test_extract_writes_one_template_per_bot_shared_folder_knowledge_and_engine(
         }
     with (locales / "bots.pot").open("rb") as handle:
         assert {m.id for m in read_po(handle) if m.id} == set(BUILTIN.values())
-    assert f"{root / 'locales' / 'demo.pot'}: 10 texts (new)" in capsys.readouterr().out
+    assert f"{root / 'locales' / 'demo.pot'}: 11 texts (new)" in capsys.readouterr().out

@@ -114,7 +114,7 @@ def test_a_changed_source_text_keeps_its_translation_marked_fuzzy(updated, trans
     capsys.readouterr()
     run(updated, "status")
     demo_ru = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("demo ") and " ru " in line)
-    assert demo_ru.split()[2:6] == ["0", "1", "9", "10"]
+    assert demo_ru.split()[2:6] == ["0", "1", "10", "11"]
 
 
 def test_status_counts_translated_fuzzy_and_missing_per_domain_and_language(updated, translate, capsys):
@@ -126,8 +126,8 @@ def test_status_counts_translated_fuzzy_and_missing_per_domain_and_language(upda
     capsys.readouterr()
     assert run(updated, "status") == 0
     rows = {tuple(line.split()[:2]): line.split()[2:6] for line in capsys.readouterr().out.splitlines()[1:]}
-    assert rows[("demo", "ru")] == ["2", "0", "8", "10"]
-    assert rows[("demo", "be")] == ["0", "0", "10", "10"]
+    assert rows[("demo", "ru")] == ["2", "0", "9", "11"]
+    assert rows[("demo", "be")] == ["0", "0", "11", "11"]
     assert rows[("knowledge", "ru")] == ["1", "0", "2", "3"]
     assert rows[("shared", "ru")] == ["0", "0", "1", "1"]
     assert rows[("bots", "ru")][3] == rows[("bots", "be")][3]
@@ -156,7 +156,7 @@ def test_compile_leaves_fuzzy_entries_out_and_fails_on_a_broken_catalog(updated,
     po.write_text(catalog_text, encoding="utf-8")
     capsys.readouterr()
     assert run(updated, "compile") == 0
-    assert "0 of 10 texts, 1 fuzzy left out" in capsys.readouterr().out
+    assert "0 of 11 texts, 1 fuzzy left out" in capsys.readouterr().out
     assert load_catalogs(updated / "locales")["ru"].pgettext("main:menu", "Find help") == "Find help"
 
     po.write_text(catalog_text + '\nmsgid "broken\n', encoding="utf-8")
@@ -199,4 +199,4 @@ def test_the_project_is_found_from_the_current_folder(root, monkeypatch, capsys)
     assert main(["i18n", "extract"]) == 0
     assert (root / "locales" / "demo.pot").exists()
     assert main(["i18n", "status"]) == 0
-    assert ["demo", "ru", "0", "0", "10", "10"] in [line.split()[:6] for line in capsys.readouterr().out.splitlines()]
+    assert ["demo", "ru", "0", "0", "11", "11"] in [line.split()[:6] for line in capsys.readouterr().out.splitlines()]
