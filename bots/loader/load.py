@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from bots.loader.validate import validate
 from bots.loader.yamlsource import PathKey, SourceMap, YamlError, read_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
+BOT_TOKEN = re.compile(r"(?<![\w:])\d{5,12}:[A-Za-z0-9_-]{30,}(?![\w-])")
 NOT_CATALOGS = {"canned"}  # knowledge files of other kinds, read by the parts that use them
 
 
@@ -94,7 +96,22 @@ class ProjectLoader:
             return None
         for dup in duplicates:
             self.diagnostics.append(_rename_duplicate(dup))
+        self._warn_about_tokens(document.text, document.source.file)
         return document.data, document.source
+
+    def _warn_about_tokens(self, text: str, file: str) -> None:
+        """Organisers' files are shared and versioned: a bot token there lets anyone run the bot."""
+        if ":" not in text:
+            return
+        for number, line in enumerate(text.splitlines(), start=1):
+            for match in BOT_TOKEN.finditer(line):
+                self.diagnostics.append(
+                    Diagnostic.warning(
+                        Position(file, number, match.start() + 1),
+                        "this looks like a Telegram bot token: never put tokens in these files; "
+                        "set the environment variable named by 'token_env' instead, and revoke this token with @BotFather",
+                    )
+                )
 
     # --- catalogs -----------------------------------------------------------------------
 

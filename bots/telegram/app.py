@@ -133,12 +133,25 @@ JOURNAL_KEPT = dt.timedelta(hours=26)  # Telegram redelivers for 24 h at most
 TIDY_EVERY = 600.0
 
 
-async def keep_tidy(store: SQLiteConversationStore) -> None:
-    """Forget processed updates once no redelivery can come: kept hours, not days."""
+async def tidy_once(store: SQLiteConversationStore, project: Project, bot_ids: list[str], now: dt.datetime) -> int:
+    """Forget what is no longer needed: processed updates once no redelivery can come (hours,
+    not days), and conversations idle for longer than their bot's `retention_days`."""
+    removed = await store.purge_journal(before=now - JOURNAL_KEPT)
+    if removed:
+        log.info("forgot %d processed update(s)", removed)
+    forgotten = 0
+    for bot_id in bot_ids:
+        days = project.bots[bot_id].config.retention_days
+        gone = await store.purge_idle(bot_id, before=now - dt.timedelta(days=days))
+        if gone:
+            log.info("%s: forgot %d conversation(s) idle for over %d days", bot_id, gone, days)
+        forgotten += gone
+    return forgotten
+
+
+async def keep_tidy(store: SQLiteConversationStore, project: Project, bot_ids: list[str]) -> None:
     while True:
-        removed = await store.purge_journal(before=dt.datetime.now(dt.timezone.utc) - JOURNAL_KEPT)
-        if removed:
-            log.info("forgot %d processed update(s)", removed)
+        await tidy_once(store, project, bot_ids, dt.datetime.now(dt.timezone.utc))
         await asyncio.sleep(TIDY_EVERY)
 
 
@@ -218,7 +231,7 @@ async def run_bots(
             await server.start()
         else:
             tasks = [asyncio.create_task(poll(runner, settings)) for runner in runners]
-        tasks.append(asyncio.create_task(keep_tidy(store)))
+        tasks.append(asyncio.create_task(keep_tidy(store, project, bot_ids)))
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in done:

@@ -1,0 +1,39 @@
+"""What `bots run` forgets on its own: idle conversations past retention, old journal records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bots.engine.state import ConversationState
+from bots.loader import load_project
+from bots.storage import ConversationKey, IncomingUpdate, SQLiteConversationStore
+from bots.telegram.app import tidy_once
+from tests.conftest import write_project
+
+FLOW = """\
+start: hi
+nodes:
+  hi:
+    type: end
+    text: "Hi."
+"""
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
+
+
+async def test_conversations_idle_past_retention_days_are_forgotten(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"flows/demo/main.yaml": FLOW})
+    (root / "flows/demo/bot.yaml").write_text((root / "flows/demo/bot.yaml").read_text() + "retention_days: 7\n")
+    project, diagnostics = load_project(root)
+    assert not diagnostics.errors
+    async with SQLiteConversationStore(tmp_path / "t.db") as store:
+        old, recent = ConversationKey("demo", "old"), ConversationKey("demo", "recent")
+        await store.save(old, ConversationState(lang="en"), now=NOW - dt.timedelta(days=8))
+        await store.save(recent, ConversationState(lang="en"), now=NOW - dt.timedelta(days=6))
+        update = IncomingUpdate("demo", 1, "recent", "{}")
+        await store.record_updates([update], now=NOW - dt.timedelta(hours=30))
+        await store.commit_step(None, None, update=update, calls=[], now=NOW)
+        assert await tidy_once(store, project, ["demo"], NOW) == 1
+        assert await store.load(old) is None
+        assert await store.load(recent) is not None
+        assert await store.record_updates([update], now=NOW) == [update]  # the old record is gone too
