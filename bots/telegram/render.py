@@ -61,23 +61,26 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 def render(chat_id: int, outputs: list[Output], pressed: Pressed | None) -> list[Call]:
+    """The calls for one step. The edit that marks a pressed button's choice goes last: the
+    person sees the next question first, and the old message changes a moment later."""
     calls: list[Call] = []
+    marks: list[Call] = []
     edited = False  # the pressed message may be edited once; later questions are new messages
     for output in outputs:
         if isinstance(output, Chosen) and pressed is not None and not edited:
             text = f"{pressed.html}\n\n{CHOSEN_MARK} {html.escape(output.label, quote=False)}"
             if len(text) <= TEXT_LIMIT:
-                calls.append(
+                marks.append(
                     Call("editMessageText", {"chat_id": chat_id, "message_id": pressed.message_id, "text": text, "parse_mode": "HTML"})
                 )
             else:
-                calls.append(Call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": pressed.message_id}))
+                marks.append(Call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": pressed.message_id}))
             edited = True
         elif isinstance(output, Say):
             calls += _say(chat_id, output, pressed if (output.replace and not edited) else None)
             if output.replace and pressed is not None:
                 edited = True
-    return calls
+    return calls + marks
 
 
 def _say(chat_id: int, say: Say, replace: Pressed | None) -> list[Call]:

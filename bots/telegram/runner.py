@@ -91,6 +91,7 @@ class BotRunner:
         )
         self.queues: dict[str, deque[IncomingUpdate]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
+        self._answers: set[asyncio.Task[None]] = set()
         self.processed = 0
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -113,6 +114,7 @@ class BotRunner:
             await asyncio.wait(workers, timeout=STOP_GRACE)
         await self.sender.wait_idle(STOP_GRACE)
         await self.sender.stop()
+        await asyncio.gather(*self._answers, return_exceptions=True)
         for worker in self.workers.values():
             worker.cancel()
         await asyncio.gather(*self.workers.values(), return_exceptions=True)
@@ -210,9 +212,11 @@ class BotRunner:
                 for index, call in enumerate(render(chat.id, result.outputs, pressed))
             ]
             await self.store.commit_step(key, result.state, update=incoming, calls=calls, now=now)
-        if update.callback_query is not None:
-            await self._answer(update.callback_query.id)
         self.sender.enqueue(calls)
+        if update.callback_query is not None:  # stops the button's spinner; nothing waits for it
+            answer = asyncio.create_task(self._answer(update.callback_query.id))
+            self._answers.add(answer)
+            answer.add_done_callback(self._answers.discard)
 
     def _event(self, update: Update) -> tuple[ev.Event | None, Pressed | None]:
         if update.callback_query is not None:

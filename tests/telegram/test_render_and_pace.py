@@ -32,14 +32,14 @@ def test_a_question_keeps_its_keyboard_on_the_last_part() -> None:
     assert calls[1].params["reply_markup"] == {"inline_keyboard": [[{"text": "Yes", "callback_data": "1:o0"}]]}
 
 
-def test_a_press_edits_the_pressed_message_then_asks_anew() -> None:
+def test_a_press_asks_anew_then_edits_the_pressed_message() -> None:
     pressed = Pressed(42, "Colour?")
     calls = render(7, [Chosen("Blue & <b>"), Say("Size?")], pressed)
-    assert calls[0].method == "editMessageText"
-    assert calls[0].params["message_id"] == 42
-    assert calls[0].params["text"] == "Colour?\n\n✅ Blue &amp; &lt;b&gt;"  # the label is escaped
-    assert "reply_markup" not in calls[0].params  # the keyboard goes
-    assert calls[1].method == "sendMessage" and calls[1].params["text"] == "Size?"
+    assert calls[0].method == "sendMessage" and calls[0].params["text"] == "Size?"
+    assert calls[1].method == "editMessageText"
+    assert calls[1].params["message_id"] == 42
+    assert calls[1].params["text"] == "Colour?\n\n✅ Blue &amp; &lt;b&gt;"  # the label is escaped
+    assert "reply_markup" not in calls[1].params  # the keyboard goes
 
 
 def test_a_ticked_option_updates_the_keyboard_in_place() -> None:
