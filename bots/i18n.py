@@ -55,6 +55,17 @@ class CatalogTranslator:
             return found
         return catalog.pgettext(BOT_CONTEXT, message)
 
+    def translate_plural(self, lang: str, singular: str, plural: str, count: int, context: str | None = None) -> str:
+        """The catalog's form for `count` under the language's plural rules (`Plural-Forms`)."""
+        catalog = self.catalogs.get(lang)
+        if catalog is None:
+            return singular if count == 1 else plural
+        if context:
+            found = catalog.npgettext(context, singular, plural, count)
+            if found not in (singular, plural):
+                return found
+        return catalog.ngettext(singular, plural, count)
+
 
 def babel_locale(lang: str) -> str:
     """A locale as Babel spells it (`pt-BR` -> `pt_BR`)."""

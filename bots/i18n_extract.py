@@ -22,6 +22,7 @@ from typing import IO, Any, Literal
 
 from pydantic import ValidationError
 
+from bots.engine.expressions import plural_words
 from bots.engine.model import CatalogItem
 from bots.engine.nodes import NODE_TYPES
 from bots.engine.runtime import BUILTIN_CONTEXT
@@ -184,6 +185,9 @@ def _decode(fileobj: IO[bytes], options: Mapping[str, Any]) -> str:
 def _yielded(texts: list[FoundText]) -> Iterator[Extracted]:
     for text in texts:
         yield text.line, "pgettext", (text.context, text.message), text.comments()
+        for offset, singular, plural in plural_words(text.message):
+            note = f"{text.where}: the word counted by plural() in this text; one form per plural category"
+            yield text.line + offset - 1, "npgettext", (text.context, singular, plural), [note]
 
 
 def extract_flows(

@@ -17,7 +17,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from babel.dates import format_date
-
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
@@ -64,11 +63,43 @@ def format_day(value: Any, style: str = "d MMMM y") -> str:
         return day.isoformat()
 
 
+#: how the step being run says a counted word in the person's language: (singular, plural, n)
+CURRENT_PLURAL: ContextVar[Callable[[str, str, int], str] | None] = ContextVar("current_plural", default=None)
+
+
+def plural(count: Any, singular: str, plural_form: str) -> str:
+    """`{{ cards | plural('card', 'cards') }}`: the word for that number, in the person's
+    language, with its plural rules (one/few/many in Belarusian and Russian), from the
+    translation catalogs."""
+    try:
+        number = int(count)
+    except (TypeError, ValueError):
+        number = 0
+    say = CURRENT_PLURAL.get()
+    if say is None:
+        return singular if number == 1 else plural_form
+    return say(singular, plural_form, number)
+
+
+def plural_words(source: str) -> list[tuple[int, str, str]]:
+    """(line in the text, singular, plural) of every `plural('…', '…')` in a template."""
+    if "plural" not in source or check_template(source) is not None:
+        return []
+    found = []
+    for node in _parse_template(source).find_all(nodes.Filter):
+        if node.name == "plural" and len(node.args) == 2 and all(isinstance(a, nodes.Const) for a in node.args):
+            singular, many = (a.value for a in node.args)
+            if isinstance(singular, str) and isinstance(many, str):
+                found.append((node.lineno, singular, many))
+    return found
+
+
 def _make(autoescape: bool) -> _Environment:
     env = _Environment(autoescape=autoescape, keep_trailing_newline=False)
     env.globals.clear()  # no range(), lipsum() or dict() unless we add them on purpose
     env.globals.update(min=min, max=max, len=len)
     env.filters["date"] = format_day
+    env.filters["plural"] = plural
     return env
 
 

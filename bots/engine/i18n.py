@@ -15,9 +15,16 @@ class Translator(Protocol):
         """
         ...
 
+    def translate_plural(self, lang: str, singular: str, plural: str, count: int, context: str | None = None) -> str:
+        """The form of a counted word for `count` in `lang` (its plural rules), or the source's."""
+        ...
+
 
 class SourceTexts:
     """No translations: everyone reads the source texts."""
 
     def translate(self, lang: str, message: str, context: str | None = None) -> str:
         return message
+
+    def translate_plural(self, lang: str, singular: str, plural: str, count: int, context: str | None = None) -> str:
+        return singular if count == 1 else plural

@@ -10,8 +10,8 @@ import contextlib
 import copy
 import datetime as dt
 import html
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
@@ -152,13 +152,28 @@ class Runtime:
     def text(self, source: str) -> str:
         """A node's text for this person: translated, then rendered as Telegram HTML."""
         translated = self.translator.translate(self.state.lang, source, self._context())
-        return expressions.render(translated, self.variables())
+        with self._plurals():
+            return expressions.render(translated, self.variables())
 
     def label(self, source: str, path: tuple[str | int, ...]) -> str:
         """A button label: translated, rendered as plain text."""
         translated = self.translator.translate(self.state.lang, source, self._context())
-        with _at(path):
+        with _at(path), self._plurals():
             return expressions.render(translated, self.variables(), escape=False).strip()
+
+    @contextlib.contextmanager
+    def _plurals(self) -> Iterator[None]:
+        """`plural(...)` in the text being rendered speaks this person's language and node."""
+        context, lang = self._context(), self.state.lang
+
+        def say(singular: str, plural: str, count: int) -> str:
+            return self.translator.translate_plural(lang, singular, plural, count, context)
+
+        token = expressions.CURRENT_PLURAL.set(say)
+        try:
+            yield
+        finally:
+            expressions.CURRENT_PLURAL.reset(token)
 
     def render_plain(self, source: str, path: tuple[str | int, ...]) -> str:
         """A template for moderators (not translated), as plain text."""
