@@ -4,7 +4,7 @@ Every translatable text becomes a `pgettext` message whose context is the one th
 looks it up with at run time:
 
 - a flow text (`text`, `error`, option labels, `done` of results): `<flow>:<node>`;
-- a catalog item's `title`, `summary`, `contact`: `<catalog>:<item id>`;
+- a catalog item's `title`, `summary`, `eligibility`, `how_to_apply`, `contact`: `<catalog>:<item id>`;
 - `help:` of `bot.yaml`: `bot`;
 - the engine's own texts (`bots/engine/texts.py`, `BUILTIN`): `bots`.
 
@@ -40,7 +40,7 @@ __all__ = [
     "read_texts",
 ]
 
-CATALOG_FIELDS = ("title", "summary", "contact")
+CATALOG_FIELDS = ("title", "summary", "eligibility", "how_to_apply", "contact")
 FileKind = Literal["bot", "flow", "catalog", "other"]
 #: what Babel's extraction methods yield: (line, function name, messages, comments)
 Extracted = tuple[int, str, tuple[str, str], list[str]]

@@ -58,6 +58,10 @@ class CatalogItem(BaseModel):
     id: str = Field(min_length=1, max_length=64)
     title: str = Field(min_length=1)
     summary: str | None = None
+    #: extension: who can apply, shown in the item's details
+    eligibility: str | None = None
+    #: extension: how to apply, shown in the item's details
+    how_to_apply: str | None = None
     contact: str | None = None
     url: str | None = None
     valid_until: dt.date | None = None
@@ -65,7 +69,15 @@ class CatalogItem(BaseModel):
     @functools.cached_property
     def variables(self) -> dict[str, Any]:
         data = dict(self.model_extra or {})
-        data.update(id=self.id, title=self.title, summary=self.summary, contact=self.contact, url=self.url)
+        data.update(
+            id=self.id,
+            title=self.title,
+            summary=self.summary,
+            eligibility=self.eligibility,
+            how_to_apply=self.how_to_apply,
+            contact=self.contact,
+            url=self.url,
+        )
         data["valid_until"] = self.valid_until.isoformat() if self.valid_until else None
         return data
 

@@ -15,6 +15,8 @@ BUILTIN: dict[str, str] = {
     "results_found": "Here is what fits. Choose one to see the details:",
     "results_none": "I found nothing that fits.",
     "item_contact": "Contact: {contact}",
+    "item_eligibility": "Who can apply: {text}",
+    "item_how_to_apply": "How to apply: {text}",
     "error_empty": "Please type your answer.",
     "error_too_long": "That is too long: please keep it under {max_length} characters.",
     "error_not_text": "Please answer with a text message.",

@@ -117,7 +117,7 @@ class ProjectChecker:
                             f"item '{item.id}' expired on {item.valid_until.isoformat()} and is no longer shown",
                         )
                     )
-                for key in ("title", "summary", "contact"):
+                for key in ("title", "summary", "eligibility", "how_to_apply", "contact"):
                     value = getattr(item, key)
                     if value and len(value) > TELEGRAM_TEXT_LIMIT:
                         self.diagnostics.append(

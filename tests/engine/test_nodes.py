@@ -260,6 +260,8 @@ items:
     f"""  - id: p{i}
     title: "Programme {i}"
     summary: "Summary {i} & more"
+    eligibility: "People in <region> {i}"
+    how_to_apply: "Write to us {i}"
     contact: "@example_p{i}_bot"
     url: "https://example.org/p{i}"
     regions: [{'minsk' if i % 2 else 'any'}]
@@ -302,7 +304,10 @@ def test_results_pages_shows_details_and_goes_on(chat):
     assert [b.label for b in c.buttons] == ["Programme 2", "Programme 4", "Programme 6", "Back"]
     assert "Programmes for you:" in text
     details = said(c.press("Programme 4"))
-    assert "Programme 4\n\nSummary 4 & more\n\nContact: @example_p4_bot\n\nhttps://example.org/p4" in details
+    assert (
+        "Programme 4\n\nSummary 4 & more\n\nWho can apply: People in <region> 4\n\nHow to apply: Write to us 4"
+        "\n\nContact: @example_p4_bot\n\nhttps://example.org/p4"
+    ) in details
     assert [b.label for b in c.buttons][-1] == "Back"
     assert "After." in said(c.press("Back"))
 

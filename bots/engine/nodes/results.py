@@ -20,7 +20,8 @@ DEFAULT_LIMIT = 5
 @node_type
 class ResultsNode(Node):
     """Shows the items of `catalog` for which `filter` is true, a button per item (its title),
-    and a `done` button. An item's button shows its details (title, summary, contact, link)
+    and a `done` button. An item's button shows its details (title, summary, who can apply,
+    how to apply, contact, link)
     with the same buttons again; `done` goes on to `next`.
 
     `filter` is an expression over `item` (the catalog item, with all its fields) and the
@@ -125,6 +126,10 @@ class ResultsNode(Node):
         lines = [f"<b>{rt.catalog_text(self.catalog, item, 'title')}</b>"]
         if item.summary:
             lines.append(rt.catalog_text(self.catalog, item, "summary"))
+        if item.eligibility:
+            lines.append(rt.builtin("item_eligibility", text=rt.catalog_text(self.catalog, item, "eligibility", plain=True)))
+        if item.how_to_apply:
+            lines.append(rt.builtin("item_how_to_apply", text=rt.catalog_text(self.catalog, item, "how_to_apply", plain=True)))
         if item.contact:
             lines.append(rt.builtin("item_contact", contact=rt.catalog_text(self.catalog, item, "contact", plain=True)))
         if item.url:
