@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 COMMANDS = ("start", "back", "help", "language")
 STOP_GRACE = 10.0
+SEND_GRACE = 2.0
 MAX_ATTEMPTS = 3  # an update that fails this often is given up (logged), not retried forever
 
 
@@ -112,7 +113,7 @@ class BotRunner:
         workers = [w for w in self.workers.values() if not w.done()]
         if workers:
             await asyncio.wait(workers, timeout=STOP_GRACE)
-        await self.sender.wait_idle(STOP_GRACE)
+        await self.sender.wait_idle(SEND_GRACE)  # what is not sent by then is sent at the next start
         await self.sender.stop()
         await asyncio.gather(*self._answers, return_exceptions=True)
         for worker in self.workers.values():
