@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import os
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -90,6 +91,9 @@ class BotRunner:
         self.sender = Sender(
             bot_id, bot, store, pacer or Pacer(), self.pseudonyms, project.root / "knowledge", apology=self._apology
         )
+        env = self.engine.bot.config.moderators_chat_env
+        #: the moderators' group, which the bot stays in (issue 5 uses it)
+        self.moderators_chat = os.environ.get(env, "").strip() if env else ""
         self.queues: dict[str, deque[IncomingUpdate]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self._answers: set[asyncio.Task[None]] = set()
@@ -184,7 +188,13 @@ class BotRunner:
         chat = update.effective_chat
         now = self.clock()
         if chat is None or chat.type != "private":
-            await self.store.commit_step(None, None, update=incoming, calls=[], now=now)
+            # the bot serves people in private chats only; a group it was added to is left
+            calls = []
+            if chat is not None and self._added_to_foreign_group(update):
+                log.info("%s: added to a group that is not its moderators' chat: leaving it", self.bot_id)
+                calls = [OutgoingCall(uuid.uuid4().hex, self.bot_id, str(chat.id), 0, "leaveChat", {"chat_id": chat.id})]
+            await self.store.commit_step(None, None, update=incoming, calls=calls, now=now)
+            self.sender.enqueue(calls)
             return
         if update.my_chat_member is not None:
             blocked = update.my_chat_member.new_chat_member.status in ("kicked", "left")
@@ -218,6 +228,12 @@ class BotRunner:
             answer = asyncio.create_task(self._answer(update.callback_query.id))
             self._answers.add(answer)
             answer.add_done_callback(self._answers.discard)
+
+    def _added_to_foreign_group(self, update: Update) -> bool:
+        member = update.my_chat_member
+        if member is None or member.new_chat_member.status not in ("member", "administrator", "restricted"):
+            return False
+        return str(member.chat.id) != self.moderators_chat
 
     def _event(self, update: Update) -> tuple[ev.Event | None, Pressed | None]:
         if update.callback_query is not None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bots.standin import BotApiStandin
-from tests.conftest import write_project
+from tests.conftest import BOT_YAML, write_project
 
 TOKEN = "123456:TEST-token-for-the-stand-in"
 
@@ -91,7 +91,8 @@ class BotProcess:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = write_project(tmp_path / "project", {"flows/demo/main.yaml": FLOW})
+    bot_yaml = BOT_YAML + "moderators_chat_env: DEMO_MODERATORS\n"
+    root = write_project(tmp_path / "project", {"flows/demo/bot.yaml": bot_yaml, "flows/demo/main.yaml": FLOW})
     (root / "knowledge").mkdir(exist_ok=True)
     (root / "knowledge" / "guide.txt").write_text("A guide.\n")
     return root

@@ -210,3 +210,32 @@ async def test_debug_logs_hold_no_text_no_name_no_id_no_token(api: BotApiStandin
     assert "DEBUG" in logs or "INFO" in logs  # the log was on, at debug level
     for secret in ("Jana", "jana_secret_handle", str(jana.id), "4242", "Size for", TOKEN, TOKEN.split(":")[1]):
         assert secret not in logs, secret
+
+
+async def test_groups_are_ignored_and_left_except_the_moderators_group(api: BotApiStandin, running) -> None:
+    strangers = api.supergroup("Strangers")
+    moderators = api.supergroup("Moderators")
+    await running(env={"DEMO_MODERATORS": str(moderators.id)}).start()
+    bot = api.bot()
+    for group in (strangers, moderators):
+        me = bot.account.to_api()
+        bot.queue.push(
+            "my_chat_member",
+            {
+                "chat": group.chat_api(),
+                "from": {"id": 1, "is_bot": False, "first_name": "Admin"},
+                "date": 0,
+                "old_chat_member": {"status": "left", "user": me},
+                "new_chat_member": {"status": "member", "user": me},
+            },
+            group.id,
+        )
+    await api.wait_until(lambda: api.calls_to("leaveChat"), timeout=15)
+    kim = api.user("Kim")
+    await api.send_text(kim, "/start", chat=strangers)  # a message in a group: no answer
+    await first_question(api, kim)  # the private chat is served, after the group message
+    import asyncio
+
+    await asyncio.sleep(0.5)  # time enough for a wrong answer to the group to show up
+    assert [params["chat_id"] for _, params in api.calls_to("leaveChat")] == [strangers.id]
+    assert all(params.get("chat_id") == kim.id for _, params in api.calls_to("sendMessage"))
