@@ -27,7 +27,7 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic], out: object = None) ->
         print(diagnostic.render(), file=stream)  # type: ignore[arg-type]
 
 
-def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _load(args: argparse.Namespace):
     """The checked project, or None after printing why it cannot be used."""
     root = _project_root(args.project)
     project, diagnostics = load_project(root)
@@ -38,7 +38,7 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return project
 
 
-def _bot_or_none(project, bot: str):  # type: ignore[no-untyped-def]
+def _bot_or_none(project, bot: str):
     if bot in project.bots and project.bots[bot].config.start:
         return bot
     names = sorted(b for b, loaded in project.bots.items() if loaded.config.start)

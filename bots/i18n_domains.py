@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 import bots.engine.texts
+from bots.engine.nodes.base import Node
 from bots.engine.project import Project, qualify_flow
 from bots.i18n_extract import FileTexts, read_texts
 from bots.loader.load import NOT_CATALOGS, YAML_SUFFIXES
@@ -118,6 +119,7 @@ def _reached(project: Project, bot_id: str) -> tuple[set[str], set[str]]:
         flows.add(qualified)
         owner = qualified.partition("/")[0]
         for node in flow.nodes.values():
+            assert isinstance(node, Node)
             todo.extend(qualify_flow(ref, owner) for _, ref in node.flow_refs())
             todo.extend(qualify_flow(t.partition(":")[0], owner) for _, t in node.targets() if ":" in t)
             catalog = getattr(node, "catalog", None)
@@ -163,12 +165,12 @@ class Usage:
         self.needed: dict[Path, dict[str, list[str]]] = {}
         for bot_id in self.bots():
             flows, catalogs = _reached(project, bot_id)
-            reached = [flow_files.get(q) for q in flows] + [catalog_files.get(c) for c in catalogs]
+            reached: list[Path | None] = [flow_files.get(q) for q in flows] + [catalog_files.get(c) for c in catalogs]
             reached += [d.files[0] for d in domains if d.kind == "bot" and d.name == bot_id]
-            for path in reached:
-                if path is None or path not in self.domain_of:
+            for place in reached:
+                if place is None or place not in self.domain_of:
                     continue
-                self.needed.setdefault(path, {})[bot_id] = self.languages_of(bot_id, self.domain_of[path])
+                self.needed.setdefault(place, {})[bot_id] = self.languages_of(bot_id, self.domain_of[place])
 
     def bots(self) -> list[str]:
         """The bots (not shared folders) of the project, by id."""

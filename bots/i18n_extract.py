@@ -43,7 +43,7 @@ __all__ = [
 CATALOG_FIELDS = ("title", "summary", "eligibility", "how_to_apply", "contact")
 FileKind = Literal["bot", "flow", "catalog", "other"]
 #: what Babel's extraction methods yield: (line, function name, messages, comments)
-Extracted = tuple[int, str, tuple[str, str], list[str]]
+Extracted = tuple[int, str, tuple[str, ...], list[str]]
 
 _TEMPLATE_NOTE = "Keep the parts in {{ }} exactly as they are: the bot fills them in."
 _FORMAT_NOTE = "Keep the parts in { } exactly as they are: the bot fills them in."
@@ -163,12 +163,15 @@ def builtin_texts(source: str, filename: str = "texts.py") -> list[FoundText]:
     """
     found: list[FoundText] = []
     for statement in ast.parse(source, filename).body:
-        target = statement.target if isinstance(statement, ast.AnnAssign) else None
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target: ast.expr | None = None
+        if isinstance(statement, ast.AnnAssign):
+            target = statement.target
+        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target = statement.targets[0]
-        if not (isinstance(target, ast.Name) and target.id == "BUILTIN" and isinstance(statement.value, ast.Dict)):
+        value_node = getattr(statement, "value", None)
+        if not (isinstance(target, ast.Name) and target.id == "BUILTIN" and isinstance(value_node, ast.Dict)):
             continue
-        for key, value in zip(statement.value.keys, statement.value.values, strict=True):
+        for key, value in zip(value_node.keys, value_node.values, strict=True):
             if key is None:
                 continue
             name, text = ast.literal_eval(key), ast.literal_eval(value)

@@ -88,7 +88,7 @@ def plural_words(source: str) -> list[tuple[int, str, str]]:
     found = []
     for node in _parse_template(source).find_all(nodes.Filter):
         if node.name == "plural" and len(node.args) == 2 and all(isinstance(a, nodes.Const) for a in node.args):
-            singular, many = (a.value for a in node.args)
+            singular, many = (a.value for a in node.args if isinstance(a, nodes.Const))
             if isinstance(singular, str) and isinstance(many, str):
                 found.append((node.lineno, singular, many))
     return found

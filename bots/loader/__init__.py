@@ -81,7 +81,7 @@ def check_path(path: Path, *, today: dt.date | None = None, display_base: Path |
     base = display_base or Path.cwd()
     selected = []
     for diagnostic in diagnostics.sorted():
-        file = (base / diagnostic.position.file).resolve()
-        if resolved == root or file == resolved or resolved in file.parents:
+        place = (base / diagnostic.position.file).resolve()
+        if resolved == root or place == resolved or resolved in place.parents:
             selected.append(diagnostic)
     return selected

@@ -293,9 +293,9 @@ class ProjectChecker:
         for flow_id, flow in graph.flows():
             if self.origins.broken_nodes.get(flow_id) or flow_id in self.incomplete:
                 continue  # a node that failed to load or a reference to nothing hides edges
-            roots = [(flow_id, flow.start)] + [key for key in entered if key[0] == flow_id]  # type: ignore[attr-defined]
+            roots = [(flow_id, flow.start)] + [key for key in entered if key[0] == flow_id]
             seen = graph.reach(roots, within=flow_id)
-            for node_id in flow.nodes:  # type: ignore[attr-defined]
+            for node_id in flow.nodes:
                 if (flow_id, node_id) not in seen:
                     self._warning(flow_id, ("nodes", node_id), f"node '{node_id}' can never be reached", key=True)
 

@@ -11,6 +11,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 
 from bots.engine import expressions
+from bots.engine.model import Flow
 from bots.engine.nodes import ResultsNode, SetNode
 from bots.engine.nodes.base import Node
 from bots.engine.project import Project, qualify_flow, split_target
@@ -45,7 +46,7 @@ class FlowGraph:
                     if callee_flow is not None:
                         out.append((callee, callee_flow.start))
 
-    def flows(self) -> Iterable[tuple[str, object]]:
+    def flows(self) -> Iterable[tuple[str, Flow]]:
         for bot in self.project.bots.values():
             for flow_id, flow in bot.flows.items():
                 yield f"{bot.id}/{flow_id}", flow

@@ -18,10 +18,8 @@ import yaml
 from bots.loader.diagnostics import Diagnostic, Position
 from bots.loader.yamlhints import explain
 
-try:  # the C parser is many times faster; fall back where libyaml is missing
-    _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[attr-defined]
-except AttributeError:  # pragma: no cover - depends on the platform's PyYAML build
-    _Base = yaml.SafeLoader
+# the C parser is many times faster; fall back where PyYAML was built without libyaml
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 STR_TAG = "tag:yaml.org,2002:str"
 BOOL_TAG = "tag:yaml.org,2002:bool"

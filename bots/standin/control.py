@@ -312,6 +312,7 @@ class BotApiStandin(StandinServer):
             return new[:count] if len(new) >= count else None
 
         msgs = await self.world.wait_until(ready, timeout)
+        assert msgs is not None  # wait_until raises on a timeout
         self._cursors[key] = msgs[-1].message_id
         return msgs
 

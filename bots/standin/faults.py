@@ -119,7 +119,7 @@ class RateLimiter:
         self.per_group_minute = per_group_per_minute
         self._windows.clear()
 
-    def _window(self, key: tuple[str, Any], limit: float, period: float) -> _Window:
+    def _window(self, key: tuple[Any, ...], limit: float, period: float) -> _Window:
         win = self._windows.get(key)
         if win is None:
             win = self._windows[key] = _Window(max(1, int(limit)), period)

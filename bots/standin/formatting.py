@@ -155,7 +155,7 @@ def parse_html(text: str) -> tuple[str, list[Entity]]:
         tag = text[j:i].lower()
         if tag not in _HTML_TAGS:
             raise ParseError(f'Unsupported start tag "{tag}" at byte offset {byte_offset(text, begin)}')
-        attrs: dict[str, str] = {}
+        attrs = {}
         while True:
             while i < n and text[i].isspace():
                 i += 1

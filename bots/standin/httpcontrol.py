@@ -155,6 +155,7 @@ def add_control_routes(api: BotApiStandin) -> None:
             return new if len(new) >= max(count, 1) else None
 
         found = (await world.wait_until(ready, wait)) if wait > 0 else state.bot_messages_after(after, bot_id, topic)
+        assert found is not None  # wait_until raises on a timeout
         return {"messages": [message_view(m) for m in found]}
 
     async def answer(request: web.Request) -> dict[str, Any]:

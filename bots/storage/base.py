@@ -8,6 +8,7 @@ import datetime as dt
 import weakref
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 
 from bots.engine.state import ConversationState
 
@@ -65,7 +66,7 @@ class ConversationStore(abc.ABC):
     async def count(self, bot: str) -> int:
         """How many conversations the bot has."""
 
-    async def __aenter__(self) -> ConversationStore:
+    async def __aenter__(self) -> Self:
         await self.initialize()
         return self
 

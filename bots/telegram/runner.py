@@ -55,7 +55,7 @@ def chat_of(payload: dict[str, object]) -> str:
     for key in ("message", "edited_message", "my_chat_member", "chat_member"):
         part = payload.get(key)
         if isinstance(part, dict) and isinstance(part.get("chat"), dict):
-            return str(part["chat"].get("id", ""))  # type: ignore[union-attr]
+            return str(part["chat"].get("id", ""))
     query = payload.get("callback_query")
     if isinstance(query, dict):
         message = query.get("message")
