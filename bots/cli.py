@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,6 +99,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
         asyncio.run(chat())
     except KeyboardInterrupt:
         print(file=sys.stderr)
+    except BrokenPipeError:  # the reader went away (`bots chat mara | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -126,7 +129,6 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import os
     import signal
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")

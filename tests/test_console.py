@@ -169,3 +169,19 @@ def test_killed_mid_conversation_resumes_from_the_same_database(project: Path, t
         assert second.process.wait(timeout=10) == 0
     finally:
         second.close()
+
+
+def test_a_reader_that_goes_away_stops_the_chat_quietly(project: Path, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bots", "chat", "demo", "--db", str(tmp_path / "p.db")],
+        cwd=project,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stdin is not None
+    process.stdout.readline()  # the first line, then the reader is gone (like `| head -1`)
+    process.stdout.close()
+    _, errors = process.communicate(b"1\n5\n", timeout=30)
+    assert process.returncode == 0
+    assert b"Traceback" not in errors
