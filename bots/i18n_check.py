@@ -10,7 +10,14 @@ from babel.messages.catalog import Catalog
 from bots.engine.project import Project
 from bots.i18n import CatalogError, read_catalog
 from bots.i18n_catalogs import existing_languages, po_path
-from bots.i18n_domains import Domain, DomainClash, Usage, bot_languages, find_domains, project_bots
+from bots.i18n_domains import (
+    Domain,
+    DomainClash,
+    Usage,
+    bot_languages,
+    find_domains,
+    project_bots,
+)
 from bots.loader.yamlsource import YamlError, read_yaml
 
 #: (file, line, column, message), the file as `bots check` shows it

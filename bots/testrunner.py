@@ -26,8 +26,6 @@ class Failure:
 class TestReport:
     passed: int = 0
     failures: list[Failure] = field(default_factory=list)
-    #: (bot, flow-qualified node) pairs visited, and (node, option code) buttons pressed
-    visited: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def failed(self) -> int:

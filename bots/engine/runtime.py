@@ -207,9 +207,6 @@ class Runtime:
         translated = self.translator.translate(self.state.lang, source, f"{catalog}:{item.id}")
         return translated if plain else html.escape(translated, quote=False)
 
-    def opened(self, catalog: str, item_id: str) -> None:
-        """A person opened a catalog item (counted by reports later)."""
-
     # --- outputs ---------------------------------------------------------------------------
 
     def emit(self, output: Output) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

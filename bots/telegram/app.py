@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Bot
-from telegram.warnings import PTBUserWarning
 from telegram.error import (
     Conflict,
     Forbidden,
@@ -22,6 +21,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.warnings import PTBUserWarning
 
 from bots.engine.i18n import Translator
 from bots.engine.project import Project

@@ -105,18 +105,22 @@ async def test_403_marks_the_chat_and_drops_what_was_queued(api: BotApiStandin, 
 
 async def test_documents_are_uploaded_once_then_reused(api: BotApiStandin, running) -> None:
     await running().start()
+    received = []
     for name in ("Erin", "Frank"):
         person = api.user(name)
         question = await first_question(api, person)
         await api.press(person, question, "Red")
         await api.wait_for_messages(person, 1, timeout=10)
         await api.send_text(person, "1")
-        await api.wait_for_messages(person, 5, timeout=10)
+        messages = await api.wait_for_messages(person, 5, timeout=10)
+        received.append(messages[1].to_api()["document"])
     documents = api.calls_to("sendDocument")
     assert len(documents) == 2
     first, second = (params for _, params in documents)
-    assert isinstance(second["document"], str) and second["document"]  # a file_id, not an upload
-    assert not isinstance(first["document"], str) or first["document"] != second["document"]
+    uploaded_id = received[0]["file_id"]
+    assert first["document"] != uploaded_id  # the first time, the file itself went up
+    assert second["document"] == uploaded_id  # then only Telegram's file_id
+    assert received[1]["file_id"] == uploaded_id
 
 
 async def test_commands_are_registered_in_every_language(api: BotApiStandin, running) -> None:

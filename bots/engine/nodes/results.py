@@ -110,7 +110,6 @@ class ResultsNode(Node):
         if code.startswith("i") and code[1:].isdigit() and int(code[1:]) < len(matches):
             item = rt.catalog(self.catalog).by_id.get(matches[int(code[1:])])
             if item is not None:
-                rt.opened(self.catalog, item.id)
                 rt.ask_rendered(self._details(rt, item), self._buttons(rt))
                 return WAIT
         return super().on_press(rt, code)
