@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Literal
 
 import bots.engine.texts
-from bots.engine.nodes.base import Node
-from bots.engine.project import Project, qualify_flow
+from bots.engine.project import Project
 from bots.i18n_extract import FileTexts, read_texts
-from bots.loader.load import NOT_CATALOGS, YAML_SUFFIXES
+from bots.loader.load import YAML_SUFFIXES
 from bots.loader.yamlsource import YamlError
 
 ENGINE_DOMAIN = "bots"
@@ -80,7 +79,7 @@ def find_domains(root: Path, project: Project | None = None) -> list[Domain]:
             domains.append(Domain(folder.name, "library", files, FLOWS_METHOD, root, shared_source))
     knowledge = root / "knowledge"
     if knowledge.is_dir():
-        files = [f for f in _yaml_files(knowledge) if f.stem not in NOT_CATALOGS]
+        files = _yaml_files(knowledge)
         if files:
             domains.append(Domain(KNOWLEDGE_DOMAIN, "knowledge", files, FLOWS_METHOD, root, shared_source))
     engine_file = Path(bots.engine.texts.__file__)
@@ -108,24 +107,7 @@ def _ordered(languages: Iterable[str]) -> list[str]:
 
 def _reached(project: Project, bot_id: str) -> tuple[set[str], set[str]]:
     """Qualified flows and catalogs that a conversation with `bot_id` can reach."""
-    todo = [f"{bot_id}/{flow}" for flow in project.bots[bot_id].flows]
-    flows: set[str] = set()
-    catalogs: set[str] = set()
-    while todo:
-        qualified = todo.pop()
-        flow = project.flow(qualified)
-        if qualified in flows or flow is None:
-            continue
-        flows.add(qualified)
-        owner = qualified.partition("/")[0]
-        for node in flow.nodes.values():
-            assert isinstance(node, Node)
-            todo.extend(qualify_flow(ref, owner) for _, ref in node.flow_refs())
-            todo.extend(qualify_flow(t.partition(":")[0], owner) for _, t in node.targets() if ":" in t)
-            catalog = getattr(node, "catalog", None)
-            if isinstance(catalog, str):
-                catalogs.add(catalog)
-    return flows, catalogs
+    return project.reached(bot_id)
 
 
 def project_bots(project: Project) -> list[str]:
@@ -148,6 +130,7 @@ class Usage:
         self.domain_of: dict[Path, Domain] = {}
         flow_files: dict[str, Path] = {}
         catalog_files: dict[str, Path] = {}
+        canned_files: list[Path] = []
         for domain in domains:
             if domain.kind == "engine":
                 continue
@@ -161,12 +144,15 @@ class Usage:
                     flow_files.setdefault(f"{domain.name}/{found.name}", path)
                 elif found.kind == "catalog":
                     catalog_files.setdefault(found.name, path)
+                elif found.kind == "canned":  # any bot's moderators may send them
+                    canned_files.append(path)
         #: file -> bot id -> languages the bot needs that file's texts in
         self.needed: dict[Path, dict[str, list[str]]] = {}
         for bot_id in self.bots():
             flows, catalogs = _reached(project, bot_id)
             reached: list[Path | None] = [flow_files.get(q) for q in flows] + [catalog_files.get(c) for c in catalogs]
             reached += [d.files[0] for d in domains if d.kind == "bot" and d.name == bot_id]
+            reached += canned_files
             for place in reached:
                 if place is None or place not in self.domain_of:
                     continue

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 CATALOG_FIELDS = ("title", "summary", "eligibility", "how_to_apply", "contact")
-FileKind = Literal["bot", "flow", "catalog", "other"]
+FileKind = Literal["bot", "flow", "catalog", "canned", "other"]
 #: what Babel's extraction methods yield: (line, function name, messages, comments)
 Extracted = tuple[int, str, tuple[str, ...], list[str]]
 
@@ -150,6 +150,13 @@ def read_texts(text: str, filename: str) -> FileTexts:
     if isinstance(data.get("nodes"), dict):
         flow_id = str(data.get("id") or stem)
         return FileTexts("flow", flow_id, _flow_texts(data, source, flow_id))
+    if stem == "canned" and isinstance(data.get("canned"), dict):
+        texts = [
+            _found(source, ("canned", name), f"canned:{name}", text, f"canned reply '{name}'", ())
+            for name, text in data["canned"].items()
+            if isinstance(text, str) and text
+        ]
+        return FileTexts("canned", "canned", texts)
     if "catalog" in data and isinstance(data.get("items"), list):
         catalog = str(data["catalog"])
         return FileTexts("catalog", catalog, _catalog_texts(data, source, catalog))

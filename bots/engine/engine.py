@@ -7,6 +7,7 @@ it can without the person, then stops at a question, a handoff or the end.
 from __future__ import annotations
 
 import copy
+import html
 import logging
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from babel import Locale, UnknownLocaleError
 
 from bots.engine import events as ev
 from bots.engine.expressions import CURRENT_LANGUAGE, ExpressionError
+from bots.engine.expressions import render as render_template
 from bots.engine.i18n import SourceTexts, Translator
 from bots.engine.inputs import MAX_INPUT_CHARS
 from bots.engine.nodes.base import END_CONVERSATION, WAIT, Call, Go, Transition
@@ -100,6 +102,22 @@ class Engine:
             CURRENT_LANGUAGE.reset(language)
         return StepResult(working, rt.outputs)
 
+    def canned(self, state: ConversationState, name: str, context: StepContext) -> str | None:
+        """The moderators' canned reply `name` in this person's language (Telegram HTML), or None."""
+        source = self.project.canned.get(name)
+        if source is None:
+            return None
+        rt = Runtime(self.project, self.bot, state.copy_deep(), context, self.translator)
+        translated = self.translator.translate(state.lang, source, f"canned:{name}")
+        language = CURRENT_LANGUAGE.set(state.lang)
+        try:
+            return render_template(translated, rt.variables())
+        except ExpressionError as err:
+            log.error("canned reply %s cannot be rendered: %s", name, err)
+            return html.escape(translated, quote=False)
+        finally:
+            CURRENT_LANGUAGE.reset(language)
+
     # --- events -------------------------------------------------------------------------
 
     def _dispatch(self, rt: Runtime, event: ev.Event) -> None:
@@ -156,13 +174,13 @@ class Engine:
         elif isinstance(event, ev.EndHandoff):
             if state.status == "handoff":
                 rt.emit(CloseHandoff(by="person"))
-                self._resume_after_handoff(rt, None)
+                self._resume_after_handoff(rt, None, "closed")
             else:
                 rt.hint("end_nothing")
                 self._reprompt(rt)
         elif isinstance(event, ev.HandoffClosed):
             if state.status == "handoff":
-                self._resume_after_handoff(rt, event.resume_at)
+                self._resume_after_handoff(rt, event.resume_at, event.how)
         elif state.status == "ended":
             if isinstance(event, ev.Press):
                 rt.hint("expired")
@@ -253,12 +271,20 @@ class Engine:
         if rt.state.status == "waiting" and node is not None:
             node.prompt(rt)
 
-    def _resume_after_handoff(self, rt: Runtime, resume_at: str | None) -> None:
-        rt.hint("handoff_ended")
-        rt.state.status = "active"
+    def _resume_after_handoff(self, rt: Runtime, resume_at: str | None, how: str) -> None:
         node = rt.node
-        target = resume_at if resume_at else getattr(node, "next", None)
-        self._run(rt, Go(target))
+        target = getattr(node, "next", None)
+        if how in ("accepted", "declined"):
+            # the node the application names says the result; no generic notice
+            target = getattr(node, "accept" if how == "accepted" else "decline", None) or target
+        elif how == "returned":
+            rt.hint("handoff_returned")
+        elif how == "unavailable":
+            rt.hint("handoff_unavailable")
+        else:
+            rt.hint("handoff_ended")
+        rt.state.status = "active"
+        self._run(rt, Go(resume_at or target))
 
     def _still_valid(self, rt: Runtime) -> bool:
         if rt.state.status == "ended":

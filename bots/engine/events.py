@@ -44,9 +44,16 @@ class EndHandoff:
 
 @dataclass(frozen=True)
 class HandoffClosed:
-    """A moderator closed the handoff; resume at the handoff node's `next`, or at `resume_at`."""
+    """The moderators ended the handoff; resume at the handoff node's `next`, or at `resume_at`.
+
+    `how` says what the person is told: `closed` (the conversation ended), `returned`
+    (passed back to the bot), `accepted` / `declined` (an application's result: the flow
+    goes on at the node's `accept` / `decline`, which say it), or `unavailable` (no
+    moderators' chat could take it).
+    """
 
     resume_at: str | None = None
+    how: str = "closed"
 
 
 @dataclass(frozen=True)

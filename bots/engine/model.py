@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bots.engine.hours import OfficeHours
 from bots.engine.nodes import NODE_TYPES
 from bots.engine.nodes.base import Node
 
@@ -40,6 +41,10 @@ class BotConfig(Strict):
     retention_days: int = Field(default=30, ge=1, le=3650)
     #: extension: what /help says before the current question is asked again
     help: str | None = None
+    #: extension: when the moderators answer; outside these hours a handoff says when to expect them
+    hours: OfficeHours | None = None
+    #: extension: the language of the moderators' cards and notices (default: source_locale)
+    moderators_locale: str | None = Field(default=None, pattern=LOCALE_PATTERN)
 
 
 class Flow(Strict):
@@ -98,6 +103,18 @@ class Catalog(Strict):
     @functools.cached_property
     def by_id(self) -> dict[str, CatalogItem]:
         return {item.id: item for item in self.items}
+
+
+CANNED_NAME_PATTERN = r"^[a-z0-9_-]{1,32}$"
+
+
+class CannedReplies(Strict):
+    """`knowledge/canned.yaml` (an extension): replies moderators send with `/canned NAME`,
+    written in the source language and translated like other knowledge texts."""
+
+    canned: dict[Annotated[str, Field(pattern=CANNED_NAME_PATTERN)], Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
 
 
 class TestStep(Strict):

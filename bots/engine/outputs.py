@@ -39,17 +39,21 @@ class Chosen:
 
 @dataclass(frozen=True)
 class OpenHandoff:
-    """Pass the conversation to a person. `answers` excludes values marked sensitive."""
+    """Pass the conversation to a person. `answers` excludes values marked sensitive.
+
+    `application` is true when the moderators decide (Accept / Decline) rather than chat.
+    """
 
     flow: str
     node: str
     topic: str
     answers: dict[str, Any] = field(default_factory=dict)
+    application: bool = False
 
 
 @dataclass(frozen=True)
 class CloseHandoff:
-    """The handoff ended (`by` is "person", "moderator" or "restart")."""
+    """The handoff ended (`by` is "person" (/end), "moderator" or "restart" (/start))."""
 
     by: str
 

@@ -22,6 +22,8 @@ class Project:
     root: Path
     bots: dict[str, LoadedBot] = field(default_factory=dict)
     catalogs: dict[str, Catalog] = field(default_factory=dict)
+    #: moderators' ready-made replies by name (`knowledge/canned.yaml`), in the source language
+    canned: dict[str, str] = field(default_factory=dict)
 
     def flow(self, qualified: str) -> Flow | None:
         """The flow `bot/flow`, or None."""
@@ -32,6 +34,26 @@ class Project:
     def node(self, qualified_flow: str, node_id: str) -> Node | None:
         flow = self.flow(qualified_flow)
         return flow.node(node_id) if flow else None
+
+    def reached(self, bot_id: str) -> tuple[set[str], set[str]]:
+        """Qualified flows and catalogs that a conversation with `bot_id` can reach."""
+        todo = [f"{bot_id}/{flow}" for flow in self.bots[bot_id].flows]
+        flows: set[str] = set()
+        catalogs: set[str] = set()
+        while todo:
+            qualified = todo.pop()
+            flow = self.flow(qualified)
+            if qualified in flows or flow is None:
+                continue
+            flows.add(qualified)
+            owner = qualified.partition("/")[0]
+            for node in flow.nodes.values():
+                todo.extend(qualify_flow(ref, owner) for _, ref in node.flow_refs())
+                todo.extend(qualify_flow(t.partition(":")[0], owner) for _, t in node.targets() if ":" in t)
+                catalog = getattr(node, "catalog", None)
+                if isinstance(catalog, str):
+                    catalogs.add(catalog)
+        return flows, catalogs
 
 
 def qualify_flow(reference: str, bot_id: str) -> str:

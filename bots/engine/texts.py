@@ -48,7 +48,59 @@ BUILTIN: dict[str, str] = {
     "command_end": "End the conversation with a person",
     "help_handoff": "You are talking to a person from our team. Write here; send /end to finish.",
     "handoff_ended": "The conversation with our team has ended.",
+    "handoff_returned": "Our team has passed you back to the assistant.",
+    "handoff_unavailable": "Sorry, no one from our team can be reached here right now. Please try again later.",
+    "handoff_after_hours": "Our team answers {hours}. It is outside those hours now, so expect an answer from {when}.",
     "end_nothing": "You are not talking to a person right now.",
     "flow_changed": "This dialogue has been updated since we last spoke, so let's start again.",
     "apology": "Sorry, something went wrong on our side. Please try again, or send /start to begin again.",
+    # --- for the moderators (in the bot's `moderators_locale`) ---------------------------------
+    "mod_card_chat": "New conversation: {topic}",
+    "mod_card_application": "New application: {topic}",
+    "mod_card_person": "Person: {alias} · language: {language}",
+    "mod_card_where": "Bot: {bot} · flow {flow}, node {node}",
+    "mod_card_since": "Waiting since {time}",
+    "mod_card_answers": "Answers:",
+    "mod_card_no_answers": "No answers to show (answers marked sensitive are never shown).",
+    "mod_card_help_topic": (
+        "Write in this topic to answer: everything except commands and lines starting with ! goes to the person, "
+        "as the bot. /claim · /close [note] · /return [NODE] · /canned NAME"
+    ),
+    "mod_card_help_reply": (
+        "Reply to this card or to the person's messages to answer: everything except commands and lines starting "
+        "with ! goes to the person, as the bot. /claim · /close [note] · /return [NODE] · /canned NAME"
+    ),
+    "mod_button_claim": "Claim",
+    "mod_button_claimed": "Claimed: {name}",
+    "mod_button_close": "Close",
+    "mod_button_return": "Return to bot",
+    "mod_button_accept": "Accept",
+    "mod_button_decline": "Decline",
+    "mod_claimed": "{name} claimed this conversation after {wait}.",
+    "mod_closed": "{name} closed this conversation.",
+    "mod_closed_note": "{name} closed this conversation: {note}",
+    "mod_returned": "{name} returned the person to the bot (at {node}).",
+    "mod_accepted": "{name} accepted the application; the person has been told.",
+    "mod_declined": "{name} declined the application; the person has been told.",
+    "mod_person_ended": "The person ended the conversation (/end).",
+    "mod_person_restarted": "The person started the bot again (/start); this conversation is closed.",
+    "mod_person_blocked": "The person has blocked the bot, so nothing more can reach them. This conversation is closed.",
+    "mod_not_delivered_closed": "This conversation is closed: your message was not delivered.",
+    "mod_not_delivered": "Telegram did not deliver your last message to the person ({reason}).",
+    "mod_topic_recreated": "The topic of this conversation was deleted, so it goes on here.",
+    "mod_queue_empty": "No open conversations.",
+    "mod_queue_title": "Open conversations: {count}",
+    "mod_queue_line": "{alias} · {topic} · waiting {wait} · {claimed}",
+    "mod_queue_unclaimed": "not claimed",
+    "mod_queue_claimed": "claimed by {name}",
+    "mod_canned_sent": "Sent the canned reply “{name}” ({language}).",
+    "mod_canned_unknown": "There is no canned reply “{name}”. Available: {names}",
+    "mod_canned_none": "There are no canned replies yet: organisers add them to knowledge/canned.yaml.",
+    "mod_return_unknown": "There is no node “{node}” in {flow}. Its nodes: {nodes}",
+    "mod_already_closed": "This conversation is already closed.",
+    "mod_use_in_topic": "Use this command in a person's topic, or as a reply to the card or to their message.",
+    "mod_commands": (
+        "In a person's topic: /claim, /close [note], /return [NODE], /canned NAME; lines starting with ! stay here. "
+        "Anywhere in this group: /queue."
+    ),
 }

@@ -44,6 +44,7 @@ class ProjectChecker:
 
     def run(self) -> None:
         self.check_catalogs()
+        self.check_canned()
         for bot in self.project.bots.values():
             self.check_bot(bot.id)
             for flow_id, flow in bot.flows.items():
@@ -97,6 +98,13 @@ class ProjectChecker:
             )
 
     # --- catalogs ------------------------------------------------------------------------
+
+    def check_canned(self) -> None:
+        source = self.origins.canned
+        if source is None:
+            return
+        for name, text in self.project.canned.items():
+            self._check_text_source(source.at(("canned", name)), f"canned reply '{name}'", text)
 
     def check_catalogs(self) -> None:
         for name, catalog in self.project.catalogs.items():

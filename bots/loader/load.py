@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bots.engine.model import BotConfig, Catalog, ConversationTest, Flow
+from bots.engine.model import BotConfig, CannedReplies, Catalog, ConversationTest, Flow
 from bots.engine.nodes import NODE_TYPES
 from bots.engine.nodes.base import Node
 from bots.engine.project import LoadedBot, Project
@@ -31,6 +31,7 @@ class Origins:
     bots: dict[str, SourceMap] = field(default_factory=dict)
     flows: dict[str, SourceMap] = field(default_factory=dict)  # qualified flow id
     catalogs: dict[str, SourceMap] = field(default_factory=dict)
+    canned: SourceMap | None = None
     tests: dict[str, list[tuple[SourceMap, int, ConversationTest]]] = field(default_factory=dict)
     #: raw node data by qualified flow id, for node types that failed to validate
     broken_nodes: dict[str, set[str]] = field(default_factory=dict)
@@ -121,6 +122,7 @@ class ProjectLoader:
             return
         for path in sorted(p for p in folder.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file()):
             if path.stem in NOT_CATALOGS:
+                self.load_canned(path)
                 continue
             read = self._read(path)
             if read is None:
@@ -145,6 +147,22 @@ class ProjectLoader:
                 continue
             self.project.catalogs[catalog.catalog] = catalog
             self.origins.catalogs[catalog.catalog] = source
+
+    def load_canned(self, path: Path) -> None:
+        read = self._read(path)
+        if read is None:
+            return
+        data, source = read
+        if not isinstance(data, dict) or "canned" not in data:
+            self.diagnostics.append(
+                Diagnostic.error(source.at(()), "not a list of canned replies: this file starts with 'canned:' and then 'name: text' lines")
+            )
+            return
+        canned, problems = validate(CannedReplies, data, source, where="", fields_of=_nested_keys(CannedReplies))
+        self.diagnostics.extend(problems)
+        if canned is not None:
+            self.project.canned = dict(canned.canned)
+            self.origins.canned = source
 
     # --- bots and flows -----------------------------------------------------------------
 

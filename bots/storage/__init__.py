@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from bots.storage.base import ConversationKey, ConversationStore
+from bots.storage.handoffs import Closed, Handoff, HandoffChange, HandoffStore, Opened
 from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
 from bots.storage.sqlite import SQLiteConversationStore
 
@@ -13,6 +14,11 @@ DEFAULT_DB = "bots.db"
 
 __all__ = [
     "DEFAULT_DB",
+    "Closed",
+    "Handoff",
+    "HandoffChange",
+    "HandoffStore",
+    "Opened",
     "ConversationKey",
     "ConversationStore",
     "DeliveryJournal",

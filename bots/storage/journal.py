@@ -16,6 +16,7 @@ from typing import Any
 
 from bots.engine.state import ConversationState
 from bots.storage.base import ConversationKey
+from bots.storage.handoffs import HandoffChange
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,10 @@ class DeliveryJournal(abc.ABC):
         update: IncomingUpdate | None,
         calls: Sequence[OutgoingCall],
         now: dt.datetime,
+        handoffs: Sequence[HandoffChange] = (),
     ) -> None:
         """In one transaction: save the state, mark the update processed (dropping its
-        payload) and record the calls to make."""
+        payload), record the calls to make and the handoffs opened or closed."""
 
     @abc.abstractmethod
     async def pending_calls(self, bot: str) -> list[OutgoingCall]:

@@ -16,7 +16,13 @@ import aiosqlite
 
 from bots.engine.state import ConversationState
 from bots.storage.base import ConversationKey, ConversationStore
+from bots.storage.handoffs import HandoffChange
 from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
+from bots.storage.sqlite_handoffs import (
+    HANDOFF_SCHEMA,
+    SQLiteHandoffs,
+    handoff_statements,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -76,7 +82,7 @@ class _Write:
     alone: bool  # must not be merged with other writes (its order against them matters)
 
 
-class SQLiteConversationStore(ConversationStore, DeliveryJournal):
+class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs):
     """Conversations in a SQLite file.
 
     WAL with `synchronous=NORMAL`: a committed step survives the process being killed at
@@ -116,7 +122,7 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal):
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.execute(f"PRAGMA synchronous={self.synchronous}")
         await self._db.execute("PRAGMA busy_timeout=5000")
-        await self._db.executescript(SCHEMA)
+        await self._db.executescript(SCHEMA + HANDOFF_SCHEMA)
         await self._db.commit()
         for suffix in ("", "-wal", "-shm"):
             candidate = Path(str(self.path) + suffix)
@@ -268,8 +274,9 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal):
         update: IncomingUpdate | None,
         calls: Sequence[OutgoingCall],
         now: dt.datetime,
+        handoffs: Sequence[HandoffChange] = (),
     ) -> None:
-        statements: list[Statement] = []
+        statements: list[Statement] = handoff_statements(handoffs)
         data = None
         if key is not None and state is not None:
             data = state.to_json()

@@ -47,10 +47,15 @@ class Pacer:
         self.group_rate = (per_group_per_minute / 60.0, group_burst)
         self.chats: dict[int, Bucket] = {}
         self.paused_until = 0.0
+        self.chat_paused: dict[int, float] = {}
 
-    def pause(self, seconds: float) -> None:
-        """Telegram said 429: nothing is sent by this bot for `seconds`."""
-        self.paused_until = max(self.paused_until, self.clock() + seconds)
+    def pause(self, seconds: float, chat_id: int | None = None) -> None:
+        """Telegram said 429: nothing is sent by this bot (or to `chat_id` only) for `seconds`."""
+        until = self.clock() + seconds
+        if chat_id is None:
+            self.paused_until = max(self.paused_until, until)
+        else:
+            self.chat_paused[chat_id] = max(self.chat_paused.get(chat_id, 0.0), until)
 
     def _bucket(self, chat_id: int) -> Bucket:
         bucket = self.chats.get(chat_id)
@@ -68,9 +73,12 @@ class Pacer:
 
     async def acquire(self, chat_id: int) -> None:
         now = self.clock()
+        paused = max(self.paused_until, self.chat_paused.get(chat_id, 0.0)) - now
+        if paused <= 0 and chat_id in self.chat_paused:
+            del self.chat_paused[chat_id]
         if not self.enabled:  # only a 429 slows us down
-            wait = self.paused_until - now
+            wait = paused
         else:
-            wait = max(self._bucket(chat_id).delay(now), self.global_bucket.delay(now), self.paused_until - now)
+            wait = max(self._bucket(chat_id).delay(now), self.global_bucket.delay(now), paused)
         if wait > 0:
             await asyncio.sleep(wait)

@@ -22,16 +22,21 @@ from telegram.error import TelegramError
 from bots.engine import Engine, StepContext, event_from_text
 from bots.engine import events as ev
 from bots.engine.i18n import Translator
-from bots.engine.outputs import Problem
+from bots.engine.outputs import OpenHandoff, Output, Problem
 from bots.engine.project import Project
 from bots.engine.runtime import BUILTIN_CONTEXT
+from bots.engine.state import ConversationState
 from bots.engine.texts import BUILTIN
 from bots.storage import (
+    Closed,
     ConversationKey,
+    Handoff,
+    HandoffChange,
     IncomingUpdate,
     OutgoingCall,
     SQLiteConversationStore,
 )
+from bots.telegram.desk import Desk, Out
 from bots.telegram.pacing import Pacer
 from bots.telegram.pseudonym import Pseudonyms
 from bots.telegram.render import Pressed, render
@@ -41,6 +46,7 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 COMMANDS = ("start", "back", "help", "language")
+HANDOFF_COMMANDS = COMMANDS + ("end",)
 STOP_GRACE = 10.0
 SEND_GRACE = 2.0
 MAX_ATTEMPTS = 3  # an update that fails this often is given up (logged), not retried forever
@@ -88,12 +94,14 @@ class BotRunner:
         self.engine = Engine(project, bot_id, translator)
         self.clock = clock
         self.pseudonyms = Pseudonyms(bot_id)
-        self.sender = Sender(
-            bot_id, bot, store, pacer or Pacer(), self.pseudonyms, project.root / "knowledge", apology=self._apology
-        )
+        self.pacer = pacer or Pacer()
         env = self.engine.bot.config.moderators_chat_env
-        #: the moderators' group, which the bot stays in (issue 5 uses it)
+        #: the moderators' group: the bot stays in it, and only there acts for moderators
         self.moderators_chat = os.environ.get(env, "").strip() if env else ""
+        self.desk = Desk(self)
+        self.sender = Sender(
+            bot_id, bot, store, self.pacer, self.pseudonyms, project.root / "knowledge", apology=self._apology, hooks=self.desk
+        )
         self.queues: dict[str, deque[IncomingUpdate]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self._answers: set[asyncio.Task[None]] = set()
@@ -105,6 +113,7 @@ class BotRunner:
         """Check the token (getMe), register commands, and resume what a crash left."""
         await self.bot.initialize()
         await self.register_commands()
+        await self.desk.start()
         for update in await self.store.unprocessed_updates(self.bot_id):
             self._dispatch(update)
         pending = await self.store.pending_calls(self.bot_id)
@@ -128,9 +137,10 @@ class BotRunner:
     async def register_commands(self) -> None:
         config = self.engine.bot.config
         for index, lang in enumerate(config.locales):
+            names = HANDOFF_COMMANDS if self.desk.available else COMMANDS
             commands = [
                 BotCommand(name, self.translator.translate(lang, BUILTIN[f"command_{name}"], BUILTIN_CONTEXT))
-                for name in COMMANDS
+                for name in names
             ]
             try:
                 await self.bot.set_my_commands(commands, language_code=lang)
@@ -187,6 +197,9 @@ class BotRunner:
         update = Update.de_json(json.loads(incoming.payload), self.bot)
         chat = update.effective_chat
         now = self.clock()
+        if chat is not None and self.desk.available and str(chat.id) == self.moderators_chat:
+            await self.desk.on_update(incoming, update)
+            return
         if chat is None or chat.type != "private":
             # the bot serves people in private chats only; a group it was added to is left
             calls = []
@@ -201,6 +214,7 @@ class BotRunner:
             await self.store.set_blocked(self.bot_id, str(chat.id), blocked, now=now)
             if blocked:
                 await self.store.drop_calls(self.bot_id, str(chat.id))
+                await self.desk.person_gone(str(chat.id))
             await self.store.commit_step(None, None, update=incoming, calls=[], now=now)
             return
         event, pressed = self._event(update)
@@ -208,26 +222,104 @@ class BotRunner:
             await self.store.commit_step(None, None, update=incoming, calls=[], now=now)
             return
         user = update.effective_user
+        context = StepContext(
+            now=now, first_name=user.first_name if user else "", language=user.language_code if user else None
+        )
+        message_id = update.message.message_id if update.message is not None else None
         key = ConversationKey(self.bot_id, str(chat.id))
         async with self.store.lock(key):
             state = await self.store.load(key)
-            context = StepContext(
-                now=now, first_name=user.first_name if user else "", language=user.language_code if user else None
-            )
-            result = self.engine.step(state, event, context)
-            for output in result.outputs:
-                if isinstance(output, Problem):
-                    log.error("%s: flow problem at %s: %s", self.bot_id, output.where, output.detail)
-            calls = [
-                OutgoingCall(uuid.uuid4().hex, self.bot_id, str(chat.id), index, call.method, {**call.params, "_lang": result.state.lang})
-                for index, call in enumerate(render(chat.id, result.outputs, pressed))
-            ]
-            await self.store.commit_step(key, result.state, update=incoming, calls=calls, now=now)
+            events: list[ev.Event] = [event]
+            if (
+                state is not None
+                and state.status == "handoff"
+                and not isinstance(event, ev.Start)
+                and await self.store.open_handoff_of(self.bot_id, key.chat) is None
+            ):  # the handoff was closed without the conversation knowing (blocked, forgotten)
+                events.insert(0, ev.HandoffClosed(how="closed"))
+            calls, state = await self._steps(key, chat.id, state, events, context, pressed, message_id, incoming)
         self.sender.enqueue(calls)
         if update.callback_query is not None:  # stops the button's spinner; nothing waits for it
             answer = asyncio.create_task(self._answer(update.callback_query.id))
             self._answers.add(answer)
             answer.add_done_callback(self._answers.discard)
+
+    async def _steps(
+        self,
+        key: ConversationKey,
+        chat_id: int,
+        state: ConversationState | None,
+        events: list[ev.Event],
+        context: StepContext,
+        pressed: Pressed | None,
+        message_id: int | None,
+        incoming: IncomingUpdate | None,
+        *,
+        extra: list[Out] | None = None,
+        changes: list[HandoffChange] | None = None,
+    ) -> tuple[list[OutgoingCall], ConversationState | None]:
+        """Step the engine through `events` and commit the state with every call and handoff
+        change, in one transaction. The caller holds the conversation's lock."""
+        outputs: list[Output] = []
+        todo = list(events)
+        while todo:
+            result = self.engine.step(state, todo.pop(0), context)
+            state = result.state
+            outputs += result.outputs
+            if not self.desk.available and any(isinstance(o, OpenHandoff) for o in result.outputs):
+                todo.insert(0, ev.HandoffClosed(how="unavailable"))
+        for output in outputs:
+            if isinstance(output, Problem):
+                log.error("%s: flow problem at %s: %s", self.bot_id, output.where, output.detail)
+        lang = state.lang if state is not None else self.engine.bot.config.locales[0]
+        outs: list[Out] = [
+            (key.chat, call.method, {**call.params, "_lang": lang}) for call in render(chat_id, outputs, pressed)
+        ]
+        handoff_outs, handoff_changes = await self.desk.for_outputs(key.chat, lang, outputs, message_id, context.now)
+        calls = self.to_calls(outs + handoff_outs + (extra or []))
+        await self.store.commit_step(
+            key, state, update=incoming, calls=calls, now=context.now, handoffs=(changes or []) + handoff_changes
+        )
+        return calls, state
+
+    def to_calls(self, outs: list[Out]) -> list[OutgoingCall]:
+        """Journal entries for calls, numbered in order within each chat."""
+        seqs: dict[str, int] = {}
+        calls = []
+        for chat, method, params in outs:
+            seq = seqs[chat] = seqs.get(chat, -1) + 1
+            calls.append(OutgoingCall(uuid.uuid4().hex, self.bot_id, chat, seq, method, params))
+        return calls
+
+    async def close_handoff(
+        self, handoff: Handoff, how: str, notice: str, *, resume_at: str | None = None, incoming: IncomingUpdate | None = None
+    ) -> bool:
+        """A moderator ended the handoff: the person's flow goes on, the topic is told and closed."""
+        key = ConversationKey(self.bot_id, handoff.chat)
+        now = self.clock()
+        async with self.store.lock(key):
+            current = await self.store.handoff(handoff.id)
+            if current is None or not current.is_open:
+                return False
+            state = await self.store.load(key)
+            events: list[ev.Event] = []
+            if state is not None and state.status == "handoff":
+                events.append(ev.HandoffClosed(resume_at=resume_at, how=how))
+            context = StepContext(now=now, first_name="", language=None)
+            calls, _ = await self._steps(
+                key, int(handoff.chat), state, events, context, None, None, incoming,
+                extra=self.desk.closing(current, notice), changes=[Closed(handoff.id, how, now)],
+            )
+        self.sender.enqueue(calls)
+        return True
+
+    async def canned_for(self, handoff: Handoff, name: str) -> tuple[str | None, str]:
+        """A canned reply in the person's language (and that language)."""
+        state = await self.store.load(ConversationKey(self.bot_id, handoff.chat))
+        lang = state.lang if state is not None else handoff.lang
+        state = state or ConversationState(lang=lang, status="ended")
+        context = StepContext(now=self.clock(), first_name="", language=None)
+        return self.engine.canned(state, name, context), lang
 
     def _added_to_foreign_group(self, update: Update) -> bool:
         member = update.my_chat_member

@@ -17,7 +17,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot, Message
 from telegram.error import (
@@ -40,6 +40,18 @@ MAX_BACKOFF = 30.0
 HARMLESS = ("message is not modified", "message to edit not found", "query is too old")
 
 
+class CallHooks(Protocol):
+    """What the moderators' desk adds to sending (see `bots.telegram.desk`)."""
+
+    async def prepare(self, call: OutgoingCall) -> dict[str, Any] | None: ...
+
+    async def sent(self, call: OutgoingCall, result: Any) -> None: ...
+
+    async def refused(self, call: OutgoingCall, err: BadRequest) -> bool: ...
+
+    async def person_gone(self, chat: str) -> None: ...
+
+
 def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
@@ -54,6 +66,7 @@ class Sender:
         pseudonyms: Pseudonyms,
         knowledge: Path,
         apology: Callable[[str | None], str] = lambda lang: BUILTIN["apology"],
+        hooks: CallHooks | None = None,
     ) -> None:
         self.bot_id = bot_id
         self.bot = bot
@@ -62,6 +75,7 @@ class Sender:
         self.pseudonyms = pseudonyms
         self.knowledge = knowledge
         self.apology = apology
+        self.hooks = hooks
         self.queues: dict[str, deque[OutgoingCall]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.stopping = False
@@ -110,22 +124,28 @@ class Sender:
         while True:
             await self.pacer.acquire(chat_id)
             try:
-                await self._call(call)
+                if not await self._call(call):
+                    return "skipped"
                 self.sent += 1
                 return "sent"
             except RetryAfter as err:
                 wait = _seconds(err.retry_after)
                 log.warning("%s: Telegram asks to slow down (429) for %s: waiting %.1fs", self.bot_id, who, wait)
-                self.pacer.pause(wait)
+                # a group's own limit holds back only that group; any other 429, the whole bot
+                self.pacer.pause(wait, chat_id if chat_id < 0 else None)
             except Forbidden:
                 log.info("%s: %s blocked the bot or is gone (403): dropping what was queued", self.bot_id, who)
                 await self.store.set_blocked(self.bot_id, call.chat, True, now=dt.datetime.now(dt.timezone.utc))
+                if self.hooks is not None:
+                    await self.hooks.person_gone(call.chat)
                 return "blocked"
             except BadRequest as err:
                 if any(reason in str(err.message).lower() for reason in HARMLESS):
                     return "ignored"
                 log.error("%s: Telegram refused %s for %s (400): %s", self.bot_id, call.method, who, _reason(err))
-                if call.params.get("_apology") is None:
+                if self.hooks is not None and "_handoff" in call.params and await self.hooks.refused(call, err):
+                    continue
+                if not (call.params.get("_apology") or call.params.get("_quiet")):
                     await self._apologise(call)
                 return "refused"
             except (TimedOut, NetworkError) as err:
@@ -136,12 +156,22 @@ class Sender:
                 log.error("%s: %s failed for %s: %s", self.bot_id, call.method, who, type(err).__name__)
                 return "refused"
 
-    async def _call(self, call: OutgoingCall) -> None:
-        params = {k: v for k, v in call.params.items() if not k.startswith("_")}
+    async def _call(self, call: OutgoingCall) -> bool:
+        """Make the call; False if it turned out to have nothing left to do."""
+        if self.hooks is not None and "_handoff" in call.params:
+            prepared = await self.hooks.prepare(call)
+            if prepared is None:
+                return False
+            params = prepared
+        else:
+            params = {k: v for k, v in call.params.items() if not k.startswith("_")}
         if call.method == "sendDocument":
             await self._send_document(params)
-            return
-        await self.bot.do_api_request(call.method, api_kwargs=params)
+            return True
+        result = await self.bot.do_api_request(call.method, api_kwargs=params)
+        if self.hooks is not None and "_place" in call.params:
+            await self.hooks.sent(call, result)
+        return True
 
     async def _send_document(self, params: dict[str, Any]) -> None:
         relative = params["document"]["path"]

@@ -18,7 +18,8 @@ class HandoffNode(Node):
     The flow is silent until a moderator closes the conversation (or the person sends
     `/end`); then it goes on at `next`. `topic` is a template naming the conversation for
     the moderators (never put names or contacts in it). Answers marked `sensitive` are
-    never shown to moderators.
+    never shown to moderators. Outside the bot's `hours` the person is also told when to
+    expect an answer.
 
     ```yaml
     human:
@@ -27,21 +28,61 @@ class HandoffNode(Node):
       topic: "Mara: {{ situation }}"
       next: menu
     ```
+
+    With `accept` and `decline` (an addition of this project) the handoff is an
+    application: the moderators' card gets Accept and Decline buttons, and the flow goes
+    on at the node they name, which tells the person the result in their language.
+
+    ```yaml
+    apply:
+      type: handoff
+      text: "Your application has gone to the coordinators."
+      topic: "Volunteer: {{ district }}"
+      accept: welcome
+      decline: not_now
+      next: menu
+    ```
     """
 
     type: Literal["handoff"]
     text: str
     topic: str | None = None
     next: str | None = None
+    accept: str | None = None
+    decline: str | None = None
 
     TEXT_KEYS: ClassVar[tuple[str, ...]] = ("text",)
     TEMPLATE_KEYS: ClassVar[tuple[str, ...]] = ("topic",)
     WAITS: ClassVar[bool] = True
 
+    def targets(self) -> list[tuple[tuple[str | int, ...], str]]:
+        found = super().targets()
+        for key in ("accept", "decline"):
+            target = getattr(self, key)
+            if target:
+                found.append(((key,), target))
+        return found
+
+    @property
+    def is_application(self) -> bool:
+        return bool(self.accept or self.decline)
+
     def enter(self, rt: Runtime) -> Transition:
         rt.say(self.text, "text")
+        hours = rt.bot.config.hours
+        if hours is not None and not hours.is_open(rt.context.now):
+            lang = rt.state.lang
+            rt.hint("handoff_after_hours", hours=hours.describe(lang), when=hours.describe_opening(rt.context.now, lang))
         topic = rt.render_plain(self.topic, ("topic",)) if self.topic else rt.bot_name
-        rt.emit(OpenHandoff(flow=rt.flow_id, node=self.id, topic=topic, answers=rt.shareable_answers()))
+        rt.emit(
+            OpenHandoff(
+                flow=rt.flow_id,
+                node=self.id,
+                topic=topic,
+                answers=rt.shareable_answers(),
+                application=self.is_application,
+            )
+        )
         rt.state.status = "handoff"
         return WAIT
 

@@ -1,0 +1,171 @@
+"""The SQLite side of `HandoffStore`: tables, and the statements a step commits."""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+from bots.storage.handoffs import Closed, Handoff, HandoffChange, HandoffStore, Opened
+
+HANDOFF_SCHEMA = """
+CREATE TABLE IF NOT EXISTS handoffs (
+    id             TEXT PRIMARY KEY,
+    bot            TEXT NOT NULL,
+    chat           TEXT NOT NULL,
+    alias          TEXT NOT NULL,
+    flow           TEXT NOT NULL,
+    node           TEXT NOT NULL,
+    topic          TEXT NOT NULL,
+    lang           TEXT NOT NULL,
+    application    INTEGER NOT NULL,
+    mod_chat       TEXT NOT NULL,
+    opened_at      REAL NOT NULL,
+    thread         INTEGER,
+    card           INTEGER,
+    first_reply_at REAL,
+    claimed_by     TEXT,
+    claimed_at     REAL,
+    closed_at      REAL,
+    closed_by      TEXT
+);
+CREATE INDEX IF NOT EXISTS handoffs_person ON handoffs (bot, chat) WHERE closed_at IS NULL;
+CREATE INDEX IF NOT EXISTS handoffs_thread ON handoffs (bot, mod_chat, thread);
+CREATE TABLE IF NOT EXISTS relays (
+    bot        TEXT NOT NULL,
+    mod_chat   TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    handoff    TEXT NOT NULL,
+    PRIMARY KEY (bot, mod_chat, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS relays_handoff ON relays (handoff);
+"""
+
+COLUMNS = (
+    "id, bot, chat, alias, flow, node, topic, lang, application, mod_chat, opened_at, thread, card, "
+    "first_reply_at, claimed_by, claimed_at, closed_at, closed_by"
+)
+Statement = tuple[str, tuple[Any, ...]]
+
+
+def _row(row: Sequence[Any]) -> Handoff:
+    values = list(row)
+    values[8] = bool(values[8])
+    return Handoff(*values)
+
+
+def handoff_statements(changes: Sequence[HandoffChange]) -> list[Statement]:
+    """The statements that record `changes` (run in the step's own transaction)."""
+    statements: list[Statement] = []
+    for change in changes:
+        if isinstance(change, Opened):
+            h = change.handoff
+            statements.append(
+                (
+                    f"INSERT INTO handoffs ({COLUMNS}) VALUES ({', '.join('?' * 18)})",
+                    (
+                        h.id, h.bot, h.chat, h.alias, h.flow, h.node, h.topic, h.lang, int(h.application), h.mod_chat,
+                        h.opened_at, h.thread, h.card, h.first_reply_at, h.claimed_by, h.claimed_at, h.closed_at,
+                        h.closed_by,
+                    ),
+                )
+            )
+        elif isinstance(change, Closed):
+            statements.append(
+                (
+                    "UPDATE handoffs SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL",
+                    (change.at.timestamp(), change.by, change.handoff_id),
+                )
+            )
+    return statements
+
+
+class SQLiteHandoffs(HandoffStore):
+    """Mixed into the SQLite store, which provides `db` and `_write`."""
+
+    @property
+    @abc.abstractmethod
+    def db(self) -> aiosqlite.Connection: ...
+
+    @abc.abstractmethod
+    async def _write(self, statements: list[Statement], *, alone: bool = False) -> None: ...
+
+    async def _one(self, where: str, params: tuple[Any, ...]) -> Handoff | None:
+        async with self.db.execute(f"SELECT {COLUMNS} FROM handoffs WHERE {where}", params) as cursor:
+            row = await cursor.fetchone()
+        return _row(row) if row else None
+
+    async def handoff(self, handoff_id: str) -> Handoff | None:
+        return await self._one("id = ?", (handoff_id,))
+
+    async def open_handoff_of(self, bot: str, chat: str) -> Handoff | None:
+        return await self._one("bot = ? AND chat = ? AND closed_at IS NULL ORDER BY opened_at DESC LIMIT 1", (bot, chat))
+
+    async def handoff_by_thread(self, bot: str, mod_chat: str, thread: int) -> Handoff | None:
+        return await self._one(
+            "bot = ? AND mod_chat = ? AND thread = ? ORDER BY opened_at DESC LIMIT 1", (bot, mod_chat, thread)
+        )
+
+    async def handoff_by_message(self, bot: str, mod_chat: str, message_id: int) -> Handoff | None:
+        found = await self._one("bot = ? AND mod_chat = ? AND card = ?", (bot, mod_chat, message_id))
+        if found is not None:
+            return found
+        async with self.db.execute(
+            "SELECT handoff FROM relays WHERE bot = ? AND mod_chat = ? AND message_id = ?", (bot, mod_chat, message_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return await self.handoff(row[0]) if row else None
+
+    async def open_handoffs(self, bot: str) -> list[Handoff]:
+        async with self.db.execute(
+            f"SELECT {COLUMNS} FROM handoffs WHERE bot = ? AND closed_at IS NULL ORDER BY opened_at", (bot,)
+        ) as cursor:
+            return [_row(row) async for row in cursor]
+
+    async def set_handoff_place(self, handoff_id: str, *, thread: int | None = None, card: int | None = None) -> None:
+        if thread is not None:
+            await self._write([("UPDATE handoffs SET thread = ? WHERE id = ?", (thread or None, handoff_id))], alone=True)
+        if card is not None:
+            await self._write([("UPDATE handoffs SET card = ? WHERE id = ?", (card, handoff_id))], alone=True)
+
+    async def claim_handoff(self, handoff_id: str, by: str, *, now: dt.datetime) -> bool:
+        found = await self.handoff(handoff_id)
+        if found is None or not found.is_open:
+            return False
+        await self._write(
+            [("UPDATE handoffs SET claimed_by = ?, claimed_at = ? WHERE id = ?", (by, now.timestamp(), handoff_id))],
+            alone=True,
+        )
+        return True
+
+    async def mark_first_reply(self, handoff_id: str, *, now: dt.datetime) -> None:
+        await self._write(
+            [("UPDATE handoffs SET first_reply_at = ? WHERE id = ? AND first_reply_at IS NULL", (now.timestamp(), handoff_id))],
+            alone=True,
+        )
+
+    async def remember_relay(self, bot: str, mod_chat: str, message_id: int, handoff_id: str) -> None:
+        await self._write(
+            [("INSERT OR REPLACE INTO relays (bot, mod_chat, message_id, handoff) VALUES (?, ?, ?, ?)",
+              (bot, mod_chat, message_id, handoff_id))]
+        )
+
+    async def relayed_messages(self, handoff_id: str) -> list[int]:
+        async with self.db.execute("SELECT message_id FROM relays WHERE handoff = ? ORDER BY message_id", (handoff_id,)) as cursor:
+            return [int(row[0]) async for row in cursor]
+
+    async def forget_closed_handoffs(self, bot: str, *, before: dt.datetime) -> int:
+        async with self.db.execute(
+            "SELECT id FROM handoffs WHERE bot = ? AND closed_at IS NOT NULL AND closed_at < ?", (bot, before.timestamp())
+        ) as cursor:
+            ids = [row[0] async for row in cursor]
+        if ids:
+            await self._write(
+                [("DELETE FROM relays WHERE handoff = ?", (i,)) for i in ids]
+                + [("DELETE FROM handoffs WHERE id = ?", (i,)) for i in ids],
+                alone=True,
+            )
+        return len(ids)

@@ -1,0 +1,474 @@
+"""The moderators' desk: handoffs in the moderators' supergroup, one forum topic per person.
+
+A handoff opens a topic (named from the node's `topic` and the person's pseudonym) with a
+card; what the person sends is copied into it, and what a moderator writes there is copied
+to the person as the bot (`copyMessage`: nothing links back to the moderator). Lines that
+start with `!` stay in the group. In a group without topics the same works by replies: every
+message posted for a handoff is remembered, and a reply to one reaches its person.
+
+Calls go through the delivery journal like any other; the ones that depend on what Telegram
+created earlier (the topic, the card) carry markers (`_handoff`, `_in_topic`, `_card_of`,
+`_place`) that `prepare` and `sent` resolve at send time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest, TelegramError
+
+from bots.engine.outputs import CloseHandoff, OpenHandoff, Output, Relay
+from bots.engine.project import split_target
+from bots.storage import (
+    Closed,
+    Handoff,
+    HandoffChange,
+    IncomingUpdate,
+    Opened,
+    OutgoingCall,
+)
+from bots.telegram.cards import (
+    BUTTON_PREFIX,
+    ModeratorTexts,
+    Safe,
+    new_alias,
+    topic_name,
+)
+
+if TYPE_CHECKING:
+    from bots.telegram.runner import BotRunner
+
+log = logging.getLogger(__name__)
+
+#: (chat key, Bot API method, params) of one call; the runner journals them
+Out = tuple[str, str, dict[str, Any]]
+
+CONTENT = (
+    "text", "photo", "document", "voice", "video", "video_note", "audio", "animation", "sticker",
+    "location", "venue", "contact", "poll", "dice",
+)
+TOPIC_GONE = ("thread not found", "topic_deleted", "topic not found", "topic_id_invalid")
+NOT_A_FORUM = ("not a forum", "chat_not_forum", "not enough rights to create a topic", "not enough rights to manage topics")
+CLOSING = {
+    "closed": "mod_closed",
+    "returned": "mod_returned",
+    "accepted": "mod_accepted",
+    "declined": "mod_declined",
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    argument: str
+
+
+def parse_command(text: str, username: str) -> Command | None:
+    """`/close@MaraBot note` -> Command("close", "note"); None for plain text or another bot's command."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None
+    word, _, argument = stripped[1:].partition(" ")
+    name, _, addressee = word.partition("@")
+    if addressee and username and addressee.lower() != username.lower():
+        return None
+    return Command(name.lower(), argument.strip())
+
+
+def _has_content(message: Message) -> bool:
+    return any(getattr(message, kind, None) for kind in CONTENT)
+
+
+class Desk:
+    """The moderators' side of one bot's handoffs."""
+
+    def __init__(self, runner: BotRunner) -> None:
+        self.runner = runner
+        self.bot_id = runner.bot_id
+        self.store = runner.store
+        raw = runner.moderators_chat
+        self.chat = raw
+        self.chat_id: int | None = int(raw) if raw.lstrip("-").isdigit() else None
+        self.forum = True  # learned at start (getChat); a refusal to create a topic turns it off
+        config = runner.engine.bot.config
+        zone = config.hours.zone if config.hours else dt.timezone.utc
+        self.texts = ModeratorTexts(runner.translator, config.moderators_locale or config.source_locale, zone)
+        self.username = ""
+
+    @property
+    def available(self) -> bool:
+        return self.chat_id is not None
+
+    async def start(self) -> None:
+        env = self.runner.engine.bot.config.moderators_chat_env
+        self.username = self.runner.bot.username or ""
+        if not env:
+            return
+        if self.chat_id is None:
+            problem = "is not set" if not self.chat else "is not a chat id (like -1001234567890)"
+            log.warning(
+                "%s: %s %s: people who ask for a person will be told no one can be reached", self.bot_id, env, problem
+            )
+            return
+        try:
+            chat = await self.runner.bot.get_chat(self.chat_id)
+        except TelegramError as err:
+            log.warning(
+                "%s: cannot reach the moderators' chat (%s): add the bot to it as an admin who may manage topics",
+                self.bot_id, type(err).__name__,
+            )
+            return
+        self.forum = bool(chat.is_forum)
+        log.info("%s: moderators' chat found (%s)", self.bot_id, "one topic per person" if self.forum else "replies, no topics")
+
+    # --- from the person's side (inside their conversation's step) -----------------------
+
+    async def for_outputs(
+        self, chat: str, lang: str, outputs: Sequence[Output], message_id: int | None, now: dt.datetime
+    ) -> tuple[list[Out], list[HandoffChange]]:
+        """Calls and handoff changes for the handoff outputs of one person's step."""
+        calls: list[Out] = []
+        changes: list[HandoffChange] = []
+        current: Handoff | None = await self.store.open_handoff_of(self.bot_id, chat)
+        for output in outputs:
+            if isinstance(output, OpenHandoff) and self.available:
+                if current is not None:  # never two at once
+                    changes.append(Closed(current.id, "restart", now))
+                    calls += self.closing(current, self.texts("mod_person_restarted"))
+                current = self._new(output, chat, lang, now)
+                changes.append(Opened(current))
+                calls += self.opening(current, output.answers)
+            elif isinstance(output, Relay) and current is not None and message_id is not None:
+                calls.append(self._post(current, "copyMessage", from_chat_id=int(chat), message_id=message_id))
+            elif isinstance(output, CloseHandoff) and current is not None:
+                key = "mod_person_ended" if output.by == "person" else "mod_person_restarted"
+                changes.append(Closed(current.id, output.by, now))
+                calls += self.closing(current, self.texts(key))
+                current = None
+        return calls, changes
+
+    def _new(self, output: OpenHandoff, chat: str, lang: str, now: dt.datetime) -> Handoff:
+        return Handoff(
+            id=secrets.token_hex(6),
+            bot=self.bot_id,
+            chat=chat,
+            alias=new_alias(),
+            flow=output.flow,
+            node=output.node,
+            topic=output.topic,
+            lang=lang,
+            application=output.application,
+            mod_chat=self.chat,
+            opened_at=now.timestamp(),
+        )
+
+    def opening(self, handoff: Handoff, answers: dict[str, Any] | None, *, notice: str | None = None) -> list[Out]:
+        calls: list[Out] = []
+        if self.forum:
+            calls.append(
+                (self.chat, "createForumTopic", {
+                    "chat_id": self.chat_id, "name": topic_name(handoff.topic, handoff.alias),
+                    "_handoff": handoff.id, "_place": "topic", "_quiet": True,
+                })
+            )
+        card = self.texts.card(handoff, self._bot_name(), answers, forum=self.forum)
+        if notice:
+            card = f"<i>{notice}</i>\n\n{card}"
+        calls.append(
+            (self.chat, "sendMessage", {
+                "chat_id": self.chat_id, "text": card, "parse_mode": "HTML",
+                "reply_markup": self.texts.card_buttons(handoff),
+                "_handoff": handoff.id, "_place": "card", "_in_topic": True, "_quiet": True,
+            })
+        )
+        return calls
+
+    def closing(self, handoff: Handoff, notice: str) -> list[Out]:
+        """Tell the topic, take the card's buttons away, mark and close the topic."""
+        return [
+            self._notice(handoff, notice),
+            (self.chat, "editMessageReplyMarkup", {"chat_id": self.chat_id, "_handoff": handoff.id, "_card_of": True, "_quiet": True}),
+            (self.chat, "editForumTopic", {
+                "chat_id": self.chat_id, "name": topic_name(handoff.topic, handoff.alias, closed=True),
+                "_handoff": handoff.id, "_in_topic": True, "_topic_only": True, "_quiet": True,
+            }),
+            (self.chat, "closeForumTopic", {
+                "chat_id": self.chat_id, "_handoff": handoff.id, "_in_topic": True, "_topic_only": True, "_quiet": True,
+            }),
+        ]
+
+    def _post(self, handoff: Handoff, method: str, **params: Any) -> Out:
+        return (self.chat, method, {
+            "chat_id": self.chat_id, **params, "_handoff": handoff.id, "_place": "relay", "_in_topic": True, "_quiet": True,
+        })
+
+    def _notice(self, handoff: Handoff, text: str) -> Out:
+        return self._post(handoff, "sendMessage", text=text, parse_mode="HTML")
+
+    def _bot_name(self) -> str:
+        return self.runner.engine.bot.config.name
+
+    # --- the sender's hooks ----------------------------------------------------------------
+
+    async def prepare(self, call: OutgoingCall) -> dict[str, Any] | None:
+        """The call's final parameters, with the topic or card filled in; None to skip it."""
+        params = {k: v for k, v in call.params.items() if not k.startswith("_")}
+        handoff_id = call.params.get("_handoff")
+        if handoff_id is None:
+            return params
+        handoff = await self.store.handoff(str(handoff_id))
+        if handoff is None:  # forgotten meanwhile
+            return None
+        if call.params.get("_card_of"):
+            if handoff.card is None:
+                return None
+            params["message_id"] = handoff.card
+        if call.params.get("_in_topic"):
+            if handoff.thread:
+                params["message_thread_id"] = handoff.thread
+            elif call.params.get("_topic_only"):
+                return None
+            elif handoff.card is not None and call.params.get("_place") != "card":
+                params["reply_parameters"] = {"message_id": handoff.card, "allow_sending_without_reply": True}
+        return params
+
+    async def sent(self, call: OutgoingCall, result: Any) -> None:
+        """Remember what Telegram created: the topic, the card, each message posted."""
+        handoff_id = call.params.get("_handoff")
+        place = call.params.get("_place")
+        if handoff_id is None or place is None or not isinstance(result, dict):
+            return
+        if place == "topic" and result.get("message_thread_id"):
+            await self.store.set_handoff_place(str(handoff_id), thread=int(result["message_thread_id"]))
+        elif place == "card" and result.get("message_id"):
+            await self.store.set_handoff_place(str(handoff_id), card=int(result["message_id"]))
+        elif place == "relay" and result.get("message_id"):
+            await self.store.remember_relay(self.bot_id, self.chat, int(result["message_id"]), str(handoff_id))
+
+    async def refused(self, call: OutgoingCall, err: BadRequest) -> bool:
+        """A 400 for a handoff's call. True: try the call again (the topic was made anew)."""
+        handoff = await self.store.handoff(str(call.params.get("_handoff")))
+        reason = str(err.message).lower()
+        if handoff is None:
+            return False
+        if call.method == "createForumTopic":
+            if any(r in reason for r in NOT_A_FORUM):
+                self.forum = False
+                log.error(
+                    "%s: cannot create topics in the moderators' chat: make it a forum and the bot an admin who may "
+                    "manage topics; until then conversations go to the chat itself, by replies", self.bot_id,
+                )
+            return False
+        if any(r in reason for r in TOPIC_GONE) and call.chat == self.chat:
+            if not handoff.is_open or call.params.get("_topic_only"):
+                return False
+            log.warning("%s: a handoff's topic was deleted by hand: opening it again", self.bot_id)
+            return await self._reopen(handoff)
+        if call.chat != self.chat:  # a moderator's message did not reach the person
+            out = self._notice(handoff, self.texts("mod_not_delivered", reason=str(err.message).split(":")[-1].strip()[:80]))
+            await self._journal([out], None, [])
+        return False
+
+    async def _reopen(self, handoff: Handoff) -> bool:
+        """The topic is gone: make a new one at once, with a short card, before the call is tried again."""
+        assert self.chat_id is not None
+        await self.store.set_handoff_place(handoff.id, thread=0)
+        try:
+            await self.runner.pacer.acquire(self.chat_id)
+            topic = await self.runner.bot.create_forum_topic(self.chat_id, topic_name(handoff.topic, handoff.alias))
+            await self.store.set_handoff_place(handoff.id, thread=topic.message_thread_id)
+            fresh = await self.store.handoff(handoff.id)
+            assert fresh is not None
+            text = f"<i>{self.texts('mod_topic_recreated')}</i>\n\n" + self.texts.card(fresh, self._bot_name(), None, forum=True)
+            await self.runner.pacer.acquire(self.chat_id)
+            card = await self.runner.bot.send_message(
+                self.chat_id, text, parse_mode="HTML", message_thread_id=topic.message_thread_id,
+                reply_markup=self.texts.card_buttons(fresh),  # type: ignore[arg-type]
+            )
+            await self.store.set_handoff_place(handoff.id, card=card.message_id)
+        except TelegramError as err:
+            log.error("%s: could not open the topic again (%s): going on without topics", self.bot_id, type(err).__name__)
+            self.forum = False
+        return True
+
+    async def person_gone(self, chat: str) -> None:
+        """The person blocked the bot: close their handoff and tell the moderators."""
+        if chat == self.chat:
+            log.error("%s: the bot was removed from the moderators' chat or may not write there (403)", self.bot_id)
+            return
+        handoff = await self.store.open_handoff_of(self.bot_id, chat)
+        if handoff is None:
+            return
+        now = self.runner.clock()
+        await self._journal(self.closing(handoff, self.texts("mod_person_blocked")), None, [Closed(handoff.id, "blocked", now)])
+
+    # --- from the moderators' side ---------------------------------------------------------
+
+    async def on_update(self, incoming: IncomingUpdate, update: Update) -> None:
+        """An update from the moderators' chat."""
+        try:
+            if update.callback_query is not None:
+                await self._button(incoming, update.callback_query)
+            elif update.message is not None and update.message.from_user is not None and not update.message.from_user.is_bot:
+                await self._message(incoming, update.message)
+        finally:  # whatever it did, it is done
+            await self.store.commit_step(None, None, update=incoming, calls=[], now=self.runner.clock())
+
+    async def _handoff_of(self, message: Message) -> Handoff | None:
+        if message.is_topic_message and message.message_thread_id:
+            found = await self.store.handoff_by_thread(self.bot_id, self.chat, message.message_thread_id)
+            if found is not None:
+                return found
+        reply = message.reply_to_message
+        if reply is not None and not (reply.forum_topic_created is not None):
+            return await self.store.handoff_by_message(self.bot_id, self.chat, reply.message_id)
+        return None
+
+    async def _message(self, incoming: IncomingUpdate, message: Message) -> None:
+        handoff = await self._handoff_of(message)
+        command = parse_command(message.text or "", self.username)
+        if command is not None:
+            await self._command(incoming, message, command, handoff)
+            return
+        if handoff is None or not _has_content(message):
+            return
+        if (message.text or message.caption or "").lstrip().startswith("!"):
+            return  # an internal note: it stays in the group
+        if not handoff.is_open:
+            await self._journal([self._reply(message, self.texts("mod_not_delivered_closed"))], incoming, [])
+            return
+        out: Out = (handoff.chat, "copyMessage", {
+            "chat_id": int(handoff.chat), "from_chat_id": self.chat_id, "message_id": message.message_id,
+            "_handoff": handoff.id, "_quiet": True,
+        })
+        await self.store.mark_first_reply(handoff.id, now=self.runner.clock())
+        await self._journal([out], incoming, [])
+
+    def _reply(self, message: Message, text: str) -> Out:
+        params: dict[str, Any] = {"chat_id": self.chat_id, "text": text, "parse_mode": "HTML", "_quiet": True}
+        if message.is_topic_message and message.message_thread_id:
+            params["message_thread_id"] = message.message_thread_id
+        else:
+            params["reply_parameters"] = {"message_id": message.message_id, "allow_sending_without_reply": True}
+        return (self.chat, "sendMessage", params)
+
+    async def _command(self, incoming: IncomingUpdate, message: Message, command: Command, handoff: Handoff | None) -> None:
+        name = message.from_user.first_name if message.from_user else "?"
+        if command.name == "queue":
+            await self._journal([self._reply(message, await self.queue_text())], incoming, [])
+            return
+        actions = ("claim", "close", "return", "canned", "accept", "decline")
+        if command.name not in actions:
+            if handoff is not None or (self.username and f"@{self.username.lower()}" in (message.text or "").lower()):
+                await self._journal([self._reply(message, self.texts("mod_commands"))], incoming, [])
+            return
+        if handoff is None:
+            await self._journal([self._reply(message, self.texts("mod_use_in_topic"))], incoming, [])
+            return
+        answer = await self.act(handoff, command.name, command.argument, name, incoming)
+        if answer:
+            await self._journal([self._reply(message, answer)], incoming, [])
+
+    async def _button(self, incoming: IncomingUpdate, query: CallbackQuery) -> None:
+        data = query.data or ""
+        toast = ""
+        if data.startswith(BUTTON_PREFIX):
+            handoff_id, _, action = data.removeprefix(BUTTON_PREFIX).partition(":")
+            handoff = await self.store.handoff(handoff_id)
+            if handoff is None or handoff.bot != self.bot_id or handoff.mod_chat != self.chat:
+                toast = self.texts.plain("mod_already_closed")
+            elif action in ("claim", "close", "return", "accept", "decline"):
+                answer = await self.act(handoff, action, "", query.from_user.first_name, incoming)
+                if answer:
+                    toast = _plain(answer)
+        try:
+            await self.runner.bot.answer_callback_query(query.id, text=toast[:200] or None)
+        except TelegramError:
+            pass
+
+    async def act(self, handoff: Handoff, action: str, argument: str, name: str, incoming: IncomingUpdate | None) -> str:
+        """Do a moderator's action; returns what to answer the moderator (empty when the topic was told)."""
+        if not handoff.is_open:
+            return self.texts("mod_already_closed")
+        now = self.runner.clock()
+        if action == "claim":
+            if not await self.store.claim_handoff(handoff.id, name, now=now):
+                return self.texts("mod_already_closed")
+            claimed = await self.store.handoff(handoff.id)
+            assert claimed is not None
+            wait = self.texts.duration(now.timestamp() - handoff.opened_at)
+            await self._journal(
+                [
+                    self._notice(handoff, self.texts("mod_claimed", name=name, wait=wait)),
+                    (self.chat, "editMessageReplyMarkup", {
+                        "chat_id": self.chat_id, "reply_markup": self.texts.card_buttons(claimed),
+                        "_handoff": handoff.id, "_card_of": True, "_quiet": True,
+                    }),
+                ],
+                incoming, [],
+            )
+            return ""
+        if action == "canned":
+            return await self._canned(handoff, argument.strip(), incoming)
+        resume_at = None
+        how = {"close": "closed", "return": "returned", "accept": "accepted", "decline": "declined"}[action]
+        node_shown = "next"
+        if action == "return" and argument:
+            flow_id, node_id = split_target(argument.strip(), handoff.flow)
+            if self.runner.engine.project.node(flow_id, node_id) is None:
+                flow = self.runner.engine.project.flow(handoff.flow)
+                nodes = ", ".join(sorted(flow.nodes)) if flow else ""
+                return self.texts("mod_return_unknown", node=argument.strip(), flow=handoff.flow, nodes=nodes)
+            resume_at = f"{flow_id}:{node_id}"
+            node_shown = argument.strip()
+        if how == "closed" and argument:
+            notice = self.texts("mod_closed_note", name=name, note=argument)
+        else:
+            notice = self.texts(CLOSING[how], name=name, node=node_shown)
+        closed = await self.runner.close_handoff(handoff, how, notice, resume_at=resume_at, incoming=incoming)
+        return "" if closed else self.texts("mod_already_closed")
+
+    async def _canned(self, handoff: Handoff, name: str, incoming: IncomingUpdate | None) -> str:
+        canned = self.runner.engine.project.canned
+        if not canned:
+            return self.texts("mod_canned_none")
+        if name not in canned:
+            return self.texts("mod_canned_unknown", name=name or "?", names=", ".join(sorted(canned)))
+        text, lang = await self.runner.canned_for(handoff, name)
+        if text is None:
+            return self.texts("mod_canned_unknown", name=name, names=", ".join(sorted(canned)))
+        out: Out = (handoff.chat, "sendMessage", {
+            "chat_id": int(handoff.chat), "text": text, "parse_mode": "HTML", "_handoff": handoff.id, "_quiet": True,
+        })
+        await self.store.mark_first_reply(handoff.id, now=self.runner.clock())
+        await self._journal([out, self._notice(handoff, self.texts("mod_canned_sent", name=name, language=lang))], incoming, [])
+        return ""
+
+    async def queue_text(self) -> Safe:
+        handoffs = await self.store.open_handoffs(self.bot_id)
+        return Safe(self.texts.queue(handoffs, self.runner.clock().timestamp(), self._link))
+
+    def _link(self, handoff: Handoff) -> str:
+        internal = self.chat.removeprefix("-100") if self.chat.startswith("-100") else ""
+        place = handoff.thread or handoff.card
+        return f"https://t.me/c/{internal}/{place}" if internal and place else ""
+
+    # --- journalling -------------------------------------------------------------------------
+
+    async def _journal(self, outs: list[Out], incoming: IncomingUpdate | None, changes: list[HandoffChange]) -> None:
+        calls = self.runner.to_calls(outs)
+        await self.store.commit_step(None, None, update=incoming, calls=calls, now=self.runner.clock(), handoffs=changes)
+        self.runner.sender.enqueue(calls)
+
+
+def _plain(text: str) -> str:
+    """A notice as a button's toast: plain text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
