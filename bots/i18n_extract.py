@@ -65,7 +65,9 @@ class FoundText:
     @property
     def where(self) -> str:
         """`node 'menu': options[0].label`, for messages and translators' comments."""
-        return f"{self.owner}: {self.key}" if self.owner else self.key
+        if self.owner and self.key:
+            return f"{self.owner}: {self.key}"
+        return self.owner or self.key
 
     def comments(self) -> list[str]:
         """Comments for translators (`#.` lines in the .po file)."""

@@ -18,7 +18,7 @@ import datetime as dt
 import zoneinfo
 from typing import Any, Literal
 
-from babel.dates import format_datetime, format_time, get_day_names
+from babel.dates import format_date, format_time, get_day_names
 from babel.lists import format_list
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -108,5 +108,8 @@ class OfficeHours(BaseModel):
         return f"{days}, {opens}–{closes} ({self.timezone})"
 
     def describe_opening(self, now: dt.datetime, lang: str) -> str:
-        """The next opening as the person reads it, e.g. "Monday, 10:00"."""
-        return format_datetime(self.next_opening(now), "EEEE, HH:mm", tzinfo=self.zone, locale=lang.replace("-", "_"))
+        """The next opening as the person reads it, e.g. "Monday, 10:00 AM" or "понедельник, 10:00"."""
+        opening = self.next_opening(now)
+        locale = lang.replace("-", "_")
+        day = format_date(opening.date(), "EEEE", locale=locale)
+        return f"{day}, {format_time(opening.time(), 'short', locale=locale)}"

@@ -7,8 +7,8 @@ import re
 
 from bots.engine import expressions
 from bots.engine.inputs import resolve_day
-from bots.engine.model import ID_PATTERN
-from bots.engine.nodes import ChoiceNode, InputNode, ResultsNode, SetNode
+from bots.engine.model import CANNED_NAME_PATTERN, ID_PATTERN
+from bots.engine.nodes import ChoiceNode, HandoffNode, InputNode, ResultsNode, SetNode
 from bots.engine.nodes.base import Node
 from bots.engine.project import Project, qualify_flow, split_target
 from bots.engine.runtime import RESERVED_VARIABLES
@@ -65,6 +65,8 @@ class ProjectChecker:
         bot = self.project.bots[bot_id]
         source = self.origins.bots[bot_id]
         config = bot.config
+        if config.moderators_chat_env is None:
+            self._handoffs_without_moderators(bot_id)
         if config.start not in bot.flows and f"{bot_id}/{config.start}" not in self.origins.unreadable_flows:
             self.diagnostics.append(
                 Diagnostic.error(
@@ -88,6 +90,22 @@ class ProjectChecker:
         if config.help:
             self._check_text_source(source.at(("help",)), "help", config.help)
 
+    def _handoffs_without_moderators(self, bot_id: str) -> None:
+        flows, _ = self.project.reached(bot_id)
+        for qualified in sorted(flows):
+            flow = self.project.flow(qualified)
+            if flow is None or qualified not in self.origins.flows:
+                continue
+            for node_id, node in flow.nodes.items():
+                if isinstance(node, HandoffNode):
+                    self._warning(
+                        qualified, ("nodes", node_id),
+                        f"node '{node_id}' hands the conversation to moderators, but flows/{bot_id}/bot.yaml has no "
+                        "'moderators_chat_env': people who reach it will be told no one can answer",
+                        key=True,
+                    )
+                    return
+
     def _check_text_source(self, position: Position, name: str, text: str) -> None:
         problem = expressions.check_template(text)
         if problem:
@@ -104,6 +122,14 @@ class ProjectChecker:
         if source is None:
             return
         for name, text in self.project.canned.items():
+            if not re.match(CANNED_NAME_PATTERN, name):
+                self.diagnostics.append(
+                    Diagnostic.error(
+                        source.at(("canned", name), key=True),
+                        f"canned reply name '{name}' may use only a-z, 0-9, _ and - (at most 32 characters), "
+                        f"because moderators type it: /canned {name.lower()}",
+                    )
+                )
             self._check_text_source(source.at(("canned", name)), f"canned reply '{name}'", text)
 
     def check_catalogs(self) -> None:

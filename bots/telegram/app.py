@@ -135,7 +135,8 @@ TIDY_EVERY = 600.0
 
 async def tidy_once(store: SQLiteConversationStore, project: Project, bot_ids: list[str], now: dt.datetime) -> int:
     """Forget what is no longer needed: processed updates once no redelivery can come (hours,
-    not days), and conversations idle for longer than their bot's `retention_days`."""
+    not days), and conversations idle, and handoffs closed, for longer than their bot's
+    `retention_days`."""
     removed = await store.purge_journal(before=now - JOURNAL_KEPT)
     if removed:
         log.info("forgot %d processed update(s)", removed)
@@ -146,6 +147,9 @@ async def tidy_once(store: SQLiteConversationStore, project: Project, bot_ids: l
         if gone:
             log.info("%s: forgot %d conversation(s) idle for over %d days", bot_id, gone, days)
         forgotten += gone
+        closed = await store.forget_closed_handoffs(bot_id, before=now - dt.timedelta(days=days))
+        if closed:
+            log.info("%s: forgot %d handoff(s) closed over %d days ago", bot_id, closed, days)
     return forgotten
 
 

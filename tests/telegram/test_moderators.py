@@ -114,7 +114,9 @@ async def escalate(api: BotApiStandin, who, region: str = "Minsk") -> None:
 async def test_a_handoff_in_a_forum_from_escalation_to_close(api: BotApiStandin, desk, tmp_path: Path) -> None:
     anna = api.user("Anna")
     group = api.supergroup("Moderators", forum=True, members=[anna])
-    bot = await desk(group.id).start()
+    process = desk(group.id)
+    process.global_args = ("-v",)
+    bot = await process.start()
     alice = api.user("Alice", username="alice_minsk")
     await escalate(api, alice)
 
@@ -184,9 +186,12 @@ async def test_a_handoff_in_a_forum_from_escalation_to_close(api: BotApiStandin,
     assert again.text == "Anything else?"
     assert len(api.messages(group)) == before
 
-    # nothing names the person in the database
+    # nothing names the person in the database or the log (at -v)
     code, errors = await bot.stop()
     assert code == 0, errors
+    assert "moderators' chat found (one topic per person)" in errors
+    for secret in ("Alice", "alice_minsk", str(alice.id), "Anna", str(anna.id), str(group.id), "phone", "gentle"):
+        assert secret not in errors
     rows = sqlite3.connect(tmp_path / "bots.db").execute("SELECT * FROM handoffs").fetchall()
     assert rows and "Alice" not in repr(rows) and "phone" not in repr(rows)
 

@@ -103,3 +103,16 @@ async def test_a_429_pauses_every_chat_and_pace_off_still_obeys_it(slept: list[f
     pacer.pause(5)
     await pacer.acquire(1)
     assert slept == [5.0]
+
+
+async def test_a_groups_429_holds_back_only_that_group(slept: list[float]) -> None:
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, enabled=False)
+    pacer.pause(30, -100)  # the moderators' group hit its own limit
+    await pacer.acquire(7)  # a person is not held back
+    assert slept == []
+    await pacer.acquire(-100)
+    assert slept == [30.0]
+    clock.now = 31
+    await pacer.acquire(-100)
+    assert slept == [30.0] and -100 not in pacer.chat_paused
