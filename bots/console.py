@@ -17,6 +17,7 @@ from typing import TextIO
 from bots.engine import Engine, StepContext, event_from_text
 from bots.engine import events as ev
 from bots.engine.outputs import Button, Output, Problem
+from bots.reload import ProjectWatcher, Version
 from bots.storage import ConversationKey, ConversationStore
 from bots.transcript import last_buttons, plain_lines
 
@@ -34,8 +35,10 @@ class ConsoleChat:
         restart: bool = False,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
+        watcher: ProjectWatcher | None = None,
     ) -> None:
         self.engine = engine
+        self.watcher = watcher
         self.store = store
         self.lang = lang
         self.first_name = first_name
@@ -102,7 +105,22 @@ class ConsoleChat:
                 return
             if self.interactive and line.strip() in ("/quit", "/exit"):
                 return
+            await self.reload_if_changed()
             await self.step(self.event_for(line))
+
+    async def reload_if_changed(self) -> None:
+        """Live reload: a saved change to the flows is used from the next reply on."""
+        if self.watcher is None or not self.watcher.changed():
+            return
+        await self.watcher.settled()
+        outcome = await asyncio.to_thread(self.watcher.load)
+        if isinstance(outcome, Version):
+            self.engine = Engine(outcome.project, self.engine.bot.id, outcome.translator)
+            self.stdout.write("(the flows changed: using the new version)\n")
+        else:
+            self.stdout.write("(the flows changed, but the change has errors; still using the previous version)\n")
+            for line in outcome:
+                self.stdout.write(f"{line}\n")
 
 
 def default_first_name() -> str:

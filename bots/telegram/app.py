@@ -25,6 +25,7 @@ from telegram.warnings import PTBUserWarning
 
 from bots.engine.i18n import Translator
 from bots.engine.project import Project
+from bots.reload import ProjectWatcher, Version
 from bots.storage import SQLiteConversationStore
 from bots.telegram.pacing import Pacer
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
@@ -48,6 +49,8 @@ class RunSettings:
     poll_timeout: int = 50
     #: False only against a local Bot API server that has no limits (benchmarks)
     pace: bool = True
+    #: watch flows/, knowledge/ and locales/ and apply saved changes (live reload)
+    reload: bool = True
     tokens: dict[str, str] = field(default_factory=dict)
     token_envs: dict[str, str] = field(default_factory=dict)
 
@@ -236,6 +239,14 @@ async def run_bots(
         else:
             tasks = [asyncio.create_task(poll(runner, settings)) for runner in runners]
         tasks.append(asyncio.create_task(keep_tidy(store, project, bot_ids)))
+        if settings.reload:
+            watcher = ProjectWatcher(project.root)
+
+            def apply(version: Version) -> None:
+                for runner in runners:
+                    runner.reload(version.project, version.translator)
+
+            tasks.append(asyncio.create_task(watcher.watch(apply)))
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in done:

@@ -134,6 +134,15 @@ class BotRunner:
         await asyncio.gather(*self.workers.values(), return_exceptions=True)
         await self.bot.shutdown()
 
+    def reload(self, project: Project, translator: Translator) -> None:
+        """A new version of the flows: the next step of every conversation uses it."""
+        if self.bot_id not in project.bots:
+            log.warning("%s: the bot is gone from the changed project; it keeps its running version", self.bot_id)
+            return
+        self.engine = Engine(project, self.bot_id, translator)
+        self.translator = translator
+        self.desk.texts.translator = translator
+
     async def register_commands(self) -> None:
         config = self.engine.bot.config
         for index, lang in enumerate(config.locales):
