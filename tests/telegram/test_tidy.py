@@ -7,7 +7,14 @@ from pathlib import Path
 
 from bots.engine.state import ConversationState
 from bots.loader import load_project
-from bots.storage import Closed, ConversationKey, Handoff, IncomingUpdate, Opened, SQLiteConversationStore
+from bots.storage import (
+    Closed,
+    ConversationKey,
+    Handoff,
+    IncomingUpdate,
+    Opened,
+    SQLiteConversationStore,
+)
 from bots.telegram.app import tidy_once
 from tests.conftest import write_project
 

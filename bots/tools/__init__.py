@@ -1,0 +1,1 @@
+"""Tools for organisers around the flows: editor schemas, flow diagrams, test coverage."""
