@@ -322,7 +322,10 @@ class Engine:
                     transition = node.after_return(rt)
                 else:
                     flow_id, node_id = split_target(transition.target, rt.flow_id)
+                    left = rt.flow_id
                     state.stack[-1] = Frame(flow=flow_id, node=node_id)
+                    if left != flow_id and all(frame.flow != left for frame in state.stack):
+                        self._wipe_sensitive(rt, left)  # a jump ends the flow it leaves
                     transition = self._enter(rt)
         raise FlowError(f"more than {MAX_HOPS} nodes in one step without a question: the flow loops")
 

@@ -161,3 +161,39 @@ def test_canned_replies_are_said_in_the_persons_language(project_from):
     assert engine.canned(ConversationState(lang="ru", status="handoff"), "hours", context) == "Юристы отвечают по будням, Demo."
     assert engine.canned(ConversationState(lang="en", status="handoff"), "hours", context) == "Lawyers answer on weekdays, Demo."
     assert engine.canned(ConversationState(lang="en"), "nope", context) is None
+
+
+def test_a_sensitive_answer_is_wiped_when_its_flow_jumps_elsewhere(chat):
+    main = """\
+start: menu
+nodes:
+  menu:
+    type: flow
+    flow: a
+    next: done
+  done:
+    type: message
+    text: "Back: {{ place | default('gone') }}"
+"""
+    a = """\
+start: ask
+nodes:
+  ask:
+    type: input
+    text: "Where?"
+    save: place
+    sensitive: true
+    next: "b:hi"
+"""
+    b = """\
+start: hi
+nodes:
+  hi:
+    type: message
+    text: "In b."
+"""
+    c = chat(main, **{"flows/demo/a.yaml": a, "flows/demo/b.yaml": b})
+    c.send("/start")
+    text = said(c.send("Okrestina"))
+    assert text == "In b.\nBack: gone"
+    assert "place" not in c.state.vars and not c.state.sensitive
