@@ -70,6 +70,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from bots.console import ConsoleChat, default_first_name
     from bots.engine import Engine
     from bots.i18n import project_translator
+    from bots.reload import ProjectWatcher
     from bots.storage import open_store
 
     project = _load(args)
@@ -92,6 +93,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 lang=args.lang,
                 first_name=args.name if args.name is not None else default_first_name(),
                 restart=args.restart,
+                watcher=ProjectWatcher(project.root),
             )
             await console.run()
 
@@ -116,7 +118,12 @@ def cmd_test(args: argparse.Namespace) -> int:
         if _bot_or_none(project, args.bot) is None:
             return 1
         bots = [args.bot]
-    report = run_tests(project, bots, project_translator(project.root))
+    coverage = None
+    if args.coverage:
+        from bots.tools.coverage import Coverage
+
+        coverage = Coverage()
+    report = run_tests(project, bots, project_translator(project.root), coverage=coverage)
     for failure in report.failures:
         print(describe_failure(failure))
         print()
@@ -124,8 +131,78 @@ def cmd_test(args: argparse.Namespace) -> int:
     if total == 0:
         print("no conversation tests found")
         return 1 if args.bot else 0
+    if coverage is not None:
+        from bots.tools.coverage import report as coverage_report
+
+        print(coverage_report(project, coverage, bots))
+        print()
     print(f"{report.passed} passed, {report.failed} failed")
     return 1 if report.failed else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from bots.tools import schema
+
+    folder = Path(args.output) if args.output else _project_root(args.project) / schema.FOLDER
+    if args.check:
+        stale = schema.stale(folder)
+        for path in stale:
+            state = "is out of date" if path.exists() else "is missing"
+            print(f"bots: {_shown(path)} {state}: run 'bots schema' and commit the result", file=sys.stderr)
+        if not stale:
+            print(f"the schemas are up to date ({_shown(folder)})", file=sys.stderr)
+        return 1 if stale else 0
+    try:
+        changed = schema.write(folder)
+    except OSError as err:
+        print(f"bots: cannot write the schemas to {_shown(folder)}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    for path in changed:
+        print(f"wrote {_shown(path)}", file=sys.stderr)
+    if not changed:
+        print(f"the schemas are up to date ({_shown(folder)})", file=sys.stderr)
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from bots.tools import graph
+
+    project = _load(args)
+    if project is None:
+        return 1
+    try:
+        drawing = graph.draw(project, args.target)
+        if args.format in graph.TEXT_FORMATS:
+            text = graph.render(drawing, args.format)
+            if not args.output:
+                try:
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+                except BrokenPipeError:  # the reader went away (`bots graph mara | head`): stop quietly
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 0
+            path = Path(args.output)
+            path.write_text(text, encoding="utf-8")
+        else:
+            path = Path(args.output or graph.default_file(args.target, args.format))
+            graph.draw_image(graph.to_dot(drawing), args.format, path)
+    except graph.GraphError as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"bots: cannot write {args.output}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _shown(path: Path) -> str:
+    """A path as `bots check` shows files: relative to the working folder if it is inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path.resolve()) if relative.startswith("..") else relative
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -150,6 +227,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         listen=args.listen,
         port=args.port,
         pace=args.pace == "telegram",
+        reload=not args.no_reload,
     )
     missing = []
     for name in names:
@@ -214,12 +292,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="'telegram' keeps to Telegram's limits (30/s per bot, 1/s per chat, 20/min per group); "
         "'off' only against a local Bot API server without limits, e.g. for benchmarks",
     )
+    run.add_argument(
+        "--no-reload", action="store_true", help="do not watch flows/, knowledge/ and locales/ for saved changes"
+    )
     run.add_argument("--insecure-dev", action="store_true", help="accepted for forward compatibility (encryption comes later)")
     run.set_defaults(func=cmd_run)
 
     test = commands.add_parser("test", help="run the conversation tests in flows/*/tests/")
     test.add_argument("bot", nargs="?", help="only this bot's tests")
+    test.add_argument("--coverage", action="store_true", help="then show, per flow, the nodes and buttons that no test reaches")
     test.set_defaults(func=cmd_test)
+
+    schema = commands.add_parser("schema", help="write the JSON Schemas that editors use to check the YAML files")
+    schema.add_argument("-o", "--output", metavar="DIR", help="the folder to write them to (default: schemas/ in the project)")
+    schema.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files differ from what would be written")
+    schema.set_defaults(func=cmd_schema)
+
+    graph = commands.add_parser("graph", help="draw a bot's flows, or one flow, as a diagram")
+    graph.add_argument("target", metavar="BOT[/FLOW]", help="a bot (all its flows) or one flow, e.g. mara or mara/main")
+    graph.add_argument(
+        "--format",
+        choices=["mermaid", "dot", "svg", "png"],
+        default="mermaid",
+        help="mermaid (default) or dot text; svg or png are drawn by Graphviz's dot program",
+    )
+    graph.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output; for svg and png <bot>[-<flow>].<format>)")
+    graph.set_defaults(func=cmd_graph)
 
     from bots.i18n_cli import add_i18n_parser
 

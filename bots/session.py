@@ -42,8 +42,12 @@ class Conversation:
         lang: str | None = None,
         first_name: str = "Alex",
         clock: Callable[[], dt.datetime] | None = None,
+        on_button: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self.engine = engine
+        #: told (flow, node, button code) when a button of the question waiting is pressed or
+        #: its label typed (`bots test --coverage` listens; nothing does otherwise)
+        self.on_button = on_button
         self.lang = lang
         self.first_name = first_name
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
@@ -60,7 +64,24 @@ class Conversation:
         return result.outputs
 
     def send(self, text: str) -> list[Output]:
+        if self.on_button is not None and self.buttons:
+            try:
+                self._pressing(find_button(self.buttons, text))
+            except ButtonNotFound:
+                pass
         return self.handle(event_from_text(text))
 
     def press(self, label: str) -> list[Output]:
-        return self.handle(ev.Press(find_button(self.buttons, label).data))
+        button = find_button(self.buttons, label)
+        if self.on_button is not None:
+            self._pressing(button)
+        return self.handle(ev.Press(button.data))
+
+    def _pressing(self, button: Button) -> None:
+        """Tell `on_button` about a press the engine will take (not an expired button)."""
+        state = self.state
+        frame = state.current if state is not None else None
+        step, _, code = button.data.partition(":")
+        if self.on_button is not None and state is not None and frame is not None and state.status == "waiting":
+            if code and step == str(state.step):
+                self.on_button(frame.flow, frame.node, code)

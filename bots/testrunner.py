@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bots.engine import Engine, Project
 from bots.engine.i18n import SourceTexts, Translator
 from bots.engine.model import ConversationTest
 from bots.session import ButtonNotFound, Conversation
 from bots.transcript import plain_lines
+
+if TYPE_CHECKING:
+    from bots.tools.coverage import Coverage
 
 
 @dataclass
@@ -32,9 +36,10 @@ class TestReport:
         return len(self.failures)
 
 
-def run_test(engine: Engine, file: str, test: ConversationTest) -> Failure | None:
-    """Run one test; the first step that fails is returned."""
-    conversation = Conversation(engine, lang=test.lang, first_name=test.first_name)
+def run_test(engine: Engine, file: str, test: ConversationTest, coverage: Coverage | None = None) -> Failure | None:
+    """Run one test; the first step that fails is returned. `coverage` learns what it pressed."""
+    on_button = coverage.pressed if coverage is not None else None
+    conversation = Conversation(engine, lang=test.lang, first_name=test.first_name, on_button=on_button)
     said = ""
     position = 0
     for number, step in enumerate(test.steps, start=1):
@@ -66,13 +71,17 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def run_tests(project: Project, bots: Iterable[str], translator: Translator | None = None) -> TestReport:
+def run_tests(
+    project: Project, bots: Iterable[str], translator: Translator | None = None, *, coverage: Coverage | None = None
+) -> TestReport:
+    """Run the tests of `bots`; with `coverage`, it learns which nodes and buttons they reach."""
     report = TestReport()
     for bot_id in bots:
-        engine = Engine(project, bot_id, translator or SourceTexts())
+        texts = translator or SourceTexts()
+        engine = coverage.engine(project, bot_id, texts) if coverage is not None else Engine(project, bot_id, texts)
         for file, tests in project.bots[bot_id].tests.items():
             for test in tests:
-                failure = run_test(engine, file, test)
+                failure = run_test(engine, file, test, coverage)
                 if failure is None:
                     report.passed += 1
                 else:

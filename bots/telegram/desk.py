@@ -420,7 +420,8 @@ class Desk:
             return await self._canned(handoff, argument.strip(), incoming)
         resume_at = None
         how = {"close": "closed", "return": "returned", "accept": "accepted", "decline": "declined"}[action]
-        node_shown = "next"
+        here = self.runner.engine.project.node(handoff.flow, handoff.node)
+        node_shown = str(getattr(here, "next", None) or "—")
         if action == "return" and argument:
             flow_id, node_id = split_target(argument.strip(), handoff.flow)
             if self.runner.engine.project.node(flow_id, node_id) is None:

@@ -17,11 +17,9 @@ were written by hand ahead of the loader; regenerating blindly would erase those
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,16 +41,6 @@ def checked_lines(case_dir: Path) -> list[str]:
 
 def expected_lines(case_dir: Path) -> list[str]:
     return (case_dir / "expected.txt").read_text(encoding="utf-8").splitlines()
-
-
-@pytest.fixture
-def _restore_logging() -> Iterator[None]:
-    """`cli.main` configures logging; leave the root logger as it was."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def test_there_are_cases() -> None:

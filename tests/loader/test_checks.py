@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -171,16 +169,6 @@ def valid(tmp_path: Path) -> Path:
 @pytest.fixture
 def broken(tmp_path: Path) -> Path:
     return write(tmp_path / "project", {**VALID, **BROKEN})
-
-
-@pytest.fixture
-def _restore_logging() -> Iterator[None]:
-    """`cli.main` configures logging; leave the root logger as it was."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def files_of(diagnostics: list) -> list[str]:  # type: ignore[type-arg]
