@@ -66,12 +66,44 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _vault(insecure_dev: bool, command: str):  # -> Vault | None | int (an exit status)
+    from bots.vault import ENV, Vault, WeakKey
+
+    try:
+        vault = Vault.from_env()
+    except WeakKey as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 2
+    if vault is not None:
+        return vault
+    if not insecure_dev:
+        print(
+            f"bots: {command} needs a secret key to protect what it stores: set {ENV} (make one with 'bots keygen'), "
+            "or pass --insecure-dev to try the bots with the public development key",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        f"bots: no {ENV}: using the local development key; what this database holds is not protected",
+        file=sys.stderr,
+    )
+    return Vault.for_development()
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from bots.vault import ENV, new_key
+
+    print(new_key())
+    print(f"Keep it secret and set it as {ENV} wherever the bots run; losing it makes the database unreadable.", file=sys.stderr)
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from bots.console import ConsoleChat, default_first_name
     from bots.engine import Engine
     from bots.i18n import project_translator
     from bots.reload import ProjectWatcher
-    from bots.storage import open_store
+    from bots.storage import StoreError, open_store
 
     project = _load(args)
     if project is None:
@@ -84,9 +116,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
         print(f"bots: {bot} does not speak '{args.lang}'; it offers: {offered}", file=sys.stderr)
         return 2
     engine = Engine(project, bot, project_translator(project.root))
+    vault = _vault(True, "bots chat")
+    if isinstance(vault, int):
+        return vault
 
     async def chat() -> None:
-        async with open_store(args.db) as store:
+        async with open_store(args.db, vault) as store:
             console = ConsoleChat(
                 engine,
                 store,
@@ -99,6 +134,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(chat())
+    except StoreError as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(file=sys.stderr)
     except BrokenPipeError:  # the reader went away (`bots chat mara | head`): stop quietly
@@ -210,7 +248,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     from bots.i18n import project_translator
-    from bots.storage import open_store
+    from bots.storage import StoreError, open_store
     from bots.telegram.app import RunSettings, StartupError, run_bots
 
     project = _load(args)
@@ -241,17 +279,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("\n".join(missing), file=sys.stderr)
         return 2
 
+    vault = _vault(args.insecure_dev, "bots run")
+    if isinstance(vault, int):
+        return vault
+
     async def serve() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        async with open_store(args.db) as store:
+        async with open_store(args.db, vault) as store:
             await run_bots(project, names, store, project_translator(project.root), settings, stop)
 
     try:
         asyncio.run(serve())
-    except StartupError as err:
+    except (StartupError, StoreError) as err:
         print(f"bots: {err}", file=sys.stderr)
         return 1
     return 0
@@ -295,8 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-reload", action="store_true", help="do not watch flows/, knowledge/ and locales/ for saved changes"
     )
-    run.add_argument("--insecure-dev", action="store_true", help="accepted for forward compatibility (encryption comes later)")
+    run.add_argument(
+        "--insecure-dev",
+        action="store_true",
+        help="run without BOTS_SECRET_KEY, on the public development key (never with real people)",
+    )
     run.set_defaults(func=cmd_run)
+
+    keygen = commands.add_parser("keygen", help="print a new secret key for BOTS_SECRET_KEY")
+    keygen.set_defaults(func=cmd_keygen)
 
     test = commands.add_parser("test", help="run the conversation tests in flows/*/tests/")
     test.add_argument("bot", nargs="?", help="only this bot's tests")

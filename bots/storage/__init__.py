@@ -8,7 +8,8 @@ from pathlib import Path
 from bots.storage.base import ConversationKey, ConversationStore
 from bots.storage.handoffs import Closed, Handoff, HandoffChange, HandoffStore, Opened
 from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
-from bots.storage.sqlite import SQLiteConversationStore
+from bots.storage.sqlite import SQLiteConversationStore, StoreError
+from bots.vault import Vault
 
 DEFAULT_DB = "bots.db"
 
@@ -25,6 +26,7 @@ __all__ = [
     "IncomingUpdate",
     "OutgoingCall",
     "SQLiteConversationStore",
+    "StoreError",
     "database_path",
     "open_store",
 ]
@@ -35,5 +37,5 @@ def database_path(option: str | None) -> Path:
     return Path(option or os.environ.get("BOTS_DB") or DEFAULT_DB)
 
 
-def open_store(option: str | None = None) -> SQLiteConversationStore:
-    return SQLiteConversationStore(database_path(option))
+def open_store(option: str | None = None, vault: Vault | None = None) -> SQLiteConversationStore:
+    return SQLiteConversationStore(database_path(option), vault=vault)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Handoff:
-    """One conversation passed to the moderators. `chat` is the person's chat."""
+    """One conversation passed to the moderators. `chat` is the person's chat key (a keyed
+    hash), `person` their chat id; `mod_chat` the moderators' chat key."""
 
     id: str
     bot: str
@@ -36,6 +37,8 @@ class Handoff:
     claimed_at: float | None = None
     closed_at: float | None = None
     closed_by: str | None = None
+    #: the person's Telegram chat id, to reach them (sealed at rest; `chat` is its keyed hash)
+    person: int = 0
 
     @property
     def is_open(self) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -23,12 +22,20 @@ from bots.storage.sqlite_handoffs import (
     SQLiteHandoffs,
     handoff_statements,
 )
+from bots.vault import SealBroken, Vault
+
+KEY_CHECK = "key check"
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used as it is (another key, an older format): the message says why."""
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     bot        TEXT NOT NULL,
     chat       TEXT NOT NULL,
-    state      TEXT NOT NULL,
+    state      BLOB NOT NULL,       -- sealed (see bots.vault)
     updated_at REAL NOT NULL,
     PRIMARY KEY (bot, chat)
 ) WITHOUT ROWID;
@@ -37,7 +44,7 @@ CREATE TABLE IF NOT EXISTS updates (
     bot         TEXT NOT NULL,
     update_id   INTEGER NOT NULL,
     chat        TEXT NOT NULL,
-    payload     TEXT,               -- the update until it is processed, then NULL
+    payload     BLOB,               -- the update, sealed, until it is processed; then NULL
     received_at REAL NOT NULL,
     UNIQUE (bot, update_id)
 );
@@ -48,7 +55,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     chat       TEXT NOT NULL,
     seq        INTEGER NOT NULL,
     method     TEXT NOT NULL,
-    params     TEXT NOT NULL,
+    params     BLOB NOT NULL,       -- sealed
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_chat ON outbox (bot, chat);
@@ -57,6 +64,10 @@ CREATE TABLE IF NOT EXISTS blocked_chats (
     chat       TEXT NOT NULL,
     blocked_at REAL NOT NULL,
     PRIMARY KEY (bot, chat)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files (
     bot     TEXT NOT NULL,
@@ -95,9 +106,18 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
     it saved are also kept in a small in-memory cache that spares the read.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "NORMAL", cache_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: str = "NORMAL",
+        cache_size: int = 10_000,
+        vault: Vault | None = None,
+    ) -> None:
         super().__init__()
         self.path = Path(path)
+        #: seals what is kept; the development vault (a public key) unless one is given
+        self.vault = vault or Vault.for_development()
         self.synchronous = synchronous
         self.cache_size = cache_size
         self._db: aiosqlite.Connection | None = None
@@ -122,12 +142,37 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.execute(f"PRAGMA synchronous={self.synchronous}")
         await self._db.execute("PRAGMA busy_timeout=5000")
+        await self._db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left in free pages
         await self._db.executescript(SCHEMA + HANDOFF_SCHEMA)
         await self._db.commit()
+        await self._check_key()
         for suffix in ("", "-wal", "-shm"):
             candidate = Path(str(self.path) + suffix)
             if candidate.exists():
                 os.chmod(candidate, 0o600)
+
+    async def _check_key(self) -> None:
+        """The database remembers a value sealed with its key: another key is refused at once."""
+        async with self.db.execute("SELECT value FROM meta WHERE name = ?", (KEY_CHECK,)) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            try:
+                self.vault.open(bytes(row[0]), KEY_CHECK)
+            except SealBroken:
+                await self.shutdown()
+                which = "the development key" if self.vault.development else "this BOTS_SECRET_KEY"
+                raise StoreError(
+                    f"{self.path} was written with another secret key and cannot be read with {which}; "
+                    "use the key it was made with, or another --db / BOTS_DB"
+                ) from None
+            return
+        async with self.db.execute("SELECT COUNT(*) FROM conversations") as cursor:
+            count = await cursor.fetchone()
+        if count and count[0]:
+            await self.shutdown()
+            raise StoreError(f"{self.path} was written by an older version without encryption; move it away to start afresh")
+        await self.db.execute("INSERT INTO meta (name, value) VALUES (?, ?)", (KEY_CHECK, self.vault.seal(b"ok", KEY_CHECK)))
+        await self.db.commit()
 
     async def shutdown(self) -> None:
         if self._flusher is not None:
@@ -155,12 +200,13 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
                 row = await cursor.fetchone()
             if row is None:
                 return None
-            data = row[0]
+            data = self.vault.open_text(bytes(row[0]), _state_context(key))
         return ConversationState.from_json(data)
 
     async def save(self, key: ConversationKey, state: ConversationState, *, now: dt.datetime) -> None:
         data = state.to_json()
-        await self._write([(UPSERT, (key.bot, key.chat, data, now.timestamp()))])
+        sealed = self.vault.seal_text(data, _state_context(key))
+        await self._write([(UPSERT, (key.bot, key.chat, sealed, now.timestamp()))])
         self._remember(key, data)
 
     async def _write(self, statements: list[Statement], *, alone: bool = False) -> None:
@@ -253,7 +299,10 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
                 [
                     (
                         "INSERT OR IGNORE INTO updates (bot, update_id, chat, payload, received_at) VALUES (?, ?, ?, ?, ?)",
-                        (u.bot, u.update_id, u.chat, u.payload, now.timestamp()),
+                        (
+                            u.bot, u.update_id, u.chat,
+                            self.vault.seal_text(u.payload, _update_context(u.bot, u.update_id)), now.timestamp(),
+                        ),
                     )
                     for u in fresh
                 ]
@@ -264,7 +313,10 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         async with self.db.execute(
             "SELECT update_id, chat, payload FROM updates WHERE bot = ? AND payload IS NOT NULL ORDER BY rowid", (bot,)
         ) as cursor:
-            return [IncomingUpdate(bot, row[0], row[1], row[2]) async for row in cursor]
+            return [
+                IncomingUpdate(bot, row[0], row[1], self.vault.open_text(bytes(row[2]), _update_context(bot, row[0])))
+                async for row in cursor
+            ]
 
     async def commit_step(
         self,
@@ -276,11 +328,12 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         now: dt.datetime,
         handoffs: Sequence[HandoffChange] = (),
     ) -> None:
-        statements: list[Statement] = handoff_statements(handoffs)
+        statements: list[Statement] = handoff_statements(self.vault, handoffs)
         data = None
         if key is not None and state is not None:
             data = state.to_json()
-            statements.append((UPSERT, (key.bot, key.chat, data, now.timestamp())))
+            sealed = self.vault.seal_text(data, _state_context(key))
+            statements.append((UPSERT, (key.bot, key.chat, sealed, now.timestamp())))
         if update is not None:
             statements.append(
                 ("UPDATE updates SET payload = NULL WHERE bot = ? AND update_id = ?", (update.bot, update.update_id))
@@ -289,7 +342,10 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
             statements.append(
                 (
                     "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (call.id, call.bot, call.chat, call.seq, call.method, json.dumps(call.params), now.timestamp()),
+                    (
+                        call.id, call.bot, call.chat, call.seq, call.method,
+                        self.vault.seal_json(call.params, _call_context(call.id)), now.timestamp(),
+                    ),
                 )
             )
         if statements:
@@ -301,7 +357,10 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         async with self.db.execute(
             "SELECT id, chat, seq, method, params FROM outbox WHERE bot = ? ORDER BY rowid", (bot,)
         ) as cursor:
-            return [OutgoingCall(row[0], bot, row[1], row[2], row[3], json.loads(row[4])) async for row in cursor]
+            return [
+                OutgoingCall(row[0], bot, row[1], row[2], row[3], self.vault.open_json(bytes(row[4]), _call_context(row[0])))
+                async for row in cursor
+            ]
 
     async def call_done(self, call: OutgoingCall) -> None:
         await self._write([("DELETE FROM outbox WHERE id = ?", (call.id,))])
@@ -340,3 +399,15 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         sql = "DELETE FROM updates WHERE payload IS NULL AND received_at < ?"
         await self._write([(sql, (before.timestamp(),))], alone=True)
         return int(row[0]) if row else 0
+
+
+def _state_context(key: ConversationKey) -> str:
+    return f"state\0{key.bot}\0{key.chat}"
+
+
+def _update_context(bot: str, update_id: int) -> str:
+    return f"update\0{bot}\0{update_id}"
+
+
+def _call_context(call_id: str) -> str:
+    return f"call\0{call_id}"

@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from bots.storage.handoffs import Closed, Handoff, HandoffChange, HandoffStore, Opened
+from bots.vault import Vault
 
 HANDOFF_SCHEMA = """
 CREATE TABLE IF NOT EXISTS handoffs (
@@ -19,7 +20,7 @@ CREATE TABLE IF NOT EXISTS handoffs (
     alias          TEXT NOT NULL,
     flow           TEXT NOT NULL,
     node           TEXT NOT NULL,
-    topic          TEXT NOT NULL,
+    topic          BLOB NOT NULL,       -- sealed: it may quote answers
     lang           TEXT NOT NULL,
     application    INTEGER NOT NULL,
     mod_chat       TEXT NOT NULL,
@@ -27,10 +28,11 @@ CREATE TABLE IF NOT EXISTS handoffs (
     thread         INTEGER,
     card           INTEGER,
     first_reply_at REAL,
-    claimed_by     TEXT,
+    claimed_by     BLOB,                -- sealed: a moderator's first name
     claimed_at     REAL,
     closed_at      REAL,
-    closed_by      TEXT
+    closed_by      TEXT,
+    person         BLOB NOT NULL        -- sealed: the person's chat id
 );
 CREATE INDEX IF NOT EXISTS handoffs_person ON handoffs (bot, chat) WHERE closed_at IS NULL;
 CREATE INDEX IF NOT EXISTS handoffs_thread ON handoffs (bot, mod_chat, thread);
@@ -46,18 +48,27 @@ CREATE INDEX IF NOT EXISTS relays_handoff ON relays (handoff);
 
 COLUMNS = (
     "id, bot, chat, alias, flow, node, topic, lang, application, mod_chat, opened_at, thread, card, "
-    "first_reply_at, claimed_by, claimed_at, closed_at, closed_by"
+    "first_reply_at, claimed_by, claimed_at, closed_at, closed_by, person"
 )
 Statement = tuple[str, tuple[Any, ...]]
 
 
-def _row(row: Sequence[Any]) -> Handoff:
+def _context(handoff_id: str, field: str) -> str:
+    return f"handoff\0{handoff_id}\0{field}"
+
+
+def _row(vault: Vault, row: Sequence[Any]) -> Handoff:
     values = list(row)
+    handoff_id = values[0]
+    values[6] = vault.open_text(bytes(values[6]), _context(handoff_id, "topic"))
     values[8] = bool(values[8])
+    if values[14] is not None:
+        values[14] = vault.open_text(bytes(values[14]), _context(handoff_id, "claimed_by"))
+    values[18] = int(vault.open_text(bytes(values[18]), _context(handoff_id, "person")))
     return Handoff(*values)
 
 
-def handoff_statements(changes: Sequence[HandoffChange]) -> list[Statement]:
+def handoff_statements(vault: Vault, changes: Sequence[HandoffChange]) -> list[Statement]:
     """The statements that record `changes` (run in the step's own transaction)."""
     statements: list[Statement] = []
     for change in changes:
@@ -65,11 +76,12 @@ def handoff_statements(changes: Sequence[HandoffChange]) -> list[Statement]:
             h = change.handoff
             statements.append(
                 (
-                    f"INSERT INTO handoffs ({COLUMNS}) VALUES ({', '.join('?' * 18)})",
+                    f"INSERT INTO handoffs ({COLUMNS}) VALUES ({', '.join('?' * 19)})",
                     (
-                        h.id, h.bot, h.chat, h.alias, h.flow, h.node, h.topic, h.lang, int(h.application), h.mod_chat,
-                        h.opened_at, h.thread, h.card, h.first_reply_at, h.claimed_by, h.claimed_at, h.closed_at,
-                        h.closed_by,
+                        h.id, h.bot, h.chat, h.alias, h.flow, h.node, vault.seal_text(h.topic, _context(h.id, "topic")),
+                        h.lang, int(h.application), h.mod_chat, h.opened_at, h.thread, h.card, h.first_reply_at,
+                        vault.seal_text(h.claimed_by, _context(h.id, "claimed_by")) if h.claimed_by else None,
+                        h.claimed_at, h.closed_at, h.closed_by, vault.seal_text(str(h.person), _context(h.id, "person")),
                     ),
                 )
             )
@@ -93,10 +105,12 @@ class SQLiteHandoffs(HandoffStore):
     @abc.abstractmethod
     async def _write(self, statements: list[Statement], *, alone: bool = False) -> None: ...
 
+    vault: Vault
+
     async def _one(self, where: str, params: tuple[Any, ...]) -> Handoff | None:
         async with self.db.execute(f"SELECT {COLUMNS} FROM handoffs WHERE {where}", params) as cursor:
             row = await cursor.fetchone()
-        return _row(row) if row else None
+        return _row(self.vault, row) if row else None
 
     async def handoff(self, handoff_id: str) -> Handoff | None:
         return await self._one("id = ?", (handoff_id,))
@@ -123,7 +137,7 @@ class SQLiteHandoffs(HandoffStore):
         async with self.db.execute(
             f"SELECT {COLUMNS} FROM handoffs WHERE bot = ? AND closed_at IS NULL ORDER BY opened_at", (bot,)
         ) as cursor:
-            return [_row(row) async for row in cursor]
+            return [_row(self.vault, row) async for row in cursor]
 
     async def set_handoff_place(self, handoff_id: str, *, thread: int | None = None, card: int | None = None) -> None:
         if thread is not None:
@@ -136,7 +150,10 @@ class SQLiteHandoffs(HandoffStore):
         if found is None or not found.is_open:
             return False
         await self._write(
-            [("UPDATE handoffs SET claimed_by = ?, claimed_at = ? WHERE id = ?", (by, now.timestamp(), handoff_id))],
+            [(
+                "UPDATE handoffs SET claimed_by = ?, claimed_at = ? WHERE id = ?",
+                (self.vault.seal_text(by, _context(handoff_id, "claimed_by")), now.timestamp(), handoff_id),
+            )],
             alone=True,
         )
         return True

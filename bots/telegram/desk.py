@@ -95,8 +95,10 @@ class Desk:
         self.bot_id = runner.bot_id
         self.store = runner.store
         raw = runner.moderators_chat
-        self.chat = raw
+        self.raw = raw
         self.chat_id: int | None = int(raw) if raw.lstrip("-").isdigit() else None
+        #: the moderators' chat as the database knows it (a keyed hash, like every chat)
+        self.chat = runner.store.vault.chat_key(runner.bot_id, raw) if self.chat_id is not None else ""
         self.forum = True  # learned at start (getChat); a refusal to create a topic turns it off
         config = runner.engine.bot.config
         zone = config.hours.zone if config.hours else dt.timezone.utc
@@ -113,7 +115,7 @@ class Desk:
         if not env:
             return
         if self.chat_id is None:
-            problem = "is not set" if not self.chat else "is not a chat id (like -1001234567890)"
+            problem = "is not set" if not self.raw else "is not a chat id (like -1001234567890)"
             log.warning(
                 "%s: %s %s: people who ask for a person will be told no one can be reached", self.bot_id, env, problem
             )
@@ -132,7 +134,7 @@ class Desk:
     # --- from the person's side (inside their conversation's step) -----------------------
 
     async def for_outputs(
-        self, chat: str, lang: str, outputs: Sequence[Output], message_id: int | None, now: dt.datetime
+        self, chat: str, person: int, lang: str, outputs: Sequence[Output], message_id: int | None, now: dt.datetime
     ) -> tuple[list[Out], list[HandoffChange]]:
         """Calls and handoff changes for the handoff outputs of one person's step."""
         calls: list[Out] = []
@@ -143,11 +145,11 @@ class Desk:
                 if current is not None:  # never two at once
                     changes.append(Closed(current.id, "restart", now))
                     calls += self.closing(current, self.texts("mod_person_restarted"))
-                current = self._new(output, chat, lang, now)
+                current = self._new(output, chat, person, lang, now)
                 changes.append(Opened(current))
                 calls += self.opening(current, output.answers)
             elif isinstance(output, Relay) and current is not None and message_id is not None:
-                calls.append(self._post(current, "copyMessage", from_chat_id=int(chat), message_id=message_id))
+                calls.append(self._post(current, "copyMessage", from_chat_id=person, message_id=message_id))
             elif isinstance(output, CloseHandoff) and current is not None:
                 key = "mod_person_ended" if output.by == "person" else "mod_person_restarted"
                 changes.append(Closed(current.id, output.by, now))
@@ -155,7 +157,7 @@ class Desk:
                 current = None
         return calls, changes
 
-    def _new(self, output: OpenHandoff, chat: str, lang: str, now: dt.datetime) -> Handoff:
+    def _new(self, output: OpenHandoff, chat: str, person: int, lang: str, now: dt.datetime) -> Handoff:
         return Handoff(
             id=secrets.token_hex(6),
             bot=self.bot_id,
@@ -168,6 +170,7 @@ class Desk:
             application=output.application,
             mod_chat=self.chat,
             opened_at=now.timestamp(),
+            person=person,
         )
 
     def opening(self, handoff: Handoff, answers: dict[str, Any] | None, *, notice: str | None = None) -> list[Out]:
@@ -346,7 +349,7 @@ class Desk:
             await self._journal([self._reply(message, self.texts("mod_not_delivered_closed"))], incoming, [])
             return
         out: Out = (handoff.chat, "copyMessage", {
-            "chat_id": int(handoff.chat), "from_chat_id": self.chat_id, "message_id": message.message_id,
+            "chat_id": handoff.person, "from_chat_id": self.chat_id, "message_id": message.message_id,
             "_handoff": handoff.id, "_quiet": True,
         })
         await self.store.mark_first_reply(handoff.id, now=self.runner.clock())
@@ -447,7 +450,7 @@ class Desk:
         if text is None:
             return self.texts("mod_canned_unknown", name=name, names=", ".join(sorted(canned)))
         out: Out = (handoff.chat, "sendMessage", {
-            "chat_id": int(handoff.chat), "text": text, "parse_mode": "HTML", "_handoff": handoff.id, "_quiet": True,
+            "chat_id": handoff.person, "text": text, "parse_mode": "HTML", "_handoff": handoff.id, "_quiet": True,
         })
         await self.store.mark_first_reply(handoff.id, now=self.runner.clock())
         await self._journal([out, self._notice(handoff, self.texts("mod_canned_sent", name=name, language=lang))], incoming, [])
@@ -458,7 +461,7 @@ class Desk:
         return Safe(self.texts.queue(handoffs, self.runner.clock().timestamp(), self._link))
 
     def _link(self, handoff: Handoff) -> str:
-        internal = self.chat.removeprefix("-100") if self.chat.startswith("-100") else ""
+        internal = self.raw.removeprefix("-100") if self.raw.startswith("-100") else ""
         place = handoff.thread or handoff.card
         return f"https://t.me/c/{internal}/{place}" if internal and place else ""
 

@@ -134,6 +134,10 @@ class BotRunner:
         await asyncio.gather(*self.workers.values(), return_exceptions=True)
         await self.bot.shutdown()
 
+    def chat_key(self, chat: int | str) -> str:
+        """How the database knows a chat: a keyed hash of its id (see `bots.vault`)."""
+        return self.store.vault.chat_key(self.bot_id, chat) if chat != "" else ""
+
     def reload(self, project: Project, translator: Translator) -> None:
         """A new version of the flows: the next step of every conversation uses it."""
         if self.bot_id not in project.bots:
@@ -163,7 +167,7 @@ class BotRunner:
     async def receive(self, updates: list[dict[str, object]]) -> int:
         """Record raw updates durably, then process them. Returns the highest update_id."""
         incoming = [
-            IncomingUpdate(self.bot_id, int(u["update_id"]), chat_of(u), json.dumps(u, separators=(",", ":")))  # type: ignore[call-overload]
+            IncomingUpdate(self.bot_id, int(u["update_id"]), self.chat_key(chat_of(u)), json.dumps(u, separators=(",", ":")))  # type: ignore[call-overload]
             for u in updates
         ]
         fresh = await self.store.record_updates(incoming, now=self.clock())
@@ -214,16 +218,19 @@ class BotRunner:
             calls = []
             if chat is not None and self._added_to_foreign_group(update):
                 log.info("%s: added to a group that is not its moderators' chat: leaving it", self.bot_id)
-                calls = [OutgoingCall(uuid.uuid4().hex, self.bot_id, str(chat.id), 0, "leaveChat", {"chat_id": chat.id})]
+                calls = [
+                    OutgoingCall(uuid.uuid4().hex, self.bot_id, self.chat_key(chat.id), 0, "leaveChat", {"chat_id": chat.id})
+                ]
             await self.store.commit_step(None, None, update=incoming, calls=calls, now=now)
             self.sender.enqueue(calls)
             return
         if update.my_chat_member is not None:
             blocked = update.my_chat_member.new_chat_member.status in ("kicked", "left")
-            await self.store.set_blocked(self.bot_id, str(chat.id), blocked, now=now)
+            person = self.chat_key(chat.id)
+            await self.store.set_blocked(self.bot_id, person, blocked, now=now)
             if blocked:
-                await self.store.drop_calls(self.bot_id, str(chat.id))
-                await self.desk.person_gone(str(chat.id))
+                await self.store.drop_calls(self.bot_id, person)
+                await self.desk.person_gone(person)
             await self.store.commit_step(None, None, update=incoming, calls=[], now=now)
             return
         event, pressed = self._event(update)
@@ -235,7 +242,7 @@ class BotRunner:
             now=now, first_name=user.first_name if user else "", language=user.language_code if user else None
         )
         message_id = update.message.message_id if update.message is not None else None
-        key = ConversationKey(self.bot_id, str(chat.id))
+        key = ConversationKey(self.bot_id, self.chat_key(chat.id))
         async with self.store.lock(key):
             state = await self.store.load(key)
             events: list[ev.Event] = [event]
@@ -284,7 +291,9 @@ class BotRunner:
         outs: list[Out] = [
             (key.chat, call.method, {**call.params, "_lang": lang}) for call in render(chat_id, outputs, pressed)
         ]
-        handoff_outs, handoff_changes = await self.desk.for_outputs(key.chat, lang, outputs, message_id, context.now)
+        handoff_outs, handoff_changes = await self.desk.for_outputs(
+            key.chat, chat_id, lang, outputs, message_id, context.now
+        )
         calls = self.to_calls(outs + handoff_outs + (extra or []))
         await self.store.commit_step(
             key, state, update=incoming, calls=calls, now=context.now, handoffs=(changes or []) + handoff_changes
@@ -316,7 +325,7 @@ class BotRunner:
                 events.append(ev.HandoffClosed(resume_at=resume_at, how=how))
             context = StepContext(now=now, first_name="", language=None)
             calls, _ = await self._steps(
-                key, int(handoff.chat), state, events, context, None, None, incoming,
+                key, handoff.person, state, events, context, None, None, incoming,
                 extra=self.desk.closing(current, notice), changes=[Closed(handoff.id, how, now)],
             )
         self.sender.enqueue(calls)

@@ -15,6 +15,7 @@ from bots.standin import BotApiStandin
 from tests.conftest import BOT_YAML, write_project
 
 TOKEN = "123456:TEST-token-for-the-stand-in"
+SECRET_KEY = "Qm90cyB0ZXN0IGtleTogMzIgYnl0ZXMgb2Ygbm90aGluZyE"  # the tests' own; never use it for real
 
 FLOW = """\
 start: colour
@@ -67,6 +68,7 @@ class BotProcess:
             "DEMO_TOKEN": TOKEN,
             "BOTS_DB": str(self.db),
             "PTB_TIMEDELTA": "true",
+            "BOTS_SECRET_KEY": SECRET_KEY,
             **(self.env or {}),
         }
         self.process = await asyncio.create_subprocess_exec(

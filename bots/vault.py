@@ -1,0 +1,144 @@
+"""What makes a copied database useless: keyed hashes of chats, and authenticated encryption.
+
+One secret, `BOTS_SECRET_KEY`, gives two keys (HKDF-SHA256):
+
+- a hashing key: a conversation is filed under HMAC-SHA256(bot, chat id), so the database
+  holds no Telegram id and cannot be searched for a known one without the key; the same
+  person gets unrelated keys in different bots;
+- an encryption key: whatever must be kept to reach a person or go on with their
+  conversation (the state with its answers, an update until it is processed, a message
+  until it is sent, the chat id of an open handoff) is sealed with AES-256-GCM, bound to its
+  row (the associated data), so a sealed value moved to another row does not open.
+
+The key never reaches the database: a short sealed check value does, so that starting with
+another key fails at once with a clear message instead of garbling conversations.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+ENV = "BOTS_SECRET_KEY"
+MIN_KEY_BYTES = 32
+MIN_PASSPHRASE = 40
+FORMAT = b"\x01"  # the version of the sealed format: nonce (12 bytes) + ciphertext with tag
+_DEVELOPMENT_SECRET = b"bots development key -- NOT SECRET: anyone can read what it protects"
+
+
+class WeakKey(ValueError):
+    """The secret key given is missing, malformed or too weak."""
+
+
+class SealBroken(ValueError):
+    """A sealed value does not open: another key, or the data was changed."""
+
+
+def new_key() -> str:
+    """A fresh key for `BOTS_SECRET_KEY`: 32 random bytes, base64url (43 characters)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(MIN_KEY_BYTES)).rstrip(b"=").decode()
+
+
+def parse_key(text: str) -> bytes:
+    """The key material in `text`: 32+ random bytes as base64url or hex, or a long passphrase.
+
+    Raises `WeakKey` with what to do instead.
+    """
+    text = text.strip()
+    advice = f"make one with 'bots keygen' and set it in {ENV}"
+    if not text:
+        raise WeakKey(f"{ENV} is empty: {advice}")
+    raw = _decoded(text)
+    if raw is not None and len(raw) >= MIN_KEY_BYTES:
+        if len(set(raw)) < 16:
+            raise WeakKey(f"{ENV} is not random enough (too many repeated bytes): {advice}")
+        return raw
+    if len(text) >= MIN_PASSPHRASE and len(set(text)) >= 12:
+        return text.encode()
+    raise WeakKey(
+        f"{ENV} is too weak: it must be 32 random bytes (base64 or hex) or a passphrase of at least "
+        f"{MIN_PASSPHRASE} varied characters; {advice}"
+    )
+
+
+def _decoded(text: str) -> bytes | None:
+    if all(c in "0123456789abcdefABCDEF" for c in text) and len(text) % 2 == 0:
+        return binascii.unhexlify(text)
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        return base64.b64decode(padded.replace("+", "-").replace("/", "_"), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"bots/vault/v1", info=purpose).derive(master)
+
+
+class Vault:
+    """Hashes chat ids and seals values with keys derived from one secret."""
+
+    def __init__(self, master: bytes, *, development: bool = False) -> None:
+        self.development = development
+        self._mac_key = _derive(master, b"chat keys")
+        self._aead = AESGCM(_derive(master, b"sealed values"))
+        self.pseudonym_key = _derive(master, b"log pseudonyms")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Vault | None:
+        """The vault of `BOTS_SECRET_KEY`, or None when it is not set. Raises `WeakKey`."""
+        value = (environ if environ is not None else os.environ).get(ENV)
+        if value is None or not value.strip():
+            return None
+        return cls(parse_key(value))
+
+    @classmethod
+    def for_development(cls) -> Vault:
+        """A fixed, public key: for `bots chat` and tests. It protects nothing."""
+        return cls(_DEVELOPMENT_SECRET, development=True)
+
+    # --- chat keys ------------------------------------------------------------------------
+
+    def chat_key(self, bot: str, chat: int | str) -> str:
+        """The key a chat is filed under: 22 characters, the same for the same bot and chat."""
+        digest = hmac.new(self._mac_key, f"{bot}\0{chat}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+    # --- sealing --------------------------------------------------------------------------
+
+    def seal(self, data: bytes, context: str) -> bytes:
+        """Encrypt and authenticate `data`, bound to `context` (e.g. the row it belongs to)."""
+        nonce = secrets.token_bytes(12)
+        return FORMAT + nonce + self._aead.encrypt(nonce, data, context.encode())
+
+    def open(self, sealed: bytes, context: str) -> bytes:
+        if not sealed or sealed[:1] != FORMAT:
+            raise SealBroken("not a sealed value (written without encryption, or by another version)")
+        try:
+            return self._aead.decrypt(sealed[1:13], sealed[13:], context.encode())
+        except InvalidTag:
+            raise SealBroken("does not open with this key (another BOTS_SECRET_KEY, or changed data)") from None
+
+    def seal_text(self, text: str, context: str) -> bytes:
+        return self.seal(text.encode(), context)
+
+    def open_text(self, sealed: bytes, context: str) -> str:
+        return self.open(sealed, context).decode()
+
+    def seal_json(self, value: Any, context: str) -> bytes:
+        return self.seal(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(), context)
+
+    def open_json(self, sealed: bytes, context: str) -> Any:
+        return json.loads(self.open(sealed, context))
