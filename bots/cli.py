@@ -90,6 +90,48 @@ def _vault(insecure_dev: bool, command: str):  # -> Vault | None | int (an exit 
     return Vault.for_development()
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    from bots.i18n import project_translator
+    from bots.storage import StoreError, open_store
+    from bots.telegram.app import StartupError, forget_person
+
+    project = _load(args)
+    if project is None:
+        return 1
+    if _bot_or_none(project, args.bot) is None:
+        return 2
+    try:
+        chat_id = int(args.chat)
+    except ValueError:
+        print(f"bots: --chat takes the person's Telegram chat id (a number), not '{args.chat}'", file=sys.stderr)
+        return 2
+    vault = _vault(args.insecure_dev, "bots forget")
+    if isinstance(vault, int):
+        return vault
+    env = project.bots[args.bot].config.token_env
+    token = os.environ.get(env, "").strip()
+    api_url = args.api_url or os.environ.get("TELEGRAM_API_URL") or None
+
+    async def forget() -> tuple[int, bool]:
+        async with open_store(args.db, vault) as store:
+            return await forget_person(
+                project, args.bot, chat_id, store, project_translator(project.root), token=token, api_url=api_url
+            )
+
+    try:
+        calls, sent = asyncio.run(forget())
+    except (StartupError, StoreError) as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 1
+    print(f"{args.bot}: every row about that person is deleted from the database.")
+    if sent:
+        print(f"{args.bot}: {calls} deletion(s) made in Telegram (messages under 48 hours old, handoff topics).")
+    elif calls:
+        print(f"{args.bot}: no token in {env}: {calls} deletion(s) in Telegram wait until the bot next starts.")
+    return 0
+
+
 def cmd_keygen(args: argparse.Namespace) -> int:
     from bots.vault import ENV, new_key
 
@@ -343,6 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="run without BOTS_SECRET_KEY, on the public development key (never with real people)",
     )
     run.set_defaults(func=cmd_run)
+
+    forget = commands.add_parser("forget", help="delete everything about one person, as /forget does")
+    forget.add_argument("--bot", required=True, help="the bot the person talked to")
+    forget.add_argument("--chat", required=True, help="the person's Telegram chat id")
+    forget.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
+    forget.add_argument("--api-url", help="Bot API base URL (default: $TELEGRAM_API_URL or Telegram's)")
+    forget.add_argument("--insecure-dev", action="store_true", help="the database uses the public development key")
+    forget.set_defaults(func=cmd_forget)
 
     keygen = commands.add_parser("keygen", help="print a new secret key for BOTS_SECRET_KEY")
     keygen.set_defaults(func=cmd_keygen)

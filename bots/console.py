@@ -16,7 +16,9 @@ from typing import TextIO
 
 from bots.engine import Engine, StepContext, event_from_text
 from bots.engine import events as ev
-from bots.engine.outputs import Button, Output, Problem
+from bots.engine.outputs import Button, ForgetMe, Output, Problem, Say
+from bots.engine.runtime import BUILTIN_CONTEXT
+from bots.engine.texts import BUILTIN
 from bots.reload import ProjectWatcher, Version
 from bots.storage import ConversationKey, ConversationStore
 from bots.transcript import last_buttons, plain_lines
@@ -55,7 +57,12 @@ class ConsoleChat:
             now = dt.datetime.now(dt.timezone.utc)
             context = StepContext(now=now, first_name=self.first_name, language=self.lang)
             result = self.engine.step(state, event, context)
-            await self.store.save(self.key, result.state, now=now)
+            if any(isinstance(o, ForgetMe) for o in result.outputs):
+                await self.store.delete(self.key)  # nothing of this conversation is kept
+                done = self.engine.translator.translate(result.state.lang, BUILTIN["forget_done"], BUILTIN_CONTEXT)
+                result.outputs.append(Say(done))
+            else:
+                await self.store.save(self.key, result.state, now=now)
         if not quiet:
             self.show(result.outputs)
         return result.outputs

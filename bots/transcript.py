@@ -9,6 +9,7 @@ from bots.engine.outputs import (
     Button,
     CloseHandoff,
     ConversationEnded,
+    ForgetMe,
     OpenHandoff,
     Output,
     Relay,
@@ -35,6 +36,8 @@ def plain_lines(outputs: Iterable[Output], *, numbered: bool = False, notes: boo
             lines.append("(sent to the moderators)")
         elif notes and isinstance(output, CloseHandoff):
             lines.append("(the conversation with a person is closed)")
+        elif notes and isinstance(output, ForgetMe):
+            lines.append("(everything about this conversation is deleted)")
         elif notes and isinstance(output, ConversationEnded):
             lines.append("(end of the conversation: send anything to begin again)")
     return lines

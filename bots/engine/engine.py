@@ -25,6 +25,7 @@ from bots.engine.outputs import (
     Chosen,
     CloseHandoff,
     ConversationEnded,
+    ForgetMe,
     Output,
     Problem,
     Relay,
@@ -37,6 +38,7 @@ from bots.engine.state import ConversationState, Frame, Snapshot
 log = logging.getLogger(__name__)
 
 LANGUAGE_BUTTON = "L:"  # button data of the /language menu; not bound to a step
+FORGET_BUTTON = "F:"  # button data of /forget: F:ask (from /help), F:yes, F:no
 MAX_HOPS = 500  # nodes visited in one step before we call it a loop
 _COMMAND_LIKE = re.compile(r"^/[A-Za-z0-9_]{1,32}(@\w+)?(\s.*)?$", re.DOTALL)
 
@@ -147,6 +149,25 @@ class Engine:
                 rt.hint("expired")
                 self._reprompt(rt)
             return
+        if isinstance(event, ev.Forget) or (isinstance(event, ev.Press) and event.data == f"{FORGET_BUTTON}ask"):
+            answers = (
+                Button(rt.builtin("forget_yes"), f"{FORGET_BUTTON}yes"),
+                Button(rt.builtin("forget_no"), f"{FORGET_BUTTON}no"),
+            )
+            rt.emit(Say(rt.builtin("forget_confirm"), answers))
+            return
+        if isinstance(event, ev.Press) and event.data == f"{FORGET_BUTTON}yes":
+            rt.emit(Chosen(rt.builtin("forget_yes")))
+            rt.emit(ForgetMe())
+            return
+        if isinstance(event, ev.Press) and event.data == f"{FORGET_BUTTON}no":
+            rt.emit(Chosen(rt.builtin("forget_no")))
+            rt.hint("forget_kept")
+            if state.status == "ended":
+                self._start(rt)
+            else:
+                self._reprompt(rt)
+            return
         if isinstance(event, ev.Start):
             self._start(rt)
             return
@@ -164,10 +185,9 @@ class Engine:
         elif isinstance(event, ev.Help):
             if state.status == "handoff":
                 rt.hint("help_handoff")
-            elif self.bot.config.help:
-                rt.say(self.bot.config.help, "help")
             else:
-                rt.hint("help")
+                text = rt.text(self.bot.config.help) if self.bot.config.help else rt.builtin("help")
+                rt.emit(Say(text, (Button(rt.builtin("button_forget"), f"{FORGET_BUTTON}ask"),)))
             self._reprompt(rt)
         elif isinstance(event, ev.Back):
             self._back(rt)

@@ -57,6 +57,11 @@ class HandoffClosed:
 
 
 @dataclass(frozen=True)
+class Forget:
+    """`/forget`: the person asks the bot to delete everything it keeps about them (asked to confirm)."""
+
+
+@dataclass(frozen=True)
 class Unsupported:
     """Something the engine cannot read as an answer: a sticker, a photo, a voice message..."""
 
@@ -80,7 +85,10 @@ class SetLanguage:
     lang: str
 
 
-Event = Start | Text | Press | Back | Help | EndHandoff | HandoffClosed | Unsupported | SetLanguage | Resume | ChooseLanguage
+Event = (
+    Start | Text | Press | Back | Help | EndHandoff | HandoffClosed | Unsupported | SetLanguage | Resume
+    | ChooseLanguage | Forget
+)
 
 COMMANDS: dict[str, Event] = {
     "start": Start(),
@@ -88,6 +96,7 @@ COMMANDS: dict[str, Event] = {
     "help": Help(),
     "end": EndHandoff(),
     "language": ChooseLanguage(),
+    "forget": Forget(),
 }
 
 

@@ -77,6 +77,12 @@ class ConversationEnded:
 
 
 @dataclass(frozen=True)
+class ForgetMe:
+    """The person confirmed `/forget`: the adapter deletes everything about them (the state
+    too: it must not be saved after this step), then tells them it is done."""
+
+
+@dataclass(frozen=True)
 class Problem:
     """Something in the flow failed at run time; for the log, never shown to the person.
 
@@ -87,4 +93,4 @@ class Problem:
     detail: str
 
 
-Output = Say | Chosen | OpenHandoff | CloseHandoff | Relay | ConversationEnded | Problem
+Output = Say | Chosen | OpenHandoff | CloseHandoff | Relay | ConversationEnded | ForgetMe | Problem

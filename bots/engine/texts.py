@@ -53,6 +53,17 @@ BUILTIN: dict[str, str] = {
     "handoff_after_hours": "Our team answers {hours}. It is outside those hours now, so expect an answer from {when}.",
     "end_nothing": "You are not talking to a person right now.",
     "flow_changed": "This dialogue has been updated since we last spoke, so let's start again.",
+    "command_forget": "Delete everything the bot keeps about you",
+    "button_forget": "Forget everything about me",
+    "forget_confirm": (
+        "Delete everything I keep about you? Your answers and our conversation are deleted, and so are my "
+        "messages here from the last 48 hours (Telegram does not let me delete older ones). If you are talking "
+        "to our team, that conversation is deleted too. This cannot be undone."
+    ),
+    "forget_yes": "Yes, delete everything",
+    "forget_no": "No, keep it",
+    "forget_kept": "Nothing was deleted.",
+    "forget_done": "Done: I have deleted everything I kept about you. Send /start if you ever want to talk again.",
     "apology": "Sorry, something went wrong on our side. Please try again, or send /start to begin again.",
     # --- for the moderators (in the bot's `moderators_locale`) ---------------------------------
     "mod_card_chat": "New conversation: {topic}",

@@ -60,9 +60,11 @@ class DeliveryJournal(abc.ABC):
         calls: Sequence[OutgoingCall],
         now: dt.datetime,
         handoffs: Sequence[HandoffChange] = (),
+        messages: Sequence[int] = (),
     ) -> None:
         """In one transaction: save the state, mark the update processed (dropping its
-        payload), record the calls to make and the handoffs opened or closed."""
+        payload), record the calls to make, the handoffs opened or closed, and the ids of
+        the person's messages that `/forget` may have to delete."""
 
     @abc.abstractmethod
     async def pending_calls(self, bot: str) -> list[OutgoingCall]:

@@ -22,6 +22,7 @@ from bots.storage.sqlite_handoffs import (
     SQLiteHandoffs,
     handoff_statements,
 )
+from bots.storage.sqlite_messages import MESSAGES_SCHEMA, REMEMBER, SQLiteMessages
 from bots.vault import SealBroken, Vault
 
 KEY_CHECK = "key check"
@@ -93,7 +94,7 @@ class _Write:
     alone: bool  # must not be merged with other writes (its order against them matters)
 
 
-class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs):
+class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs, SQLiteMessages):
     """Conversations in a SQLite file.
 
     WAL with `synchronous=NORMAL`: a committed step survives the process being killed at
@@ -122,6 +123,7 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         self.cache_size = cache_size
         self._db: aiosqlite.Connection | None = None
         self._cache: OrderedDict[ConversationKey, str] = OrderedDict()
+        self._data_version: int | None = None
         self._pending: list[_Write] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -143,7 +145,7 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         await self._db.execute(f"PRAGMA synchronous={self.synchronous}")
         await self._db.execute("PRAGMA busy_timeout=5000")
         await self._db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left in free pages
-        await self._db.executescript(SCHEMA + HANDOFF_SCHEMA)
+        await self._db.executescript(SCHEMA + HANDOFF_SCHEMA + MESSAGES_SCHEMA)
         await self._db.commit()
         await self._check_key()
         for suffix in ("", "-wal", "-shm"):
@@ -327,6 +329,7 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         calls: Sequence[OutgoingCall],
         now: dt.datetime,
         handoffs: Sequence[HandoffChange] = (),
+        messages: Sequence[int] = (),
     ) -> None:
         statements: list[Statement] = handoff_statements(self.vault, handoffs)
         data = None
@@ -338,20 +341,36 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
             statements.append(
                 ("UPDATE updates SET payload = NULL WHERE bot = ? AND update_id = ?", (update.bot, update.update_id))
             )
-        for call in calls:
-            statements.append(
-                (
-                    "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        call.id, call.bot, call.chat, call.seq, call.method,
-                        self.vault.seal_json(call.params, _call_context(call.id)), now.timestamp(),
-                    ),
-                )
-            )
+        statements += [self._call_statement(call, now) for call in calls]
+        statements += [(REMEMBER, (key.bot, key.chat, m, now.timestamp())) for m in messages if key is not None]
         if statements:
             await self._write(statements)
         if key is not None and data is not None:
             self._remember(key, data)
+
+    def _call_statement(self, call: OutgoingCall, now: dt.datetime) -> Statement:
+        return (
+            "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                call.id, call.bot, call.chat, call.seq, call.method,
+                self.vault.seal_json(call.params, _call_context(call.id)), now.timestamp(),
+            ),
+        )
+
+    async def notice_other_writers(self) -> bool:
+        """Whether another connection changed the file since we last looked (then the cache,
+        which assumes we are the only writer, is dropped)."""
+        async with self.db.execute("PRAGMA data_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        changed = self._data_version is not None and version != self._data_version
+        self._data_version = version
+        if changed:
+            self._cache.clear()
+        return changed
+
+    def _forget_cached(self, bot: str, chat: str) -> None:
+        self._cache.pop(ConversationKey(bot, chat), None)
 
     async def pending_calls(self, bot: str) -> list[OutgoingCall]:
         async with self.db.execute(

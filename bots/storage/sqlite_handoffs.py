@@ -133,6 +133,13 @@ class SQLiteHandoffs(HandoffStore):
             row = await cursor.fetchone()
         return await self.handoff(row[0]) if row else None
 
+    async def handoffs_of(self, bot: str, chat: str) -> list[Handoff]:
+        """Every handoff of a person, open or closed, oldest first."""
+        async with self.db.execute(
+            f"SELECT {COLUMNS} FROM handoffs WHERE bot = ? AND chat = ? ORDER BY opened_at", (bot, chat)
+        ) as cursor:
+            return [_row(self.vault, row) async for row in cursor]
+
     async def open_handoffs(self, bot: str) -> list[Handoff]:
         async with self.db.execute(
             f"SELECT {COLUMNS} FROM handoffs WHERE bot = ? AND closed_at IS NULL ORDER BY opened_at", (bot,)

@@ -26,7 +26,7 @@ from telegram.warnings import PTBUserWarning
 from bots.engine.i18n import Translator
 from bots.engine.project import Project
 from bots.reload import ProjectWatcher, Version
-from bots.storage import SQLiteConversationStore
+from bots.storage import ConversationKey, SQLiteConversationStore
 from bots.telegram.pacing import Pacer
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
 
@@ -141,6 +141,7 @@ async def tidy_once(store: SQLiteConversationStore, project: Project, bot_ids: l
     not days), and conversations idle, and handoffs closed, for longer than their bot's
     `retention_days`."""
     removed = await store.purge_journal(before=now - JOURNAL_KEPT)
+    await store.purge_messages(now=now)
     if removed:
         log.info("forgot %d processed update(s)", removed)
     forgotten = 0
@@ -239,6 +240,7 @@ async def run_bots(
         else:
             tasks = [asyncio.create_task(poll(runner, settings)) for runner in runners]
         tasks.append(asyncio.create_task(keep_tidy(store, project, bot_ids)))
+        tasks.append(asyncio.create_task(notice_other_writers(store)))
         if settings.reload:
             watcher = ProjectWatcher(project.root)
 
@@ -266,3 +268,41 @@ async def run_bots(
         for runner in runners:
             if runner not in started:  # its HTTP sessions may be open from a failed start
                 await asyncio.gather(runner.bot.shutdown(), return_exceptions=True)
+
+
+async def forget_person(
+    project: Project,
+    bot_id: str,
+    chat_id: int,
+    store: SQLiteConversationStore,
+    translator: Translator,
+    *,
+    token: str,
+    api_url: str | None,
+) -> tuple[int, bool]:
+    """`bots forget`: what `/forget` does, for an administrator. Returns the number of Bot
+    API calls (message and topic deletions) and whether they were made now (with a token)
+    or left in the journal for the bot's next start."""
+    bot = make_bot(token or "0:no-token", api_url)
+    runner = BotRunner(project, bot_id, bot, store, translator)
+    key = ConversationKey(bot_id, runner.chat_key(chat_id))
+    async with store.lock(key):
+        calls = await runner.forget(key, chat_id, None, lang=None, now=dt.datetime.now(dt.timezone.utc))
+    if not token or not calls:
+        return len(calls), False
+    try:
+        await bot.initialize()
+    except TelegramError as err:
+        raise StartupError(f"{bot_id}: Telegram refused the token ({type(err).__name__}); the calls wait in the journal") from None
+    runner.sender.enqueue(calls)
+    await runner.sender.wait_idle(60)
+    await runner.sender.stop()
+    await bot.shutdown()
+    return len(calls), True
+
+
+async def notice_other_writers(store: SQLiteConversationStore, every: float = 1.0) -> None:
+    """Another process (`bots forget`) may change the database: drop what we cached then."""
+    while True:
+        await asyncio.sleep(every)
+        await store.notice_other_writers()

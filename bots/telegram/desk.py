@@ -208,6 +208,22 @@ class Desk:
             }),
         ]
 
+    async def erasing(self, handoff: Handoff) -> list[Out]:
+        """The calls that remove a handoff from the moderators' chat: its topic, or (without
+        topics) its card and every message posted for it. The rows go in the same step."""
+        if self.chat_id is None or handoff.mod_chat != self.chat:
+            return []
+        if handoff.thread:
+            return [(self.chat, "deleteForumTopic", {"chat_id": self.chat_id, "message_thread_id": handoff.thread, "_quiet": True})]
+        posted = await self.store.relayed_messages(handoff.id)
+        if handoff.card:
+            posted.append(handoff.card)
+        posted = sorted(set(posted))
+        return [
+            (self.chat, "deleteMessages", {"chat_id": self.chat_id, "message_ids": posted[i : i + 100], "_quiet": True})
+            for i in range(0, len(posted), 100)
+        ]
+
     def _post(self, handoff: Handoff, method: str, **params: Any) -> Out:
         return (self.chat, method, {
             "chat_id": self.chat_id, **params, "_handoff": handoff.id, "_place": "relay", "_in_topic": True, "_quiet": True,

@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 from bots.engine import Engine, StepContext, event_from_text
 from bots.engine import events as ev
 from bots.engine.i18n import Translator
-from bots.engine.outputs import OpenHandoff, Output, Problem
+from bots.engine.outputs import ForgetMe, OpenHandoff, Output, Problem
 from bots.engine.project import Project
 from bots.engine.runtime import BUILTIN_CONTEXT
 from bots.engine.state import ConversationState
@@ -45,7 +45,7 @@ from bots.telegram.sender import Sender
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-COMMANDS = ("start", "back", "help", "language")
+COMMANDS = ("start", "back", "help", "language", "forget")
 HANDOFF_COMMANDS = COMMANDS + ("end",)
 STOP_GRACE = 10.0
 SEND_GRACE = 2.0
@@ -295,10 +295,39 @@ class BotRunner:
             key.chat, chat_id, lang, outputs, message_id, context.now
         )
         calls = self.to_calls(outs + handoff_outs + (extra or []))
+        if any(isinstance(o, ForgetMe) for o in outputs):
+            return await self.forget(key, chat_id, incoming, lang=lang, now=context.now), None
         await self.store.commit_step(
-            key, state, update=incoming, calls=calls, now=context.now, handoffs=(changes or []) + handoff_changes
+            key, state, update=incoming, calls=calls, now=context.now, handoffs=(changes or []) + handoff_changes,
+            messages=[message_id] if message_id is not None else [],
         )
         return calls, state
+
+    async def forget(
+        self, key: ConversationKey, chat_id: int, incoming: IncomingUpdate | None, *, lang: str | None, now: dt.datetime
+    ) -> list[OutgoingCall]:
+        """Delete every row about the person, the bot's and their messages of the last 48
+        hours in the chat, and their handoffs' topics (or relayed copies); then, with `lang`,
+        tell them it is done. The caller holds the conversation's lock."""
+        outs: list[Out] = []
+        recent = await self.store.recent_messages(self.bot_id, key.chat, now=now)
+        if incoming is not None:
+            payload = json.loads(incoming.payload)
+            query = payload.get("callback_query") or {}
+            if isinstance(query.get("message"), dict):  # the confirmation itself
+                recent.append(int(query["message"]["message_id"]))
+        recent = sorted(set(recent))
+        for start in range(0, len(recent), 100):
+            outs.append((key.chat, "deleteMessages", {"chat_id": chat_id, "message_ids": recent[start : start + 100], "_quiet": True}))
+        for handoff in await self.store.handoffs_of(self.bot_id, key.chat):
+            outs += await self.desk.erasing(handoff)
+        if lang is not None:
+            done = self.translator.translate(lang, BUILTIN["forget_done"], BUILTIN_CONTEXT)
+            outs.append((key.chat, "sendMessage", {"chat_id": chat_id, "text": done, "_quiet": True, "_unrecorded": True}))
+        calls = self.to_calls(outs)
+        await self.store.forget_chat(self.bot_id, key.chat, update=incoming, calls=calls, now=now)
+        log.info("%s: forgot %s at their request", self.bot_id, self.pseudonyms.of(key.chat))
+        return calls
 
     def to_calls(self, outs: list[Out]) -> list[OutgoingCall]:
         """Journal entries for calls, numbered in order within each chat."""

@@ -166,25 +166,33 @@ class Sender:
         else:
             params = {k: v for k, v in call.params.items() if not k.startswith("_")}
         if call.method == "sendDocument":
-            await self._send_document(params)
+            sent = await self._send_document(params)
+            await self.store.remember_messages(self.bot_id, call.chat, [sent], now=dt.datetime.now(dt.timezone.utc))
             return True
         result = await self.bot.do_api_request(call.method, api_kwargs=params)
         if self.hooks is not None and "_place" in call.params:
             await self.hooks.sent(call, result)
+        chat_id = params.get("chat_id")
+        if (
+            isinstance(result, dict) and "message_id" in result and isinstance(chat_id, int) and chat_id > 0
+            and not call.params.get("_unrecorded")
+        ):  # a message in a person's chat: /forget may delete it within 48 hours
+            await self.store.remember_messages(self.bot_id, call.chat, [int(result["message_id"])], now=dt.datetime.now(dt.timezone.utc))
         return True
 
-    async def _send_document(self, params: dict[str, Any]) -> None:
+    async def _send_document(self, params: dict[str, Any]) -> int:
+        """Send a document from knowledge/ (uploaded once, then by file_id); its message id."""
         relative = params["document"]["path"]
         path = (self.knowledge / relative).resolve()
         content = path.read_bytes()
         digest = hashlib.sha256(content).hexdigest()
         known = await self.store.file_id(self.bot_id, relative, digest)
         if known:
-            await self.bot.send_document(chat_id=params["chat_id"], document=known)
-            return
+            return (await self.bot.send_document(chat_id=params["chat_id"], document=known)).message_id
         message: Message = await self.bot.send_document(chat_id=params["chat_id"], document=content, filename=path.name)
         if message.document is not None:
             await self.store.remember_file_id(self.bot_id, relative, digest, message.document.file_id)
+        return message.message_id
 
     async def _apologise(self, failed: OutgoingCall) -> None:
         apology = OutgoingCall(

@@ -1,0 +1,92 @@
+"""Which messages of a person's chat the bot could still delete, and forgetting a person.
+
+Telegram lets a bot delete messages in a private chat (its own and the person's) for 48
+hours. So that `/forget` can clear the chat, the ids of those messages (numbers that mean
+nothing without the chat, which is only a keyed hash here) are kept for 48 hours.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+from bots.storage.journal import IncomingUpdate, OutgoingCall
+
+MESSAGES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    bot        TEXT NOT NULL,
+    chat       TEXT NOT NULL,
+    message_id INTEGER NOT NULL,
+    at         REAL NOT NULL,
+    PRIMARY KEY (bot, chat, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS messages_age ON messages (at);
+"""
+DELETABLE_FOR = dt.timedelta(hours=48)
+REMEMBER = "INSERT OR IGNORE INTO messages (bot, chat, message_id, at) VALUES (?, ?, ?, ?)"
+
+Statement = tuple[str, tuple[Any, ...]]
+
+
+class SQLiteMessages(abc.ABC):
+    """Mixed into the SQLite store, which provides `db`, `_write` and the other tables."""
+
+    @property
+    @abc.abstractmethod
+    def db(self) -> aiosqlite.Connection: ...
+
+    @abc.abstractmethod
+    async def _write(self, statements: list[Statement], *, alone: bool = False) -> None: ...
+
+    @abc.abstractmethod
+    def _forget_cached(self, bot: str, chat: str) -> None: ...
+
+    @abc.abstractmethod
+    def _call_statement(self, call: OutgoingCall, now: dt.datetime) -> Statement: ...
+
+    async def remember_messages(self, bot: str, chat: str, message_ids: Sequence[int], *, now: dt.datetime) -> None:
+        await self._write([(REMEMBER, (bot, chat, int(m), now.timestamp())) for m in message_ids])
+
+    async def recent_messages(self, bot: str, chat: str, *, now: dt.datetime) -> list[int]:
+        """The chat's messages the bot may still delete (under 48 hours old), oldest first."""
+        since = (now - DELETABLE_FOR).timestamp()
+        async with self.db.execute(
+            "SELECT message_id FROM messages WHERE bot = ? AND chat = ? AND at >= ? ORDER BY message_id", (bot, chat, since)
+        ) as cursor:
+            return [int(row[0]) async for row in cursor]
+
+    async def purge_messages(self, *, now: dt.datetime) -> None:
+        await self._write([("DELETE FROM messages WHERE at < ?", ((now - DELETABLE_FOR).timestamp(),))], alone=True)
+
+    async def forget_chat(
+        self,
+        bot: str,
+        chat: str,
+        *,
+        update: IncomingUpdate | None,
+        calls: Sequence[OutgoingCall],
+        now: dt.datetime,
+    ) -> None:
+        """Delete every row about the person, in one transaction, and record the calls that
+        clear their chat and their handoffs' topics (removed once sent, like any call)."""
+        handoffs = "SELECT id FROM handoffs WHERE bot = ? AND chat = ?"
+        statements: list[Statement] = [
+            ("DELETE FROM conversations WHERE bot = ? AND chat = ?", (bot, chat)),
+            ("DELETE FROM outbox WHERE bot = ? AND chat = ?", (bot, chat)),
+            ("DELETE FROM blocked_chats WHERE bot = ? AND chat = ?", (bot, chat)),
+            (f"DELETE FROM relays WHERE handoff IN ({handoffs})", (bot, chat)),
+            ("DELETE FROM handoffs WHERE bot = ? AND chat = ?", (bot, chat)),
+            ("DELETE FROM messages WHERE bot = ? AND chat = ?", (bot, chat)),
+            # the records that keep updates from being processed twice stay, without the chat
+            ("UPDATE updates SET chat = '', payload = NULL WHERE bot = ? AND chat = ?", (bot, chat)),
+        ]
+        if update is not None:
+            statements.append(("UPDATE updates SET chat = '', payload = NULL WHERE bot = ? AND update_id = ?", (bot, update.update_id)))
+        statements += [self._call_statement(call, now) for call in calls]
+        self._forget_cached(bot, chat)
+        await self._write(statements, alone=True)
+        self._forget_cached(bot, chat)
