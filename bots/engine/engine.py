@@ -184,10 +184,10 @@ class Engine:
                 self._reprompt(rt)
         elif isinstance(event, ev.Help):
             if state.status == "handoff":
-                rt.hint("help_handoff")
+                text = rt.builtin("help_handoff")
             else:
                 text = rt.text(self.bot.config.help) if self.bot.config.help else rt.builtin("help")
-                rt.emit(Say(text, (Button(rt.builtin("button_forget"), f"{FORGET_BUTTON}ask"),)))
+            rt.emit(Say(text, (Button(rt.builtin("button_forget"), f"{FORGET_BUTTON}ask"),)))
             self._reprompt(rt)
         elif isinstance(event, ev.Back):
             self._back(rt)

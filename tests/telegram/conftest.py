@@ -119,3 +119,100 @@ async def running(project: Path, api: BotApiStandin, tmp_path: Path) -> AsyncIte
     for process in started:
         if process.process is not None and process.process.returncode is None:
             await process.stop(signal.SIGKILL)
+
+
+# --- a project with a moderators' desk (issue 5) -------------------------------------------
+
+DESK_FLOW = """\
+start: menu
+nodes:
+  menu:
+    type: choice
+    text: "What do you need?"
+    save: need
+    options:
+      - {label: "Talk to a person", value: talk, next: region}
+      - {label: "Apply", value: apply, next: apply}
+  region:
+    type: input
+    text: "Your region?"
+    save: region
+    next: story
+  story:
+    type: input
+    text: "What happened? (kept private)"
+    save: story
+    sensitive: true
+    next: human
+  human:
+    type: handoff
+    text: "A person will answer here."
+    topic: "Help: {{ region }}"
+    next: after
+  after:
+    type: choice
+    text: "Anything else?"
+    options:
+      - {label: "Menu", value: menu, next: menu}
+  apply:
+    type: handoff
+    text: "Your application has gone to the coordinators."
+    topic: "Application"
+    accept: welcome
+    decline: sorry
+    next: menu
+  welcome:
+    type: end
+    text: "You are accepted! Next step: the introduction course on Monday."
+    outcome: accepted
+  sorry:
+    type: end
+    text: "Sorry, the coordinators cannot take you on now."
+    outcome: declined
+"""
+
+CANNED = """\
+canned:
+  hours: "Our lawyers answer on weekdays, 10:00 to 19:00."
+"""
+
+
+@pytest.fixture
+def desk_project(tmp_path: Path) -> Path:
+    root = write_project(
+        tmp_path / "desk",
+        {
+            "flows/demo/bot.yaml": BOT_YAML + "moderators_chat_env: DEMO_MODERATORS\n",
+            "flows/demo/main.yaml": DESK_FLOW,
+            "knowledge/canned.yaml": CANNED,
+        },
+    )
+    return root
+
+
+@pytest.fixture
+async def desk(desk_project: Path, api: BotApiStandin, tmp_path: Path) -> AsyncIterator[Callable[..., BotProcess]]:
+    started: list[BotProcess] = []
+
+    def launch(group_id: int | None) -> BotProcess:
+        env = {"DEMO_MODERATORS": str(group_id) if group_id is not None else ""}
+        process = BotProcess(desk_project, api, tmp_path / "bots.db", "--pace", "off", env=env)
+        started.append(process)
+        return process
+
+    yield launch
+    for process in started:
+        if process.process is not None and process.process.returncode is None:
+            await process.stop()
+
+
+async def escalate(api: BotApiStandin, who, region: str = "Minsk") -> None:
+    await api.send_text(who, "/start")
+    [menu] = await api.wait_for_messages(who, 1, timeout=15)
+    await api.press(who, menu, "Talk to a person")
+    await api.wait_for_messages(who, 1, timeout=10)
+    await api.send_text(who, region)
+    await api.wait_for_messages(who, 1, timeout=10)
+    await api.send_text(who, "They took my phone at the border")
+    [told] = await api.wait_for_messages(who, 1, timeout=10)
+    assert told.text == "A person will answer here."
