@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bots import logsafe
 from bots.loader import Diagnostic, check_path, find_root, load_project
 from bots.loader.diagnostics import suggest
 
@@ -427,11 +428,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    # libraries log requests with their contents (texts, chat ids) at debug level: never show those
-    for noisy in ("telegram", "httpx", "httpcore", "aiohttp", "aiosqlite", "asyncio"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    return int(args.func(args))
+    # no text, name, id or token in any log line, exceptions included (see bots.logsafe); libraries,
+    # which log requests with their contents at debug level, are kept at WARNING
+    logsafe.install(level)
+    try:
+        return int(args.func(args))
+    except Exception as err:  # an unexpected failure: its place, never its message (it may quote data)
+        logging.getLogger("bots").critical("stopped by an unexpected %s", type(err).__name__, exc_info=True)
+        return 70
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,7 @@ from bots.engine import events as ev
 from bots.engine.expressions import CURRENT_LANGUAGE, ExpressionError
 from bots.engine.expressions import render as render_template
 from bots.engine.i18n import SourceTexts, Translator
-from bots.engine.inputs import MAX_INPUT_CHARS
+from bots.engine.inputs import MAX_FILE_BYTES, MAX_INPUT_CHARS
 from bots.engine.nodes.base import END_CONVERSATION, WAIT, Call, Go, Transition
 from bots.engine.outputs import (
     Button,
@@ -210,7 +210,7 @@ class Engine:
         elif isinstance(event, ev.Text):
             self._text(rt, event.text)
         elif isinstance(event, ev.Unsupported):
-            self._unsupported(rt, event.kind)
+            self._unsupported(rt, event.kind, event.size)
 
     def _start(self, rt: Runtime) -> None:
         state = rt.state
@@ -238,9 +238,14 @@ class Engine:
             return
         self._run(rt, node.on_text(rt, text))
 
-    def _unsupported(self, rt: Runtime, kind: str) -> None:
+    def _unsupported(self, rt: Runtime, kind: str, size: int = 0) -> None:
         node = rt.node
         assert node is not None
+        if size > MAX_FILE_BYTES:
+            rt.hint("error_file_too_large", max_mb=MAX_FILE_BYTES // (1024 * 1024))
+            if rt.state.status != "handoff":
+                node.prompt(rt)
+            return
         if rt.state.status == "handoff":
             rt.emit(Relay("", kind=kind))
             return

@@ -66,6 +66,8 @@ class Unsupported:
     """Something the engine cannot read as an answer: a sticker, a photo, a voice message..."""
 
     kind: str
+    #: the file's size in bytes, where Telegram says it (0: unknown)
+    size: int = 0
 
 
 @dataclass(frozen=True)

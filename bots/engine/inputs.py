@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_INPUT_CHARS = 4096  # Telegram's own limit on a message; the terminal could send more
+MAX_FILE_BYTES = 20 * 1024 * 1024  # files larger than bots may download are not passed on
 
 _DAY_FIRST = re.compile(r"^(\d{1,2})[./\-\s](\d{1,2})[./\-\s](\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")

@@ -29,6 +29,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, coerce_numbers_to_str=True)
 
 
+class FloodLimits(Strict):
+    """How fast one person may write before the bot pauses for them (an extension)."""
+
+    messages: int = Field(default=20, ge=1, le=10_000)
+    seconds: float = Field(default=60.0, gt=0, le=86_400)
+    pause: float = Field(default=300.0, gt=0, le=86_400)
+
+
 class BotConfig(Strict):
     """`flows/<bot>/bot.yaml`."""
 
@@ -43,6 +51,8 @@ class BotConfig(Strict):
     help: str | None = None
     #: extension: when the moderators answer; outside these hours a handoff says when to expect them
     hours: OfficeHours | None = None
+    #: extension: more than `messages` updates from one person in `seconds` pauses them for `pause` seconds
+    flood: FloodLimits = Field(default_factory=FloodLimits)
     #: extension: the language of the moderators' cards and notices (default: source_locale)
     moderators_locale: str | None = Field(default=None, pattern=LOCALE_PATTERN)
 

@@ -29,6 +29,8 @@ BUILTIN: dict[str, str] = {
     "error_date_min": "Please send a date no earlier than {min}.",
     "error_date_max": "Please send a date no later than {max}.",
     "error_phone": "Please send a phone number with its country code, for example +48 600 123 456.",
+    "error_file_too_large": "That file is too large to pass on: please send files of up to {max_mb} MB.",
+    "flood_slow_down": "You are sending messages very fast, so I will pause for a few minutes. Please write again a little later.",
     "error_email": "Please send an email address, for example name@example.org.",
     "error_pattern": "That does not look right. Please try again.",
     "expired": "This menu has expired. Here is where we are now:",

@@ -25,6 +25,7 @@ from telegram.warnings import PTBUserWarning
 
 from bots.engine.i18n import Translator
 from bots.engine.project import Project
+from bots.logsafe import asyncio_exception_handler
 from bots.reload import ProjectWatcher, Version
 from bots.storage import ConversationKey, SQLiteConversationStore
 from bots.telegram.pacing import Pacer
@@ -227,6 +228,7 @@ async def run_bots(
         for bot_id in bot_ids
     ]
     started: list[BotRunner] = []
+    asyncio.get_running_loop().set_exception_handler(asyncio_exception_handler)
     tasks: list[asyncio.Task[None]] = []
     server: WebhookServer | None = None
     try:

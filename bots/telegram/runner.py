@@ -37,6 +37,7 @@ from bots.storage import (
     SQLiteConversationStore,
 )
 from bots.telegram.desk import Desk, Out
+from bots.telegram.flood import FloodGuard, Verdict
 from bots.telegram.pacing import Pacer
 from bots.telegram.pseudonym import Pseudonyms
 from bots.telegram.render import Pressed, render
@@ -102,6 +103,8 @@ class BotRunner:
         self.sender = Sender(
             bot_id, bot, store, self.pacer, self.pseudonyms, project.root / "knowledge", apology=self._apology, hooks=self.desk
         )
+        limits = self.engine.bot.config.flood
+        self.flood = FloodGuard(limits.messages, limits.seconds, limits.pause)
         self.queues: dict[str, deque[IncomingUpdate]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self._answers: set[asyncio.Task[None]] = set()
@@ -171,9 +174,35 @@ class BotRunner:
             for u in updates
         ]
         fresh = await self.store.record_updates(incoming, now=self.clock())
+        raw = {int(u["update_id"]): u for u in updates}  # type: ignore[call-overload]
         for update in fresh:
-            self._dispatch(update)
+            verdict = self._flood_verdict(raw.get(update.update_id, {}))
+            if verdict is Verdict.ALLOW:
+                self._dispatch(update)
+            else:  # dropped at once: a flood never occupies the chat's worker
+                await self._drop_flood(update, raw.get(update.update_id, {}), warn=verdict is Verdict.WARN)
         return max((u.update_id for u in incoming), default=-1)
+
+    def _flood_verdict(self, payload: dict[str, object]) -> Verdict:
+        chat = chat_of(payload)
+        if not chat or chat.startswith("-") or chat == self.moderators_chat:
+            return Verdict.ALLOW  # groups are not people; the moderators are never slowed down
+        if "my_chat_member" in payload:
+            return Verdict.ALLOW
+        return self.flood.check(chat)
+
+    async def _drop_flood(self, update: IncomingUpdate, payload: dict[str, object], *, warn: bool) -> None:
+        calls = []
+        if warn:
+            chat = chat_of(payload)
+            sender = next((p.get("from") for p in payload.values() if isinstance(p, dict) and "from" in p), None)
+            preferred = sender.get("language_code") if isinstance(sender, dict) else None
+            lang = self.engine.language_for(str(preferred) if preferred else None)
+            text = self.translator.translate(lang, BUILTIN["flood_slow_down"], BUILTIN_CONTEXT)
+            calls = self.to_calls([(update.chat, "sendMessage", {"chat_id": int(chat), "text": text, "_quiet": True})])
+            log.info("%s: %s sends too fast: paused for %.0fs (%s)", self.bot_id, self.pseudonyms.of(update.chat), self.flood.pause, self.flood.stats())
+        await self.store.commit_step(None, None, update=update, calls=calls, now=self.clock())
+        self.sender.enqueue(calls)
 
     def _dispatch(self, update: IncomingUpdate) -> None:
         self.queues.setdefault(update.chat, deque()).append(update)
@@ -390,7 +419,11 @@ class BotRunner:
             (k for k in ("sticker", "photo", "document", "voice", "video", "audio", "location", "contact") if getattr(message, k)),
             "other",
         )
-        return ev.Unsupported(kind), None
+        attachment = message.effective_attachment
+        if isinstance(attachment, tuple):  # a photo's sizes: the largest is what would be passed on
+            attachment = attachment[-1] if attachment else None
+        size = getattr(attachment, "file_size", None) or 0
+        return ev.Unsupported(kind, int(size)), None
 
     async def _answer(self, query_id: str) -> None:
         try:

@@ -148,3 +148,45 @@ def test_bots_keygen_makes_strong_keys() -> None:
     made = subprocess.run([sys.executable, "-m", "bots", "keygen"], capture_output=True, text=True, check=True)
     key = made.stdout.strip()
     assert len(key) == 43 and Vault.from_env({"BOTS_SECRET_KEY": key}) is not None
+
+
+async def test_a_flood_from_one_person_is_paused_while_others_are_served(api: BotApiStandin, running, project: Path) -> None:
+    bot_yaml = project / "flows/demo/bot.yaml"
+    bot_yaml.write_text(bot_yaml.read_text() + "flood: {messages: 5, seconds: 60, pause: 300}\n")
+    bot = await running("--pace", "off").start()
+    mallory, olga = api.user("Mallory"), api.user("Olga")
+    await api.send_text(mallory, "/start")
+    await api.wait_for_messages(mallory, 1, timeout=15)
+    for number in range(60):
+        await api.send_text(mallory, f"spam {number}")
+    await api.send_text(olga, "/start")
+    [question] = await api.wait_for_messages(olga, 1, timeout=10)
+    assert question.text == "Hello, Olga! Colour?"
+    warning = await api.wait_until(
+        lambda: next((m for m in api.messages(mallory) if "very fast" in (m.text or "")), None), timeout=10
+    )
+    assert warning.text.startswith("You are sending messages very fast")
+    await api.press(olga, question, "Red")  # still served at once
+    [size] = await api.wait_for_messages(olga, 1, timeout=10)
+    assert size.text == "Size for red?"
+    code, errors = await bot.stop()
+    assert code == 0, errors
+    replies = [m for m in api.messages(mallory) if m.text]
+    assert len(replies) <= 1 + 2 * 4 + 1  # the first question, at most two replies to each of 4 allowed, one warning
+    assert sum("very fast" in m.text for m in replies) == 1
+
+
+async def test_oversized_files_are_refused_politely(api: BotApiStandin, running) -> None:
+    await running("--pace", "off").start()
+    nina = api.user("Nina")
+    await api.send_text(nina, "/start")
+    await api.wait_for_messages(nina, 1, timeout=15)
+    big = await api.send_document(nina, b"x" * 10, file_name="scan.pdf", mime_type="application/pdf")
+    assert big.media is not None
+    refused, again = await api.wait_for_messages(nina, 2, timeout=10)
+    assert refused.text == "Please choose one of the buttons."  # a small file where a button is expected
+    big.media["document"]["file_size"] = 25 * 1024 * 1024  # what Telegram would report for a 25 MB file
+    await api.send_message(nina, media=big.media)
+    refused, again = await api.wait_for_messages(nina, 2, timeout=10)
+    assert refused.text == "That file is too large to pass on: please send files of up to 20 MB."
+    assert again.text == "Hello, Nina! Colour?"
