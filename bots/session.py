@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from bots.engine import Engine, StepContext, event_from_text
 from bots.engine import events as ev
-from bots.engine.outputs import Button, Output
+from bots.engine.outputs import Button, Metric, Output
 from bots.engine.state import ConversationState
 from bots.transcript import last_buttons
 
@@ -61,7 +61,9 @@ class Conversation:
         result = self.engine.step(self.state, event, context)
         self.state = result.state
         self.buttons = last_buttons(result.outputs)
-        return result.outputs
+        #: the report counters of the last step (kept apart: they are not something said)
+        self.metrics = [o for o in result.outputs if isinstance(o, Metric)]
+        return [o for o in result.outputs if not isinstance(o, Metric)]
 
     def send(self, text: str) -> list[Output]:
         if self.on_button is not None and self.buttons:

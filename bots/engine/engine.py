@@ -26,10 +26,12 @@ from bots.engine.outputs import (
     CloseHandoff,
     ConversationEnded,
     ForgetMe,
+    Metric,
     Output,
     Problem,
     Relay,
     Say,
+    Subscription,
 )
 from bots.engine.project import Project, qualify_flow, split_target
 from bots.engine.runtime import Runtime, StepContext
@@ -102,6 +104,14 @@ class Engine:
             return StepResult(kept, [Say(apology), problem])
         finally:
             CURRENT_LANGUAGE.reset(language)
+        today = context.now.date().isoformat()
+        if working.counted != today and not any(isinstance(o, ForgetMe) for o in rt.outputs):
+            working.counted = today  # each person once a day, without keeping who
+            rt.outputs += [Metric("people"), Metric("language", working.lang)]
+        for output in rt.outputs:
+            if isinstance(output, ConversationEnded) and output.outcome:
+                rt.outputs.append(Metric("outcome", output.outcome))
+                break
         return StepResult(working, rt.outputs)
 
     def canned(self, state: ConversationState, name: str, context: StepContext) -> str | None:
@@ -163,6 +173,15 @@ class Engine:
         if isinstance(event, ev.Press) and event.data == f"{FORGET_BUTTON}no":
             rt.emit(Chosen(rt.builtin("forget_no")))
             rt.hint("forget_kept")
+            if state.status == "ended":
+                self._start(rt)
+            else:
+                self._reprompt(rt)
+            return
+        if isinstance(event, ev.Subscribe):
+            rt.emit(Subscription(event.on))
+            rt.emit(Metric("subscribed" if event.on else "unsubscribed"))
+            rt.hint("subscribed" if event.on else "unsubscribed")
             if state.status == "ended":
                 self._start(rt)
             else:
@@ -361,6 +380,9 @@ class Engine:
             raise FlowError(f"node '{frame.node if frame else '?'}' does not exist")
         rt.state.scratch = {}
         rt.state.status = "active"
+        frame = rt.state.current
+        if frame is not None:
+            rt.emit(Metric("node", f"{frame.flow}:{frame.node}"))
         return node.enter(rt)
 
     def _flow_ended(self, rt: Runtime) -> None:

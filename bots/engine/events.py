@@ -62,6 +62,13 @@ class Forget:
 
 
 @dataclass(frozen=True)
+class Subscribe:
+    """`/subscribe` (`on`) or `/unsubscribe`: the bot's news."""
+
+    on: bool = True
+
+
+@dataclass(frozen=True)
 class Unsupported:
     """Something the engine cannot read as an answer: a sticker, a photo, a voice message..."""
 
@@ -89,7 +96,7 @@ class SetLanguage:
 
 Event = (
     Start | Text | Press | Back | Help | EndHandoff | HandoffClosed | Unsupported | SetLanguage | Resume
-    | ChooseLanguage | Forget
+    | ChooseLanguage | Forget | Subscribe
 )
 
 COMMANDS: dict[str, Event] = {
@@ -99,6 +106,8 @@ COMMANDS: dict[str, Event] = {
     "end": EndHandoff(),
     "language": ChooseLanguage(),
     "forget": Forget(),
+    "subscribe": Subscribe(True),
+    "unsubscribe": Subscribe(False),
 }
 
 

@@ -83,6 +83,22 @@ class ForgetMe:
 
 
 @dataclass(frozen=True)
+class Metric:
+    """Add `value` to an aggregate counter of today (reports); never names the person."""
+
+    name: str
+    key: str = ""
+    value: float = 1.0
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The person asked for the news (`on`) or to stop it."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class Problem:
     """Something in the flow failed at run time; for the log, never shown to the person.
 
@@ -93,4 +109,6 @@ class Problem:
     detail: str
 
 
-Output = Say | Chosen | OpenHandoff | CloseHandoff | Relay | ConversationEnded | ForgetMe | Problem
+Output = (
+    Say | Chosen | OpenHandoff | CloseHandoff | Relay | ConversationEnded | ForgetMe | Metric | Subscription | Problem
+)

@@ -53,6 +53,8 @@ class ConversationState(BaseModel):
     history: list[Snapshot] = Field(default_factory=list)
     #: sensitive variable -> the flow that asked it; wiped when that flow ends
     sensitive: dict[str, str] = Field(default_factory=dict)
+    #: the last day (YYYY-MM-DD) this person was counted among the day's people (reports)
+    counted: str | None = None
 
     @property
     def current(self) -> Frame | None:

@@ -55,17 +55,21 @@ BUILTIN: dict[str, str] = {
     "handoff_after_hours": "Our team answers {hours}. It is outside those hours now, so expect an answer from {when}.",
     "end_nothing": "You are not talking to a person right now.",
     "flow_changed": "This dialogue has been updated since we last spoke, so let's start again.",
-    "command_forget": "Delete everything the bot keeps about you",
+    "command_forget": "Delete everything I keep about you",
     "button_forget": "Forget everything about me",
     "forget_confirm": (
-        "Delete everything I keep about you? Your answers and our conversation are deleted, and so are my "
-        "messages here from the last 48 hours (Telegram does not let me delete older ones). If you are talking "
-        "to our team, that conversation is deleted too. This cannot be undone."
+        "Delete everything I keep about you? Your answers and our conversation will be deleted, and so will the "
+        "messages in this chat from the last 48 hours (Telegram does not let me delete older ones). If you are "
+        "talking to our team, that conversation will be deleted too. This cannot be undone."
     ),
     "forget_yes": "Yes, delete everything",
     "forget_no": "No, keep it",
     "forget_kept": "Nothing was deleted.",
     "forget_done": "Done: I have deleted everything I kept about you. Send /start if you ever want to talk again.",
+    "command_subscribe": "Get our news",
+    "command_unsubscribe": "Stop the news",
+    "subscribed": "Done: you will get our news here, now and then. Send /unsubscribe to stop it.",
+    "unsubscribed": "Done: no more news from us. Send /subscribe if you want it again.",
     "apology": "Sorry, something went wrong on our side. Please try again, or send /start to begin again.",
     # --- for the moderators (in the bot's `moderators_locale`) ---------------------------------
     "mod_card_chat": "New conversation: {topic}",

@@ -55,6 +55,8 @@ class Closed:
     handoff_id: str
     by: str
     at: dt.datetime
+    #: when it was opened (for the closing time in reports)
+    opened_at: float | None = None
 
 
 HandoffChange = Opened | Closed

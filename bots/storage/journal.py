@@ -61,6 +61,7 @@ class DeliveryJournal(abc.ABC):
         now: dt.datetime,
         handoffs: Sequence[HandoffChange] = (),
         messages: Sequence[int] = (),
+        counts: Sequence[tuple[str, str, float]] = (),
     ) -> None:
         """In one transaction: save the state, mark the update processed (dropping its
         payload), record the calls to make, the handoffs opened or closed, and the ids of

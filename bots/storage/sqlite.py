@@ -17,6 +17,7 @@ from bots.engine.state import ConversationState
 from bots.storage.base import ConversationKey, ConversationStore
 from bots.storage.handoffs import HandoffChange
 from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
+from bots.storage.sqlite_counters import COUNTERS_SCHEMA, Count, counter_statements
 from bots.storage.sqlite_handoffs import (
     HANDOFF_SCHEMA,
     SQLiteHandoffs,
@@ -145,7 +146,7 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         await self._db.execute(f"PRAGMA synchronous={self.synchronous}")
         await self._db.execute("PRAGMA busy_timeout=5000")
         await self._db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left in free pages
-        await self._db.executescript(SCHEMA + HANDOFF_SCHEMA + MESSAGES_SCHEMA)
+        await self._db.executescript(SCHEMA + HANDOFF_SCHEMA + MESSAGES_SCHEMA + COUNTERS_SCHEMA)
         await self._db.commit()
         await self._check_key()
         for suffix in ("", "-wal", "-shm"):
@@ -330,6 +331,7 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         now: dt.datetime,
         handoffs: Sequence[HandoffChange] = (),
         messages: Sequence[int] = (),
+        counts: Sequence[Count] = (),
     ) -> None:
         statements: list[Statement] = handoff_statements(self.vault, handoffs)
         data = None
@@ -342,6 +344,8 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
                 ("UPDATE updates SET payload = NULL WHERE bot = ? AND update_id = ?", (update.bot, update.update_id))
             )
         statements += [self._call_statement(call, now) for call in calls]
+        if counts and key is not None:
+            statements += counter_statements(key.bot, now, counts)
         statements += [(REMEMBER, (key.bot, key.chat, m, now.timestamp())) for m in messages if key is not None]
         if statements:
             await self._write(statements)
@@ -368,6 +372,16 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         if changed:
             self._cache.clear()
         return changed
+
+    async def add_counts(self, bot: str, counts: Sequence[Count], *, now: dt.datetime) -> None:
+        """Add to today's aggregate counters (see `bots.storage.sqlite_counters`)."""
+        if counts:
+            await self._write(counter_statements(bot, now, counts))
+
+    async def counters(self, bot: str) -> dict[tuple[str, str, str], float]:
+        """Every counter of a bot: (day, name, key) -> value."""
+        async with self.db.execute("SELECT day, name, key, value FROM counters WHERE bot = ?", (bot,)) as cursor:
+            return {(row[0], row[1], row[2]): float(row[3]) async for row in cursor}
 
     def _forget_cached(self, bot: str, chat: str) -> None:
         self._cache.pop(ConversationKey(bot, chat), None)

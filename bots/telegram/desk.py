@@ -57,6 +57,22 @@ CONTENT = (
 )
 TOPIC_GONE = ("thread not found", "topic_deleted", "topic not found", "topic_id_invalid")
 NOT_A_FORUM = ("not a forum", "chat_not_forum", "not enough rights to create a topic", "not enough rights to manage topics")
+RESPONSE_BUCKETS = (("15m", 15 * 60), ("1h", 3600), ("4h", 4 * 3600), ("1d", 86400))
+
+
+def handoff_counts(changes: Sequence[HandoffChange]) -> list[tuple[str, str, float]]:
+    """The report counters for handoffs opened and closed."""
+    counts: list[tuple[str, str, float]] = []
+    for change in changes:
+        if isinstance(change, Opened):
+            counts.append(("handoff_opened", "", 1.0))
+        elif isinstance(change, Closed):
+            counts.append(("handoff_closed", change.by, 1.0))
+            if change.opened_at is not None:
+                counts.append(("closing_seconds", "", max(0.0, change.at.timestamp() - change.opened_at)))
+    return counts
+
+
 CLOSING = {
     "closed": "mod_closed",
     "returned": "mod_returned",
@@ -143,7 +159,7 @@ class Desk:
         for output in outputs:
             if isinstance(output, OpenHandoff) and self.available:
                 if current is not None:  # never two at once
-                    changes.append(Closed(current.id, "restart", now))
+                    changes.append(Closed(current.id, "restart", now, current.opened_at))
                     calls += self.closing(current, self.texts("mod_person_restarted"))
                 current = self._new(output, chat, person, lang, now)
                 changes.append(Opened(current))
@@ -152,7 +168,7 @@ class Desk:
                 calls.append(self._post(current, "copyMessage", from_chat_id=person, message_id=message_id))
             elif isinstance(output, CloseHandoff) and current is not None:
                 key = "mod_person_ended" if output.by == "person" else "mod_person_restarted"
-                changes.append(Closed(current.id, output.by, now))
+                changes.append(Closed(current.id, output.by, now, current.opened_at))
                 calls += self.closing(current, self.texts(key))
                 current = None
         return calls, changes
@@ -327,7 +343,7 @@ class Desk:
         if handoff is None:
             return
         now = self.runner.clock()
-        await self._journal(self.closing(handoff, self.texts("mod_person_blocked")), None, [Closed(handoff.id, "blocked", now)])
+        await self._journal(self.closing(handoff, self.texts("mod_person_blocked")), None, [Closed(handoff.id, "blocked", now, handoff.opened_at)])
 
     # --- from the moderators' side ---------------------------------------------------------
 
@@ -368,7 +384,7 @@ class Desk:
             "chat_id": handoff.person, "from_chat_id": self.chat_id, "message_id": message.message_id,
             "_handoff": handoff.id, "_quiet": True,
         })
-        await self.store.mark_first_reply(handoff.id, now=self.runner.clock())
+        await self.answered(handoff)
         await self._journal([out], incoming, [])
 
     def _reply(self, message: Message, text: str) -> Out:
@@ -468,7 +484,7 @@ class Desk:
         out: Out = (handoff.chat, "sendMessage", {
             "chat_id": handoff.person, "text": text, "parse_mode": "HTML", "_handoff": handoff.id, "_quiet": True,
         })
-        await self.store.mark_first_reply(handoff.id, now=self.runner.clock())
+        await self.answered(handoff)
         await self._journal([out, self._notice(handoff, self.texts("mod_canned_sent", name=name, language=lang))], incoming, [])
         return ""
 
@@ -485,8 +501,21 @@ class Desk:
 
     async def _journal(self, outs: list[Out], incoming: IncomingUpdate | None, changes: list[HandoffChange]) -> None:
         calls = self.runner.to_calls(outs)
-        await self.store.commit_step(None, None, update=incoming, calls=calls, now=self.runner.clock(), handoffs=changes)
+        now = self.runner.clock()
+        await self.store.commit_step(None, None, update=incoming, calls=calls, now=now, handoffs=changes)
+        await self.store.add_counts(self.bot_id, handoff_counts(changes), now=now)
         self.runner.sender.enqueue(calls)
+
+    async def answered(self, handoff: Handoff) -> None:
+        """A moderator's first reply reached (or went to) the person: counted once, for reports."""
+        if handoff.first_reply_at is not None:
+            return
+        now = self.runner.clock()
+        await self.store.mark_first_reply(handoff.id, now=now)
+        seconds = max(0.0, now.timestamp() - handoff.opened_at)
+        bucket = next((name for name, limit in RESPONSE_BUCKETS if seconds <= limit), "more")
+        counts = [("handoff_answered", "", 1.0), ("first_response_seconds", "", seconds), ("first_response_bucket", bucket, 1.0)]
+        await self.store.add_counts(self.bot_id, counts, now=now)
 
 
 def _plain(text: str) -> str:

@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 from bots.engine import Engine, StepContext, event_from_text
 from bots.engine import events as ev
 from bots.engine.i18n import Translator
-from bots.engine.outputs import ForgetMe, OpenHandoff, Output, Problem
+from bots.engine.outputs import ForgetMe, Metric, OpenHandoff, Output, Problem
 from bots.engine.project import Project
 from bots.engine.runtime import BUILTIN_CONTEXT
 from bots.engine.state import ConversationState
@@ -36,7 +36,7 @@ from bots.storage import (
     OutgoingCall,
     SQLiteConversationStore,
 )
-from bots.telegram.desk import Desk, Out
+from bots.telegram.desk import Desk, Out, handoff_counts
 from bots.telegram.flood import FloodGuard, Verdict
 from bots.telegram.pacing import Pacer
 from bots.telegram.pseudonym import Pseudonyms
@@ -326,9 +326,11 @@ class BotRunner:
         calls = self.to_calls(outs + handoff_outs + (extra or []))
         if any(isinstance(o, ForgetMe) for o in outputs):
             return await self.forget(key, chat_id, incoming, lang=lang, now=context.now), None
+        all_changes = (changes or []) + handoff_changes
+        counts = [(o.name, o.key, o.value) for o in outputs if isinstance(o, Metric)] + handoff_counts(all_changes)
         await self.store.commit_step(
-            key, state, update=incoming, calls=calls, now=context.now, handoffs=(changes or []) + handoff_changes,
-            messages=[message_id] if message_id is not None else [],
+            key, state, update=incoming, calls=calls, now=context.now, handoffs=all_changes,
+            messages=[message_id] if message_id is not None else [], counts=counts,
         )
         return calls, state
 
@@ -384,7 +386,7 @@ class BotRunner:
             context = StepContext(now=now, first_name="", language=None)
             calls, _ = await self._steps(
                 key, handoff.person, state, events, context, None, None, incoming,
-                extra=self.desk.closing(current, notice), changes=[Closed(handoff.id, how, now)],
+                extra=self.desk.closing(current, notice), changes=[Closed(handoff.id, how, now, current.opened_at)],
             )
         self.sender.enqueue(calls)
         return True

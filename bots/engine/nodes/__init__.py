@@ -11,6 +11,7 @@
 | flow      | `simple.FlowNode`             |
 | handoff   | `handoff.HandoffNode`         |
 | end       | `simple.EndNode`              |
+| subscribe | `subscribe.SubscribeNode`     |
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bots.engine.nodes.handoff import HandoffNode
 from bots.engine.nodes.input import InputNode
 from bots.engine.nodes.results import ResultsNode
 from bots.engine.nodes.simple import BranchNode, EndNode, FlowNode, MessageNode, SetNode
+from bots.engine.nodes.subscribe import SubscribeNode
 
 __all__ = [
     "NODE_TYPES",
@@ -35,4 +37,5 @@ __all__ = [
     "Option",
     "ResultsNode",
     "SetNode",
+    "SubscribeNode",
 ]

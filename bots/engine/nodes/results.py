@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import Field
 
 from bots.engine.nodes.base import WAIT, Go, Node, Transition, node_type
-from bots.engine.outputs import Button, Chosen
+from bots.engine.outputs import Button, Chosen, Metric
 
 if TYPE_CHECKING:
     from bots.engine.model import CatalogItem
@@ -72,7 +72,8 @@ class ResultsNode(Node):
         self.prompt(rt)
         return WAIT
 
-    def _buttons(self, rt: Runtime) -> list[Button]:
+    def _buttons(self, rt: Runtime, *, shown: bool = False) -> list[Button]:
+        """The page's buttons; with `shown`, each item on it is counted as shown (reports)."""
         matches: list[str] = rt.state.scratch.get("matches", [])
         page: int = rt.state.scratch.get("page", 0)
         first = page * self.limit
@@ -82,6 +83,8 @@ class ResultsNode(Node):
             item = items.get(matches[index])
             if item is not None:
                 buttons.append(Button(rt.catalog_text(self.catalog, item, "title", plain=True), rt.button(f"i{index}")))
+                if shown:
+                    rt.emit(Metric("item_shown", f"{self.catalog}/{item.id}"))
         if first + self.limit < len(matches):
             buttons.append(Button(rt.builtin("button_more"), rt.button("m")))
         buttons.append(Button(self._done_label(rt), rt.button("d")))
@@ -93,9 +96,9 @@ class ResultsNode(Node):
     def prompt(self, rt: Runtime, *, replace: bool = False) -> None:
         count = len(rt.state.scratch.get("matches", []))
         if self.text:
-            rt.ask(self.text, self._buttons(rt), replace=replace)
+            rt.ask(self.text, self._buttons(rt, shown=True), replace=replace)
         else:
-            rt.ask_rendered(rt.builtin("results_found", count=count), self._buttons(rt), replace=replace)
+            rt.ask_rendered(rt.builtin("results_found", count=count), self._buttons(rt, shown=True), replace=replace)
 
     def on_press(self, rt: Runtime, code: str) -> Transition:
         matches: list[str] = rt.state.scratch.get("matches", [])
@@ -110,6 +113,7 @@ class ResultsNode(Node):
         if code.startswith("i") and code[1:].isdigit() and int(code[1:]) < len(matches):
             item = rt.catalog(self.catalog).by_id.get(matches[int(code[1:])])
             if item is not None:
+                rt.emit(Metric("item_opened", f"{self.catalog}/{item.id}"))
                 rt.ask_rendered(self._details(rt, item), self._buttons(rt))
                 return WAIT
         return super().on_press(rt, code)
