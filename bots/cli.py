@@ -277,6 +277,47 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from bots.report import ReportError, build_report, choose_period, render
+    from bots.storage import database_path
+
+    project = _load(args)
+    if project is None:
+        return 1
+    if args.bot and _bot_or_none(project, args.bot) is None:
+        return 2
+    try:
+        period = choose_period(args.week, args.since, args.until)
+    except ValueError as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 2
+    bots = [args.bot] if args.bot else sorted(b for b, loaded in project.bots.items() if loaded.config.start)
+    output = Path(args.output) if args.output else None
+    try:
+        report = build_report(project, database_path(args.db), period, bots)
+    except ReportError as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 1
+    text, charts = render(report, args.format, output)
+    if output is None:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader went away (`bots report | head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    try:
+        for path, svg in charts.items():
+            path.write_text(svg, encoding="utf-8")
+            print(f"wrote {path}", file=sys.stderr)
+        output.write_text(text, encoding="utf-8")
+    except OSError as err:
+        print(f"bots: cannot write {err.filename or output}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
 def _shown(path: Path) -> str:
     """A path as `bots check` shows files: relative to the working folder if it is inside it."""
     try:
@@ -418,6 +459,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     graph.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output; for svg and png <bot>[-<flow>].<format>)")
     graph.set_defaults(func=cmd_graph)
+
+    report = commands.add_parser("report", help="write the summary of what the bots did in a week or period, from the counters")
+    report.add_argument("--bot", help="only this bot (default: every bot)")
+    report.add_argument("--week", metavar="YYYY-Www", help="an ISO week, e.g. 2024-W05 (default: the last complete week)")
+    report.add_argument("--since", metavar="DATE", help="the first day, YYYY-MM-DD (instead of --week)")
+    report.add_argument("--until", metavar="DATE", help="the last day, included (default with --since: today)")
+    report.add_argument("--format", choices=["md", "html", "json"], default="md", help="md (default), html or json")
+    report.add_argument("-o", "--output", metavar="FILE", help="write to FILE (Markdown: the charts as SVG files beside it)")
+    report.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
+    report.set_defaults(func=cmd_report)
 
     from bots.i18n_cli import add_i18n_parser
 

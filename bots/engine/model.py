@@ -53,6 +53,8 @@ class BotConfig(Strict):
     hours: OfficeHours | None = None
     #: extension: more than `messages` updates from one person in `seconds` pauses them for `pause` seconds
     flood: FloodLimits = Field(default_factory=FloodLimits)
+    #: extension: post last week's summary (`bots report`) to the moderators' group every Monday
+    weekly_report: bool = False
     #: extension: the language of the moderators' cards and notices (default: source_locale)
     moderators_locale: str | None = Field(default=None, pattern=LOCALE_PATTERN)
 

@@ -373,6 +373,14 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
             self._cache.clear()
         return changed
 
+    async def meta(self, name: str) -> bytes | None:
+        async with self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)) as cursor:
+            row = await cursor.fetchone()
+        return bytes(row[0]) if row else None
+
+    async def set_meta(self, name: str, value: bytes) -> None:
+        await self._write([("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))], alone=True)
+
     async def add_counts(self, bot: str, counts: Sequence[Count], *, now: dt.datetime) -> None:
         """Add to today's aggregate counters (see `bots.storage.sqlite_counters`)."""
         if counts:

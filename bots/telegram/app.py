@@ -243,6 +243,7 @@ async def run_bots(
             tasks = [asyncio.create_task(poll(runner, settings)) for runner in runners]
         tasks.append(asyncio.create_task(keep_tidy(store, project, bot_ids)))
         tasks.append(asyncio.create_task(notice_other_writers(store)))
+        tasks.append(asyncio.create_task(post_weekly_reports(runners)))
         if settings.reload:
             watcher = ProjectWatcher(project.root)
 
@@ -301,6 +302,14 @@ async def forget_person(
     await runner.sender.stop()
     await bot.shutdown()
     return len(calls), True
+
+
+async def post_weekly_reports(runners: list[BotRunner], every: float = 3600.0) -> None:
+    """Each bot that asks for it posts last week's summary to its moderators' group once a week."""
+    while True:
+        for runner in runners:
+            await runner.post_weekly_report(dt.datetime.now(dt.timezone.utc))
+        await asyncio.sleep(every)
 
 
 async def notice_other_writers(store: SQLiteConversationStore, every: float = 1.0) -> None:

@@ -59,3 +59,32 @@ async def test_counters_add_up_and_name_nobody(api: BotApiStandin, desk, tmp_pat
     with sqlite3.connect(tmp_path / "bots.db") as conn:
         keys = {row[0] for row in conn.execute("SELECT key FROM counters")}
     assert not any(str(who.id) in key or who.first_name in key for who in (alice, boris, anna) for key in keys)
+
+
+async def test_the_weekly_summary_is_posted_to_the_moderators_once(api: BotApiStandin, desk, desk_project: Path, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from bots.report import last_complete_week
+    from bots.storage import SQLiteConversationStore
+    from bots.vault import Vault
+    from tests.telegram.conftest import SECRET_KEY
+
+    bot_yaml = desk_project / "flows/demo/bot.yaml"
+    bot_yaml.write_text(bot_yaml.read_text() + "weekly_report: true\n")
+    week = last_complete_week()
+    async with SQLiteConversationStore(tmp_path / "bots.db", vault=Vault.from_env({"BOTS_SECRET_KEY": SECRET_KEY})) as store:
+        monday = dt.datetime.combine(week.since, dt.time(12), tzinfo=dt.timezone.utc)
+        await store.add_counts("demo", [("people", "", 1234.0), ("handoff_opened", "", 56.0)], now=monday)
+    anna = api.user("Anna")
+    group = api.supergroup("Moderators", forum=True, members=[anna])
+    bot = await desk(group.id).start()
+    summary = await api.wait_until(lambda: next((m for m in api.messages(group) if m.text and "1,234" in m.text), None), timeout=15)
+    assert "56" in summary.text
+    code, errors = await bot.stop()
+    assert code == 0, errors
+    again = await desk(group.id).start()  # a restart does not post it twice
+    who = api.user("Vera")
+    await api.send_text(who, "/start")
+    await api.wait_for_messages(who, 1, timeout=15)
+    await again.stop()
+    assert sum("1,234" in (m.text or "") for m in api.messages(group)) == 1
