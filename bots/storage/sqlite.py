@@ -24,6 +24,7 @@ from bots.storage.sqlite_handoffs import (
     handoff_statements,
 )
 from bots.storage.sqlite_messages import MESSAGES_SCHEMA, REMEMBER, SQLiteMessages
+from bots.storage.sqlite_news import NEWS_SCHEMA, SQLiteNews
 from bots.vault import SealBroken, Vault
 
 KEY_CHECK = "key check"
@@ -95,7 +96,7 @@ class _Write:
     alone: bool  # must not be merged with other writes (its order against them matters)
 
 
-class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs, SQLiteMessages):
+class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs, SQLiteMessages, SQLiteNews):
     """Conversations in a SQLite file.
 
     WAL with `synchronous=NORMAL`: a committed step survives the process being killed at
@@ -146,7 +147,7 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         await self._db.execute(f"PRAGMA synchronous={self.synchronous}")
         await self._db.execute("PRAGMA busy_timeout=5000")
         await self._db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left in free pages
-        await self._db.executescript(SCHEMA + HANDOFF_SCHEMA + MESSAGES_SCHEMA + COUNTERS_SCHEMA)
+        await self._db.executescript(SCHEMA + HANDOFF_SCHEMA + MESSAGES_SCHEMA + COUNTERS_SCHEMA + NEWS_SCHEMA)
         await self._db.commit()
         await self._check_key()
         for suffix in ("", "-wal", "-shm"):

@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bots.storage.journal import IncomingUpdate, OutgoingCall
+from bots.storage.sqlite_news import news_forget_statements
 
 MESSAGES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -86,6 +87,7 @@ class SQLiteMessages(abc.ABC):
         ]
         if update is not None:
             statements.append(("UPDATE updates SET chat = '', payload = NULL WHERE bot = ? AND update_id = ?", (bot, update.update_id)))
+        statements += news_forget_statements(bot, chat)
         statements += [self._call_statement(call, now) for call in calls]
         self._forget_cached(bot, chat)
         await self._write(statements, alone=True)

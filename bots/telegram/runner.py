@@ -22,7 +22,14 @@ from telegram.error import TelegramError
 from bots.engine import Engine, StepContext, event_from_text
 from bots.engine import events as ev
 from bots.engine.i18n import Translator
-from bots.engine.outputs import ForgetMe, Metric, OpenHandoff, Output, Problem
+from bots.engine.outputs import (
+    ForgetMe,
+    Metric,
+    OpenHandoff,
+    Output,
+    Problem,
+    Subscription,
+)
 from bots.engine.project import Project
 from bots.engine.runtime import BUILTIN_CONTEXT
 from bots.engine.state import ConversationState
@@ -46,7 +53,7 @@ from bots.telegram.sender import Sender
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-COMMANDS = ("start", "back", "help", "language", "forget")
+COMMANDS = ("start", "back", "help", "language", "subscribe", "unsubscribe", "forget")
 HANDOFF_COMMANDS = COMMANDS + ("end",)
 STOP_GRACE = 10.0
 SEND_GRACE = 2.0
@@ -348,6 +355,12 @@ class BotRunner:
         calls = self.to_calls(outs + handoff_outs + (extra or []))
         if any(isinstance(o, ForgetMe) for o in outputs):
             return await self.forget(key, chat_id, incoming, lang=lang, now=context.now), None
+        for output in outputs:
+            if isinstance(output, Subscription):
+                if output.on:
+                    await self.store.subscribe(self.bot_id, key.chat, chat_id, lang, now=context.now)
+                else:
+                    await self.store.unsubscribe(self.bot_id, key.chat)
         all_changes = (changes or []) + handoff_changes
         counts = [(o.name, o.key, o.value) for o in outputs if isinstance(o, Metric)] + handoff_counts(all_changes)
         await self.store.commit_step(

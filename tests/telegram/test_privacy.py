@@ -16,7 +16,7 @@ from bots.telegram.app import tidy_once
 from bots.vault import Vault
 from tests.telegram.conftest import SECRET_KEY, TOKEN, BotProcess, escalate
 
-TABLES_WITH_CHATS = ("conversations", "updates", "outbox", "blocked_chats", "handoffs", "messages")
+TABLES_WITH_CHATS = ("conversations", "updates", "outbox", "blocked_chats", "handoffs", "messages", "subscribers")
 
 
 def everything_on_disk(db: Path) -> bytes:
@@ -69,6 +69,12 @@ async def test_forget_deletes_every_row_the_messages_and_the_topic(api: BotApiSt
     await api.send_text(bob, "hello")
     await api.wait_until(lambda: len(api.messages(group, topic=topic)) >= 2, timeout=10)
 
+    await api.send_text(bob, "/subscribe")
+    await api.wait_for_messages(bob, 1, timeout=10)  # "you will get our news" (during a handoff, nothing more)
+    vault = Vault.from_env({"BOTS_SECRET_KEY": SECRET_KEY})
+    assert vault is not None
+    bob_key = vault.chat_key("demo", bob.id)
+    await api.wait_until(lambda: rows_about(tmp_path / "bots.db", bob_key)["subscribers"] == 1, timeout=10)
     await api.send_text(bob, "/help")
     [help_message] = await api.wait_for_messages(bob, 1, timeout=10)
     await api.press(bob, help_message, "Forget everything about me")
@@ -87,10 +93,8 @@ async def test_forget_deletes_every_row_the_messages_and_the_topic(api: BotApiSt
     code, errors = await bot.stop()
     assert code == 0, errors
 
-    vault = Vault.from_env({"BOTS_SECRET_KEY": SECRET_KEY})
-    assert vault is not None
     db = tmp_path / "bots.db"
-    assert rows_about(db, vault.chat_key("demo", bob.id)) == dict.fromkeys(TABLES_WITH_CHATS, 0)
+    assert rows_about(db, bob_key) == dict.fromkeys(TABLES_WITH_CHATS, 0)
     carol_rows = rows_about(db, vault.chat_key("demo", carol.id))
     assert carol_rows["conversations"] == 1 and carol_rows["handoffs"] == 1
     assert any(not t.deleted and "Brest" in t.name for t in api.topics(group))

@@ -1,0 +1,304 @@
+"""Who asked for news (`/subscribe`), and the bookkeeping that makes a broadcast resumable.
+
+- `subscribers`: one row per person who opted in, under the chat's keyed hash, with their
+  chat id sealed (to send to them) and their language. `/unsubscribe`, a 403 during a
+  broadcast and `/forget` delete the row.
+- `broadcasts`: one row per message broadcast by a bot, named by the SHA-256 of the news
+  file: when it started and finished, who is sending it now (so that two processes never
+  send the same message), and once finished only the counts (sent, blocked, failed...).
+- `deliveries`: while a broadcast runs, one row per person it is for: the chat's keyed hash
+  and a status, nothing else. `pending` → `sending` (written before the message goes out)
+  → `sent`, `blocked` or `failed`; a row still `sending` after a crash may have been
+  delivered and is never sent again. The rows of a broadcast are deleted when it finishes.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bots.vault import Vault
+
+NEWS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS subscribers (
+    bot    TEXT NOT NULL,
+    chat   TEXT NOT NULL,       -- the chat's keyed hash (bots.vault)
+    person BLOB NOT NULL,       -- sealed: the chat id, to send the news to
+    lang   TEXT NOT NULL,
+    since  REAL NOT NULL,
+    PRIMARY KEY (bot, chat)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS broadcasts (
+    bot         TEXT NOT NULL,
+    digest      TEXT NOT NULL,  -- SHA-256 of the news file: which message
+    started_at  REAL NOT NULL,
+    finished_at REAL,
+    total       INTEGER NOT NULL,
+    owner       TEXT,           -- the process sending it now (host:pid:random), or NULL
+    alive_at    REAL,           -- the owner's last sign of life
+    sent        INTEGER NOT NULL DEFAULT 0,  -- the counts, written when it finishes
+    blocked     INTEGER NOT NULL DEFAULT 0,
+    failed      INTEGER NOT NULL DEFAULT 0,
+    unsure      INTEGER NOT NULL DEFAULT 0,
+    gone        INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (bot, digest)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries (
+    bot    TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    chat   TEXT NOT NULL,       -- the chat's keyed hash; nothing else about the person
+    status TEXT NOT NULL,       -- pending, sending, sent, blocked, failed, unsure, gone
+    PRIMARY KEY (bot, digest, chat)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (bot, digest, status);
+"""
+
+Statement = tuple[str, tuple[Any, ...]]
+
+SUBSCRIBE = (
+    "INSERT INTO subscribers (bot, chat, person, lang, since) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (bot, chat) DO UPDATE SET person = excluded.person, lang = excluded.lang"
+)
+UNSUBSCRIBE = "DELETE FROM subscribers WHERE bot = ? AND chat = ?"
+SET_STATUS = "UPDATE deliveries SET status = ? WHERE bot = ? AND digest = ? AND chat = ?"
+STATUSES = ("pending", "sending", "sent", "blocked", "failed", "unsure", "gone")
+
+
+def person_context(bot: str, chat: str) -> str:
+    return f"subscriber\0{bot}\0{chat}"
+
+
+def news_forget_statements(bot: str, chat: str) -> list[Statement]:
+    """Delete every row about one person in the news tables (for `/forget`)."""
+    return [
+        (UNSUBSCRIBE, (bot, chat)),
+        ("DELETE FROM deliveries WHERE bot = ? AND chat = ?", (bot, chat)),
+    ]
+
+
+@dataclass(frozen=True)
+class BroadcastRecord:
+    """A broadcast as the database holds it."""
+
+    bot: str
+    digest: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    total: int
+    owner: str | None
+    alive_at: float | None
+    counts: dict[str, int]  # by status: live from the deliveries, or the final counts once finished
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person a broadcast is for, ready to send to: their chat key, chat id and language."""
+
+    chat: str
+    chat_id: int
+    lang: str
+
+
+def _time(value: float | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromtimestamp(value, dt.timezone.utc)
+
+
+class SQLiteNews(abc.ABC):
+    """Mixed into the SQLite store, which provides `db`, `_write` and `vault`."""
+
+    @property
+    @abc.abstractmethod
+    def db(self) -> aiosqlite.Connection: ...
+
+    @abc.abstractmethod
+    async def _write(self, statements: list[Statement], *, alone: bool = False) -> None: ...
+
+    vault: Vault
+
+    async def ensure_news_schema(self) -> None:
+        """Create the news tables if this database has none yet (harmless when it has)."""
+        async with self.db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'") as cursor:
+            row = await cursor.fetchone()
+        if row and row[0]:
+            return
+        await self.db.executescript(NEWS_SCHEMA)
+        await self.db.commit()
+
+    # --- subscribers ------------------------------------------------------------------------
+
+    async def subscribe(self, bot: str, chat: str, person: int, lang: str, *, now: dt.datetime) -> bool:
+        """Add a subscriber (or update their language); True if they were not subscribed."""
+        existed = await self.is_subscribed(bot, chat)
+        sealed = self.vault.seal_text(str(int(person)), person_context(bot, chat))
+        await self._write([(SUBSCRIBE, (bot, chat, sealed, lang, now.timestamp()))])
+        return not existed
+
+    async def unsubscribe(self, bot: str, chat: str) -> bool:
+        """Remove a subscriber; True if they were subscribed."""
+        existed = await self.is_subscribed(bot, chat)
+        if existed:
+            await self._write([(UNSUBSCRIBE, (bot, chat))])
+        return existed
+
+    async def is_subscribed(self, bot: str, chat: str) -> bool:
+        async with self.db.execute("SELECT 1 FROM subscribers WHERE bot = ? AND chat = ?", (bot, chat)) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def subscriber_count(self, bot: str) -> int:
+        async with self.db.execute("SELECT COUNT(*) FROM subscribers WHERE bot = ?", (bot,)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def subscribers_by_lang(self, bot: str) -> dict[str, int]:
+        """How many subscribers speak each language."""
+        async with self.db.execute("SELECT lang, COUNT(*) FROM subscribers WHERE bot = ? GROUP BY lang", (bot,)) as cursor:
+            return {str(row[0]): int(row[1]) async for row in cursor}
+
+    # --- broadcasts ---------------------------------------------------------------------------
+
+    async def broadcast_record(self, bot: str, digest: str) -> BroadcastRecord | None:
+        async with self.db.execute(
+            "SELECT started_at, finished_at, total, owner, alive_at, sent, blocked, failed, unsure, gone "
+            "FROM broadcasts WHERE bot = ? AND digest = ?",
+            (bot, digest),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        started, finished, total, owner, alive = row[0], row[1], int(row[2]), row[3], row[4]
+        if finished is not None:
+            counts = dict(zip(("sent", "blocked", "failed", "unsure", "gone"), (int(v) for v in row[5:])))
+        else:
+            counts = await self.delivery_counts(bot, digest)
+        started_at = _time(started)
+        assert started_at is not None
+        return BroadcastRecord(bot, digest, started_at, _time(finished), total, owner, alive, counts)
+
+    async def unfinished_broadcasts(self, bot: str) -> list[BroadcastRecord]:
+        async with self.db.execute(
+            "SELECT digest FROM broadcasts WHERE bot = ? AND finished_at IS NULL ORDER BY started_at", (bot,)
+        ) as cursor:
+            digests = [str(row[0]) async for row in cursor]
+        found = [await self.broadcast_record(bot, digest) for digest in digests]
+        return [record for record in found if record is not None]
+
+    async def start_broadcast(self, bot: str, digest: str, *, now: dt.datetime) -> None:
+        """Record a broadcast and a `pending` delivery for every current subscriber, in one
+        transaction. Nothing happens if the broadcast is already recorded: the people it is
+        for were fixed when it first started."""
+        await self._write(
+            [
+                (
+                    "INSERT OR IGNORE INTO broadcasts (bot, digest, started_at, total) "
+                    "VALUES (?, ?, ?, (SELECT COUNT(*) FROM subscribers WHERE bot = ?))",
+                    (bot, digest, now.timestamp(), bot),
+                ),
+                (
+                    "INSERT OR IGNORE INTO deliveries (bot, digest, chat, status) "
+                    "SELECT bot, ?, chat, 'pending' FROM subscribers "
+                    "WHERE bot = ? AND NOT EXISTS (SELECT 1 FROM broadcasts WHERE bot = ? AND digest = ? AND started_at != ?)",
+                    (digest, bot, bot, digest, now.timestamp()),
+                ),
+            ],
+            alone=True,
+        )
+
+    async def claim_broadcast(self, bot: str, digest: str, owner: str, *, seen: tuple[str | None, float | None], now: float) -> bool:
+        """Become the one process sending this broadcast, if its owner is still `seen` (as
+        read just before: compare and swap). True if it is now ours."""
+        before_owner, before_alive = seen
+        await self._write(
+            [(
+                "UPDATE broadcasts SET owner = ?, alive_at = ? "
+                "WHERE bot = ? AND digest = ? AND finished_at IS NULL AND owner IS ? AND alive_at IS ?",
+                (owner, now, bot, digest, before_owner, before_alive),
+            )],
+            alone=True,
+        )
+        async with self.db.execute("SELECT owner FROM broadcasts WHERE bot = ? AND digest = ?", (bot, digest)) as cursor:
+            row = await cursor.fetchone()
+        return row is not None and row[0] == owner
+
+    async def broadcast_alive(self, bot: str, digest: str, owner: str, *, now: float) -> None:
+        await self._write(
+            [("UPDATE broadcasts SET alive_at = ? WHERE bot = ? AND digest = ? AND owner = ?", (now, bot, digest, owner))]
+        )
+
+    async def release_broadcast(self, bot: str, digest: str, owner: str) -> None:
+        await self._write(
+            [("UPDATE broadcasts SET owner = NULL, alive_at = NULL WHERE bot = ? AND digest = ? AND owner = ?", (bot, digest, owner))],
+            alone=True,
+        )
+
+    async def delivery_counts(self, bot: str, digest: str) -> dict[str, int]:
+        async with self.db.execute(
+            "SELECT status, COUNT(*) FROM deliveries WHERE bot = ? AND digest = ? GROUP BY status", (bot, digest)
+        ) as cursor:
+            return {str(row[0]): int(row[1]) async for row in cursor}
+
+    async def pending_recipients(self, bot: str, digest: str, *, after: str = "", limit: int = 500) -> tuple[list[Recipient], list[str], str]:
+        """The next `pending` deliveries in chat-key order after `after`: the people to send to,
+        the chat keys of those no longer subscribed (unsubscribed or forgotten since the
+        broadcast started), and the key to continue after ("" when there are no more)."""
+        async with self.db.execute(
+            "SELECT d.chat, s.person, s.lang FROM deliveries d "
+            "LEFT JOIN subscribers s ON s.bot = d.bot AND s.chat = d.chat "
+            "WHERE d.bot = ? AND d.digest = ? AND d.status = 'pending' AND d.chat > ? ORDER BY d.chat LIMIT ?",
+            (bot, digest, after, limit),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        recipients: list[Recipient] = []
+        gone: list[str] = []
+        for chat, person, lang in rows:
+            if person is None:
+                gone.append(str(chat))
+                continue
+            chat_id = int(self.vault.open_text(bytes(person), person_context(bot, str(chat))))
+            recipients.append(Recipient(str(chat), chat_id, str(lang)))
+        last = str(rows[-1][0]) if rows else ""
+        return recipients, gone, last
+
+    async def set_delivery(self, bot: str, digest: str, chats: Sequence[str], status: str, *, extra: Sequence[Statement] = ()) -> None:
+        """Set the status of deliveries, durably (writes arriving together share a commit);
+        `extra` statements go in the same transaction."""
+        assert status in STATUSES
+        await self._write([(SET_STATUS, (status, bot, digest, chat)) for chat in chats] + list(extra))
+
+    async def finish_broadcast(self, bot: str, digest: str, *, now: dt.datetime) -> dict[str, int]:
+        """Keep only the counts of a broadcast with nothing left to send: its delivery rows
+        are deleted in the same transaction. Returns the counts."""
+        counts = await self.delivery_counts(bot, digest)
+        unsure = counts.get("unsure", 0) + counts.get("sending", 0)
+        await self._write(
+            [
+                (
+                    "UPDATE broadcasts SET finished_at = ?, owner = NULL, alive_at = NULL, "
+                    "sent = ?, blocked = ?, failed = ?, unsure = ?, gone = ? WHERE bot = ? AND digest = ?",
+                    (
+                        now.timestamp(), counts.get("sent", 0), counts.get("blocked", 0), counts.get("failed", 0),
+                        unsure, counts.get("gone", 0), bot, digest,
+                    ),
+                ),
+                ("DELETE FROM deliveries WHERE bot = ? AND digest = ?", (bot, digest)),
+            ],
+            alone=True,
+        )
+        return counts
+
+    async def drop_broadcast(self, bot: str, digest: str, *, now: dt.datetime) -> dict[str, int]:
+        """Give up an unfinished broadcast: it is closed with what it achieved so far (the
+        people it had not reached yet count as `gone`) and its delivery rows deleted."""
+        await self._write(
+            [("UPDATE deliveries SET status = 'gone' WHERE bot = ? AND digest = ? AND status = 'pending'", (bot, digest))],
+            alone=True,
+        )
+        return await self.finish_broadcast(bot, digest, now=now)
