@@ -133,6 +133,26 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_broadcast(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    from bots.broadcast import command
+    from bots.storage import database_path
+
+    project = _load(args)
+    if project is None:
+        return 1
+    if _bot_or_none(project, args.bot) is None:
+        return 2
+    vault = _vault(args.insecure_dev, "bots broadcast")
+    if isinstance(vault, int):
+        return vault
+    return command(
+        project, args.bot, Path(args.file), vault=vault, db=database_path(args.db),
+        api_url=args.api_url or os.environ.get("TELEGRAM_API_URL") or None,
+        dry_run_only=args.dry_run, drop_unfinished=args.drop_unfinished,
+    )
+
+
 def cmd_keygen(args: argparse.Namespace) -> int:
     from bots.vault import ENV, new_key
 
@@ -435,6 +455,19 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("--api-url", help="Bot API base URL (default: $TELEGRAM_API_URL or Telegram's)")
     forget.add_argument("--insecure-dev", action="store_true", help="the database uses the public development key")
     forget.set_defaults(func=cmd_forget)
+
+    broadcast = commands.add_parser("broadcast", help="send a news file (a section per language) to a bot's subscribers")
+    broadcast.add_argument("bot", help="the bot whose subscribers get the news")
+    broadcast.add_argument("file", help="a Markdown file with a '## <lang>' section per language")
+    broadcast.add_argument("--dry-run", action="store_true", help="check and show each language's text and audience; send nothing")
+    broadcast.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
+    broadcast.add_argument("--api-url", help="Bot API base URL (default: $TELEGRAM_API_URL or Telegram's)")
+    broadcast.add_argument(
+        "--drop-unfinished", action="store_true",
+        help="give up an earlier broadcast of this bot that was not sent to everyone (else it must be finished first)",
+    )
+    broadcast.add_argument("--insecure-dev", action="store_true", help="the database uses the public development key")
+    broadcast.set_defaults(func=cmd_broadcast)
 
     keygen = commands.add_parser("keygen", help="print a new secret key for BOTS_SECRET_KEY")
     keygen.set_defaults(func=cmd_keygen)

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS broadcasts (
     sent        INTEGER NOT NULL DEFAULT 0,  -- the counts, written when it finishes
     blocked     INTEGER NOT NULL DEFAULT 0,
     failed      INTEGER NOT NULL DEFAULT 0,
-    unsure      INTEGER NOT NULL DEFAULT 0,
+    crashed     INTEGER NOT NULL DEFAULT 0,  -- in flight when a run died: maybe delivered, not resent
+    unsure      INTEGER NOT NULL DEFAULT 0,  -- a network error after sending: maybe delivered, not resent
     gone        INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (bot, digest)
 ) WITHOUT ROWID;
@@ -92,7 +93,7 @@ class BroadcastRecord:
     total: int
     owner: str | None
     alive_at: float | None
-    counts: dict[str, int]  # by status: live from the deliveries, or the final counts once finished
+    counts: dict[str, int]  # by status (live from the deliveries, or the final counts once finished)
 
     @property
     def finished(self) -> bool:
@@ -167,7 +168,7 @@ class SQLiteNews(abc.ABC):
 
     async def broadcast_record(self, bot: str, digest: str) -> BroadcastRecord | None:
         async with self.db.execute(
-            "SELECT started_at, finished_at, total, owner, alive_at, sent, blocked, failed, unsure, gone "
+            "SELECT started_at, finished_at, total, owner, alive_at, sent, blocked, failed, crashed, unsure, gone "
             "FROM broadcasts WHERE bot = ? AND digest = ?",
             (bot, digest),
         ) as cursor:
@@ -176,7 +177,7 @@ class SQLiteNews(abc.ABC):
             return None
         started, finished, total, owner, alive = row[0], row[1], int(row[2]), row[3], row[4]
         if finished is not None:
-            counts = dict(zip(("sent", "blocked", "failed", "unsure", "gone"), (int(v) for v in row[5:])))
+            counts = dict(zip(("sent", "blocked", "failed", "sending", "unsure", "gone"), (int(v) for v in row[5:])))
         else:
             counts = await self.delivery_counts(bot, digest)
         started_at = _time(started)
@@ -277,15 +278,14 @@ class SQLiteNews(abc.ABC):
         """Keep only the counts of a broadcast with nothing left to send: its delivery rows
         are deleted in the same transaction. Returns the counts."""
         counts = await self.delivery_counts(bot, digest)
-        unsure = counts.get("unsure", 0) + counts.get("sending", 0)
         await self._write(
             [
                 (
                     "UPDATE broadcasts SET finished_at = ?, owner = NULL, alive_at = NULL, "
-                    "sent = ?, blocked = ?, failed = ?, unsure = ?, gone = ? WHERE bot = ? AND digest = ?",
+                    "sent = ?, blocked = ?, failed = ?, crashed = ?, unsure = ?, gone = ? WHERE bot = ? AND digest = ?",
                     (
                         now.timestamp(), counts.get("sent", 0), counts.get("blocked", 0), counts.get("failed", 0),
-                        unsure, counts.get("gone", 0), bot, digest,
+                        counts.get("sending", 0), counts.get("unsure", 0), counts.get("gone", 0), bot, digest,
                     ),
                 ),
                 ("DELETE FROM deliveries WHERE bot = ? AND digest = ?", (bot, digest)),
