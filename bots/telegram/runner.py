@@ -335,6 +335,7 @@ class BotRunner:
         """Step the engine through `events` and commit the state with every call and handoff
         change, in one transaction. The caller holds the conversation's lock."""
         outputs: list[Output] = []
+        spoke = state.lang if state is not None else None
         todo = list(events)
         while todo:
             result = self.engine.step(state, todo.pop(0), context)
@@ -361,6 +362,9 @@ class BotRunner:
                     await self.store.subscribe(self.bot_id, key.chat, chat_id, lang, now=context.now)
                 else:
                     await self.store.unsubscribe(self.bot_id, key.chat)
+        if spoke is not None and state is not None and state.lang != spoke and not any(isinstance(o, Subscription) for o in outputs):
+            if await self.store.is_subscribed(self.bot_id, key.chat):  # the news follows the new language
+                await self.store.subscribe(self.bot_id, key.chat, chat_id, state.lang, now=context.now)
         all_changes = (changes or []) + handoff_changes
         counts = [(o.name, o.key, o.value) for o in outputs if isinstance(o, Metric)] + handoff_counts(all_changes)
         await self.store.commit_step(

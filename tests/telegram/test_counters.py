@@ -88,3 +88,20 @@ async def test_the_weekly_summary_is_posted_to_the_moderators_once(api: BotApiSt
     await api.wait_for_messages(who, 1, timeout=15)
     await again.stop()
     assert sum("1,234" in (m.text or "") for m in api.messages(group)) == 1
+
+
+async def test_a_subscriber_gets_the_news_in_the_language_they_chose_last(api: BotApiStandin, running, tmp_path: Path) -> None:
+    bot = await running("--pace", "off").start()
+    yana = api.user("Yana", language_code="en")
+    await api.send_text(yana, "/start")
+    await api.wait_for_messages(yana, 1, timeout=15)
+    await api.send_text(yana, "/subscribe")
+    await api.wait_for_messages(yana, 2, timeout=10)
+    await api.send_text(yana, "/language")
+    [menu] = await api.wait_for_messages(yana, 1, timeout=10)
+    await api.press(yana, menu, "Русский")
+    await api.wait_for_messages(yana, 2, timeout=10)
+    code, errors = await bot.stop()
+    assert code == 0, errors
+    with sqlite3.connect(tmp_path / "bots.db") as conn:
+        assert conn.execute("SELECT lang FROM subscribers WHERE bot = 'demo'").fetchall() == [("ru",)]
