@@ -91,28 +91,41 @@ def _vault(insecure_dev: bool, command: str):  # -> Vault | None | int (an exit 
     return Vault.for_development()
 
 
+def _api_url(args: argparse.Namespace) -> str | None:
+    return args.api_url or os.environ.get("TELEGRAM_API_URL") or None
+
+
+def _bot_and_vault(args: argparse.Namespace, command: str):  # -> (Project, Vault) | int (an exit status)
+    """The project with `args.bot` checked, and the vault: for commands on one bot's data."""
+    project = _load(args)
+    if project is None:
+        return 1
+    if _bot_or_none(project, args.bot) is None:
+        return 2
+    vault = _vault(args.insecure_dev, command)
+    if isinstance(vault, int):
+        return vault
+    return project, vault
+
+
 def cmd_forget(args: argparse.Namespace) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     from bots.i18n import project_translator
     from bots.storage import StoreError, open_store
     from bots.telegram.app import StartupError, forget_person
 
-    project = _load(args)
-    if project is None:
-        return 1
-    if _bot_or_none(project, args.bot) is None:
-        return 2
     try:
         chat_id = int(args.chat)
     except ValueError:
         print(f"bots: --chat takes the person's Telegram chat id (a number), not '{args.chat}'", file=sys.stderr)
         return 2
-    vault = _vault(args.insecure_dev, "bots forget")
-    if isinstance(vault, int):
-        return vault
+    loaded = _bot_and_vault(args, "bots forget")
+    if isinstance(loaded, int):
+        return loaded
+    project, vault = loaded
     env = project.bots[args.bot].config.token_env
     token = os.environ.get(env, "").strip()
-    api_url = args.api_url or os.environ.get("TELEGRAM_API_URL") or None
+    api_url = _api_url(args)
 
     async def forget() -> tuple[int, bool]:
         async with open_store(args.db, vault) as store:
@@ -138,17 +151,12 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
     from bots.broadcast import command
     from bots.storage import database_path
 
-    project = _load(args)
-    if project is None:
-        return 1
-    if _bot_or_none(project, args.bot) is None:
-        return 2
-    vault = _vault(args.insecure_dev, "bots broadcast")
-    if isinstance(vault, int):
-        return vault
+    loaded = _bot_and_vault(args, "bots broadcast")
+    if isinstance(loaded, int):
+        return loaded
+    project, vault = loaded
     return command(
-        project, args.bot, Path(args.file), vault=vault, db=database_path(args.db),
-        api_url=args.api_url or os.environ.get("TELEGRAM_API_URL") or None,
+        project, args.bot, Path(args.file), vault=vault, db=database_path(args.db), api_url=_api_url(args),
         dry_run_only=args.dry_run, drop_unfinished=args.drop_unfinished,
     )
 
@@ -364,7 +372,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if _bot_or_none(project, name) is None:
             return 2
     settings = RunSettings(
-        api_url=args.api_url or os.environ.get("TELEGRAM_API_URL") or None,
+        api_url=_api_url(args),
         webhook_url=args.webhook,
         listen=args.listen,
         port=args.port,

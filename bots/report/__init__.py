@@ -1,9 +1,11 @@
 """`bots report`: what the bots achieved in a period, from the aggregate counters only.
 
-`data` reads the counters (read-only, plain sqlite3) and makes every figure safe to publish
-(nothing under 5, nothing derivable by subtraction); `render_md`, `render_html` and JSON
-present the same `Report`; `chart` draws a flow's funnel in SVG; `summary` words the headline
-and the short weekly summary for the moderators' group (`weekly_summary_html`).
+`period` names the days asked for; `counters` reads them from the database (read-only, plain
+sqlite3); `data` builds the `Report` (`model`) from them, every count a figure safe to publish
+(`figures`: nothing under 5, nothing derivable by subtraction). `sections` says what a bot's
+part of the report shows, which `render_md` and `render_html` write out, and JSON holds the same
+`Report`; `chart` draws a flow's funnel in SVG; `summary` words the headline and the short weekly
+summary for the moderators' group (`weekly_summary_html`).
 """
 
 from __future__ import annotations
@@ -11,18 +13,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bots.report.data import (
-    HIDE_BELOW,
-    BotReport,
-    Figure,
-    Period,
-    Report,
-    ReportError,
-    build_report,
-    choose_period,
-    last_complete_week,
-    week_period,
-)
+from bots.report.counters import ReportError
+from bots.report.data import build_report
+from bots.report.figures import HIDE_BELOW, Figure
+from bots.report.model import BotReport, Report
+from bots.report.period import Period, choose_period, last_complete_week, week_period
 from bots.report.render_html import render_html
 from bots.report.render_md import render_markdown
 from bots.report.summary import humanise, weekly_summary_html

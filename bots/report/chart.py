@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from bots.report.data import Funnel, Step
+from bots.report.model import Funnel, Step
 
 WIDTH = 720
 ROW = 26

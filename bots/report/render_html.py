@@ -3,12 +3,12 @@ every text escaped. Every element is closed, so the page also reads as well-form
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from html import escape
 
-from bots.report.chart import drop_text, funnel_svg
-from bots.report.data import BotReport, Figure, Funnel, Report, Row
-from bots.report.summary import NOTE, headline, humanise
+from bots.report.chart import funnel_svg
+from bots.report.model import BotReport, Report
+from bots.report.sections import Block, Cell, Chart, Code, Heading, Table, bot_blocks
+from bots.report.summary import NOTE, headline
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; margin: 0; background: #f6f7f9; }
@@ -43,90 +43,40 @@ def render_html(report: Report) -> str:
         f'<p class="note">{e(NOTE)}</p>',
     ]
     for bot in report.bots:
-        parts += _bot(bot, report)
+        parts += [
+            f'<section id="bot-{e(bot.bot)}">',
+            f"<h2>{e(bot.name)} <small>({e(bot.bot)})</small></h2>",
+            f'<p class="lead">{e(headline(bot, report.period))}</p>',
+        ]
+        for block in bot_blocks(bot):
+            parts += _block(block, bot)
+        parts.append("</section>")
     parts += ["</main>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 
 
-def _table(head: tuple[str, ...], rows: Sequence[tuple[str, ...]], right: int = 1, caption: str = "") -> list[str]:
-    """A table (texts not yet escaped) whose last `right` columns hold figures."""
-    left = len(head) - right
+def _block(block: Block, bot: BotReport) -> list[str]:
+    """The elements of one block (its texts escaped here); charts inline."""
+    if isinstance(block, Heading):
+        return [f"<h{block.level}>{e(block.text)}</h{block.level}>"]
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Chart):
+        return ["<figure>", funnel_svg(block.funnel, bot.name, f"{bot.bot}-{block.funnel.flow}").rstrip("\n"), "</figure>"]
+    return [f"<p>{e(block)}</p>"]
 
-    def cells(tag: str, row: tuple[str, ...]) -> str:
+
+def _table(table: Table) -> list[str]:
+    left = len(table.head) - table.right
+
+    def cells(tag: str, row: tuple[Cell, ...]) -> str:
         number = ' class="n"'
-        return "".join(f"<{tag}{number if i >= left else ''}>{e(cell)}</{tag}>" for i, cell in enumerate(row))
+        return "".join(f"<{tag}{number if i >= left else ''}>{e(_text(cell))}</{tag}>" for i, cell in enumerate(row))
 
-    out = ["<table>"]
-    if caption:
-        out.append(f"<caption>{e(caption)}</caption>")
-    out.append(f'<thead><tr>{cells("th", head)}</tr></thead>')
-    out.append("<tbody>" + "".join(f"<tr>{cells('td', row)}</tr>" for row in rows) + "</tbody>")
-    out.append("</table>")
-    return out
+    head = f"<thead><tr>{cells('th', table.head)}</tr></thead>"
+    body = "<tbody>" + "".join(f"<tr>{cells('td', row)}</tr>" for row in table.rows) + "</tbody>"
+    return ["<table>", head, body, "</table>"]
 
 
-def _breakdown(head: tuple[str, str], rows: tuple[Row, ...]) -> list[str]:
-    return _table(head, [(row.label, row.figure.text()) for row in rows])
-
-
-def _bot(bot: BotReport, report: Report) -> list[str]:
-    out = [f'<section id="bot-{e(bot.bot)}">', f"<h2>{e(bot.name)} <small>({e(bot.bot)})</small></h2>"]
-    out.append(f'<p class="lead">{e(headline(bot, report.period))}</p>')
-    if not bot.active:
-        return out + ["</section>"]
-    handoffs = bot.handoffs
-    out += _table(
-        ("figure", "count"),
-        [
-            ("people (once per day)", bot.people.text()),
-            ("consultations opened", handoffs.opened.text()),
-            ("consultations answered", handoffs.answered.text()),
-            ("consultations closed", handoffs.closed.text()),
-            ("new subscribers", bot.subscribed.text()),
-            ("unsubscribed", bot.unsubscribed.text()),
-        ],
-    )
-    out.append("<h3>Outcomes</h3>")
-    out += _breakdown(("outcome", "conversations"), bot.outcomes) if bot.outcomes else ["<p>No conversation reached an outcome.</p>"]
-    out.append("<h3>Consultations</h3>")
-    out += _table(
-        ("", "value"),
-        [
-            ("mean time to the first reply", _mean(handoffs.first_response, handoffs.answered)),
-            ("mean time to closing", _mean(handoffs.closing, handoffs.closed)),
-        ],
-    )
-    if handoffs.answered != Figure(exact=0):
-        out += _breakdown(("first reply", "consultations"), handoffs.buckets)
-    if handoffs.closed_how:
-        out += _breakdown(("how they were closed", "consultations"), handoffs.closed_how)
-    out.append("<h3>Most opened catalog items</h3>")
-    if bot.items:
-        rows = [
-            (item.title if item.known else f"{item.id} (not in the catalog)", item.catalog, item.opened.text(), item.shown.text())
-            for item in bot.items
-        ]
-        out += _table(("item", "catalog", "opened", "shown in results"), rows, right=2)
-    else:
-        out.append("<p>No catalog item was opened.</p>")
-    out.append("<h3>Languages</h3>")
-    out += _breakdown(("language", "people"), bot.languages) if bot.languages else ["<p>No languages recorded.</p>"]
-    out.append("<h3>Funnels</h3>")
-    for funnel in bot.funnels:
-        out += _funnel(bot, funnel)
-    return out + ["</section>"]
-
-
-def _mean(seconds: float | None, count: Figure) -> str:
-    if seconds is not None:
-        return humanise(seconds)
-    return "not shown (fewer than 5)" if count.fewer_than else "–"
-
-
-def _funnel(bot: BotReport, funnel: Funnel) -> list[str]:
-    out = [f"<h4>{e(funnel.flow)}</h4>"]
-    if not funnel.entered:
-        return out + ["<p>Nobody entered this flow.</p>"]
-    out += ["<figure>", funnel_svg(funnel, bot.name, f"{bot.bot}-{funnel.flow}").rstrip("\n"), "</figure>"]
-    rows = [(step.node, step.type, step.entries.text(), drop_text(step) or "–") for step in funnel.steps]
-    return out + _table(("node", "type", "entries", "to the next node"), rows, right=2)
+def _text(cell: Cell) -> str:
+    return f"{cell.code} {cell.words}" if isinstance(cell, Code) else cell

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 from html import escape
+from pathlib import Path
 
 from bots.engine.project import Project
-from bots.report.data import BotReport, Figure, Period, build_report, week_period
+from bots.report.data import build_report
+from bots.report.figures import Figure
+from bots.report.model import BotReport
+from bots.report.period import Period, week_period
 
 TELEGRAM_LIMIT = 4000
 NOTE = (
@@ -43,19 +47,19 @@ def headline(report: BotReport, period: Period) -> str:
         return f"{when} nothing was counted for {report.name}."
     sentences = [f"{when} {report.name} helped {counted(report.people, 'person', 'people')} (each counted once per day they wrote)."]
     handoffs = report.handoffs
-    if handoffs.opened != Figure(exact=0):
+    if not handoffs.opened.zero:
         sentence = f"{handoffs.opened.text()} sought a consultation with a person from the team"
-        if handoffs.answered != Figure(exact=0):
+        if not handoffs.answered.zero:
             sentence += f"; {handoffs.answered.text()} were answered"
         if handoffs.first_response is not None:
             sentence += f", on average after {humanise(handoffs.first_response)}"
         sentences.append(sentence + ".")
-    outcomes = [row for row in report.outcomes if row.figure != Figure(exact=0)]
+    outcomes = [row for row in report.outcomes if not row.figure.zero]
     if outcomes:
         listed = "; ".join(f"“{row.label}” {row.figure.text()}" for row in outcomes[:5])
         more = f" (and {len(outcomes) - 5} more outcomes)" if len(outcomes) > 5 else ""
         sentences.append(f"Conversations completed, by outcome: {listed}{more}.")
-    if report.subscribed != Figure(exact=0):
+    if not report.subscribed.zero:
         sentences.append(f"{counted(report.subscribed, 'person', 'people')} subscribed to the news.")
     return " ".join(sentences)
 
@@ -63,8 +67,6 @@ def headline(report: BotReport, period: Period) -> str:
 def weekly_summary_html(project: Project, db_path: str | os.PathLike[str], bot_id: str, week: str | Period) -> str:
     """A short summary of `bot_id`'s ISO `week` (`YYYY-Www`, or a Period) in Telegram HTML, for
     posting to its moderators' group. Raises `ReportError` when the counters cannot be read."""
-    from pathlib import Path
-
     period = week_period(week) if isinstance(week, str) else week
     report = build_report(project, Path(db_path), period, [bot_id]).bots[0]
     return summary_html(report, period)
@@ -79,7 +81,7 @@ def summary_html(report: BotReport, period: Period) -> str:
 
     blocks = [f"<b>{e(report.name)}: {e(period.label)}</b>", e(headline(report, period))]
     handoffs = report.handoffs
-    if report.active and handoffs.opened != Figure(exact=0):
+    if report.active and not handoffs.opened.zero:
         lines = [
             "<b>Consultations</b>",
             f"opened {handoffs.opened.text()} · answered {handoffs.answered.text()} · closed {handoffs.closed.text()}",

@@ -62,10 +62,12 @@ class DeliveryJournal(abc.ABC):
         handoffs: Sequence[HandoffChange] = (),
         messages: Sequence[int] = (),
         counts: Sequence[tuple[str, str, float]] = (),
+        bot: str | None = None,
     ) -> None:
         """In one transaction: save the state, mark the update processed (dropping its
         payload), record the calls to make, the handoffs opened or closed, and the ids of
-        the person's messages that `/forget` may have to delete."""
+        the person's messages that `/forget` may have to delete, and the report counters (of
+        `key`'s bot, or of `bot` when there is no conversation)."""
 
     @abc.abstractmethod
     async def pending_calls(self, bot: str) -> list[OutgoingCall]:

@@ -333,6 +333,7 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
         handoffs: Sequence[HandoffChange] = (),
         messages: Sequence[int] = (),
         counts: Sequence[Count] = (),
+        bot: str | None = None,
     ) -> None:
         statements: list[Statement] = handoff_statements(self.vault, handoffs)
         data = None
@@ -345,8 +346,9 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
                 ("UPDATE updates SET payload = NULL WHERE bot = ? AND update_id = ?", (update.bot, update.update_id))
             )
         statements += [self._call_statement(call, now) for call in calls]
-        if counts and key is not None:
-            statements += counter_statements(key.bot, now, counts)
+        counted = key.bot if key is not None else bot
+        if counts and counted is not None:
+            statements += counter_statements(counted, now, counts)
         statements += [(REMEMBER, (key.bot, key.chat, m, now.timestamp())) for m in messages if key is not None]
         if statements:
             await self._write(statements)

@@ -304,11 +304,34 @@ async def forget_person(
     return len(calls), True
 
 
+async def post_weekly_report(runner: BotRunner, now: dt.datetime) -> bool:
+    """Post last week's summary to the moderators' group, once per week (if `weekly_report`)."""
+    from bots.report import ReportError, last_complete_week, weekly_summary_html
+
+    if not runner.engine.bot.config.weekly_report or not runner.desk.available:
+        return False
+    week = last_complete_week(now.date())
+    mark = f"weekly report {runner.bot_id} {week.week}"
+    if await runner.store.meta(mark) is not None:
+        return False
+    try:
+        text = weekly_summary_html(runner.engine.project, runner.store.path, runner.bot_id, week)
+    except ReportError as err:
+        log.warning("%s: no weekly report: %s", runner.bot_id, err)
+        return False
+    calls = runner.to_calls([(runner.desk.chat, "sendMessage", {"chat_id": runner.desk.chat_id, "text": text, "parse_mode": "HTML", "_quiet": True})])
+    await runner.store.commit_step(None, None, update=None, calls=calls, now=now)
+    await runner.store.set_meta(mark, b"posted")
+    runner.sender.enqueue(calls)
+    log.info("%s: posted the summary of %s to the moderators' group", runner.bot_id, week.week)
+    return True
+
+
 async def post_weekly_reports(runners: list[BotRunner], every: float = 3600.0) -> None:
     """Each bot that asks for it posts last week's summary to its moderators' group once a week."""
     while True:
         for runner in runners:
-            await runner.post_weekly_report(dt.datetime.now(dt.timezone.utc))
+            await post_weekly_report(runner, dt.datetime.now(dt.timezone.utc))
         await asyncio.sleep(every)
 
 

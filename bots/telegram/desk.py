@@ -14,19 +14,14 @@ created earlier (the topic, the card) carry markers (`_handoff`, `_in_topic`, `_
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
-import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 
 from bots.engine.outputs import CloseHandoff, OpenHandoff, Output, Relay
-from bots.engine.project import split_target
 from bots.storage import (
     Closed,
     Handoff,
@@ -36,25 +31,18 @@ from bots.storage import (
     OutgoingCall,
 )
 from bots.telegram.cards import (
-    BUTTON_PREFIX,
     ModeratorTexts,
-    Safe,
     new_alias,
     topic_name,
 )
+from bots.telegram.desk_commands import ModeratorCommands, Out
 
 if TYPE_CHECKING:
     from bots.telegram.runner import BotRunner
 
 log = logging.getLogger(__name__)
 
-#: (chat key, Bot API method, params) of one call; the runner journals them
-Out = tuple[str, str, dict[str, Any]]
 
-CONTENT = (
-    "text", "photo", "document", "voice", "video", "video_note", "audio", "animation", "sticker",
-    "location", "venue", "contact", "poll", "dice",
-)
 TOPIC_GONE = ("thread not found", "topic_deleted", "topic not found", "topic_id_invalid")
 NOT_A_FORUM = ("not a forum", "chat_not_forum", "not enough rights to create a topic", "not enough rights to manage topics")
 RESPONSE_BUCKETS = (("15m", 15 * 60), ("1h", 3600), ("4h", 4 * 3600), ("1d", 86400))
@@ -73,37 +61,9 @@ def handoff_counts(changes: Sequence[HandoffChange]) -> list[tuple[str, str, flo
     return counts
 
 
-CLOSING = {
-    "closed": "mod_closed",
-    "returned": "mod_returned",
-    "accepted": "mod_accepted",
-    "declined": "mod_declined",
-}
 
 
-@dataclass(frozen=True)
-class Command:
-    name: str
-    argument: str
-
-
-def parse_command(text: str, username: str) -> Command | None:
-    """`/close@MaraBot note` -> Command("close", "note"); None for plain text or another bot's command."""
-    stripped = text.strip()
-    if not stripped.startswith("/") or len(stripped) < 2:
-        return None
-    word, _, argument = stripped[1:].partition(" ")
-    name, _, addressee = word.partition("@")
-    if addressee and username and addressee.lower() != username.lower():
-        return None
-    return Command(name.lower(), argument.strip())
-
-
-def _has_content(message: Message) -> bool:
-    return any(getattr(message, kind, None) for kind in CONTENT)
-
-
-class Desk:
+class Desk(ModeratorCommands):
     """The moderators' side of one bot's handoffs."""
 
     def __init__(self, runner: BotRunner) -> None:
@@ -155,6 +115,8 @@ class Desk:
         """Calls and handoff changes for the handoff outputs of one person's step."""
         calls: list[Out] = []
         changes: list[HandoffChange] = []
+        if not any(isinstance(o, (OpenHandoff, Relay, CloseHandoff)) for o in outputs):
+            return calls, changes  # most steps: no look-up on the per-message path
         current: Handoff | None = await self.store.open_handoff_of(self.bot_id, chat)
         for output in outputs:
             if isinstance(output, OpenHandoff) and self.available:
@@ -345,165 +307,14 @@ class Desk:
         now = self.runner.clock()
         await self._journal(self.closing(handoff, self.texts("mod_person_blocked")), None, [Closed(handoff.id, "blocked", now, handoff.opened_at)])
 
-    # --- from the moderators' side ---------------------------------------------------------
-
-    async def on_update(self, incoming: IncomingUpdate, update: Update) -> None:
-        """An update from the moderators' chat."""
-        try:
-            if update.callback_query is not None:
-                await self._button(incoming, update.callback_query)
-            elif update.message is not None and update.message.from_user is not None and not update.message.from_user.is_bot:
-                await self._message(incoming, update.message)
-        finally:  # whatever it did, it is done
-            await self.store.commit_step(None, None, update=incoming, calls=[], now=self.runner.clock())
-
-    async def _handoff_of(self, message: Message) -> Handoff | None:
-        if message.is_topic_message and message.message_thread_id:
-            found = await self.store.handoff_by_thread(self.bot_id, self.chat, message.message_thread_id)
-            if found is not None:
-                return found
-        reply = message.reply_to_message
-        if reply is not None and not (reply.forum_topic_created is not None):
-            return await self.store.handoff_by_message(self.bot_id, self.chat, reply.message_id)
-        return None
-
-    async def _message(self, incoming: IncomingUpdate, message: Message) -> None:
-        handoff = await self._handoff_of(message)
-        command = parse_command(message.text or "", self.username)
-        if command is not None:
-            await self._command(incoming, message, command, handoff)
-            return
-        if handoff is None or not _has_content(message):
-            return
-        if (message.text or message.caption or "").lstrip().startswith("!"):
-            return  # an internal note: it stays in the group
-        if not handoff.is_open:
-            await self._journal([self._reply(message, self.texts("mod_not_delivered_closed"))], incoming, [])
-            return
-        out: Out = (handoff.chat, "copyMessage", {
-            "chat_id": handoff.person, "from_chat_id": self.chat_id, "message_id": message.message_id,
-            "_handoff": handoff.id, "_quiet": True,
-        })
-        await self.answered(handoff)
-        await self._journal([out], incoming, [])
-
-    def _reply(self, message: Message, text: str) -> Out:
-        params: dict[str, Any] = {"chat_id": self.chat_id, "text": text, "parse_mode": "HTML", "_quiet": True}
-        if message.is_topic_message and message.message_thread_id:
-            params["message_thread_id"] = message.message_thread_id
-        else:
-            params["reply_parameters"] = {"message_id": message.message_id, "allow_sending_without_reply": True}
-        return (self.chat, "sendMessage", params)
-
-    async def _command(self, incoming: IncomingUpdate, message: Message, command: Command, handoff: Handoff | None) -> None:
-        name = message.from_user.first_name if message.from_user else "?"
-        if command.name == "queue":
-            await self._journal([self._reply(message, await self.queue_text())], incoming, [])
-            return
-        actions = ("claim", "close", "return", "canned", "accept", "decline")
-        if command.name not in actions:
-            if handoff is not None or (self.username and f"@{self.username.lower()}" in (message.text or "").lower()):
-                await self._journal([self._reply(message, self.texts("mod_commands"))], incoming, [])
-            return
-        if handoff is None:
-            await self._journal([self._reply(message, self.texts("mod_use_in_topic"))], incoming, [])
-            return
-        answer = await self.act(handoff, command.name, command.argument, name, incoming)
-        if answer:
-            await self._journal([self._reply(message, answer)], incoming, [])
-
-    async def _button(self, incoming: IncomingUpdate, query: CallbackQuery) -> None:
-        data = query.data or ""
-        toast = ""
-        if data.startswith(BUTTON_PREFIX):
-            handoff_id, _, action = data.removeprefix(BUTTON_PREFIX).partition(":")
-            handoff = await self.store.handoff(handoff_id)
-            if handoff is None or handoff.bot != self.bot_id or handoff.mod_chat != self.chat:
-                toast = self.texts.plain("mod_already_closed")
-            elif action in ("claim", "close", "return", "accept", "decline"):
-                answer = await self.act(handoff, action, "", query.from_user.first_name, incoming)
-                if answer:
-                    toast = _plain(answer)
-        try:
-            await self.runner.bot.answer_callback_query(query.id, text=toast[:200] or None)
-        except TelegramError:
-            pass
-
-    async def act(self, handoff: Handoff, action: str, argument: str, name: str, incoming: IncomingUpdate | None) -> str:
-        """Do a moderator's action; returns what to answer the moderator (empty when the topic was told)."""
-        if not handoff.is_open:
-            return self.texts("mod_already_closed")
-        now = self.runner.clock()
-        if action == "claim":
-            if not await self.store.claim_handoff(handoff.id, name, now=now):
-                return self.texts("mod_already_closed")
-            claimed = await self.store.handoff(handoff.id)
-            assert claimed is not None
-            wait = self.texts.duration(now.timestamp() - handoff.opened_at)
-            await self._journal(
-                [
-                    self._notice(handoff, self.texts("mod_claimed", name=name, wait=wait)),
-                    (self.chat, "editMessageReplyMarkup", {
-                        "chat_id": self.chat_id, "reply_markup": self.texts.card_buttons(claimed),
-                        "_handoff": handoff.id, "_card_of": True, "_quiet": True,
-                    }),
-                ],
-                incoming, [],
-            )
-            return ""
-        if action == "canned":
-            return await self._canned(handoff, argument.strip(), incoming)
-        resume_at = None
-        how = {"close": "closed", "return": "returned", "accept": "accepted", "decline": "declined"}[action]
-        here = self.runner.engine.project.node(handoff.flow, handoff.node)
-        node_shown = str(getattr(here, "next", None) or "—")
-        if action == "return" and argument:
-            flow_id, node_id = split_target(argument.strip(), handoff.flow)
-            if self.runner.engine.project.node(flow_id, node_id) is None:
-                flow = self.runner.engine.project.flow(handoff.flow)
-                nodes = ", ".join(sorted(flow.nodes)) if flow else ""
-                return self.texts("mod_return_unknown", node=argument.strip(), flow=handoff.flow, nodes=nodes)
-            resume_at = f"{flow_id}:{node_id}"
-            node_shown = argument.strip()
-        if how == "closed" and argument:
-            notice = self.texts("mod_closed_note", name=name, note=argument)
-        else:
-            notice = self.texts(CLOSING[how], name=name, node=node_shown)
-        closed = await self.runner.close_handoff(handoff, how, notice, resume_at=resume_at, incoming=incoming)
-        return "" if closed else self.texts("mod_already_closed")
-
-    async def _canned(self, handoff: Handoff, name: str, incoming: IncomingUpdate | None) -> str:
-        canned = self.runner.engine.project.canned
-        if not canned:
-            return self.texts("mod_canned_none")
-        if name not in canned:
-            return self.texts("mod_canned_unknown", name=name or "?", names=", ".join(sorted(canned)))
-        text, lang = await self.runner.canned_for(handoff, name)
-        if text is None:
-            return self.texts("mod_canned_unknown", name=name, names=", ".join(sorted(canned)))
-        out: Out = (handoff.chat, "sendMessage", {
-            "chat_id": handoff.person, "text": text, "parse_mode": "HTML", "_handoff": handoff.id, "_quiet": True,
-        })
-        await self.answered(handoff)
-        await self._journal([out, self._notice(handoff, self.texts("mod_canned_sent", name=name, language=lang))], incoming, [])
-        return ""
-
-    async def queue_text(self) -> Safe:
-        handoffs = await self.store.open_handoffs(self.bot_id)
-        return Safe(self.texts.queue(handoffs, self.runner.clock().timestamp(), self._link))
-
-    def _link(self, handoff: Handoff) -> str:
-        internal = self.raw.removeprefix("-100") if self.raw.startswith("-100") else ""
-        place = handoff.thread or handoff.card
-        return f"https://t.me/c/{internal}/{place}" if internal and place else ""
-
     # --- journalling -------------------------------------------------------------------------
 
     async def _journal(self, outs: list[Out], incoming: IncomingUpdate | None, changes: list[HandoffChange]) -> None:
         calls = self.runner.to_calls(outs)
         now = self.runner.clock()
-        await self.store.commit_step(None, None, update=incoming, calls=calls, now=now, handoffs=changes)
-        await self.store.add_counts(self.bot_id, handoff_counts(changes), now=now)
+        await self.store.commit_step(
+            None, None, update=incoming, calls=calls, now=now, handoffs=changes, counts=handoff_counts(changes), bot=self.bot_id
+        )
         self.runner.sender.enqueue(calls)
 
     async def answered(self, handoff: Handoff) -> None:
@@ -517,7 +328,3 @@ class Desk:
         counts = [("handoff_answered", "", 1.0), ("first_response_seconds", "", seconds), ("first_response_bucket", bucket, 1.0)]
         await self.store.add_counts(self.bot_id, counts, now=now)
 
-
-def _plain(text: str) -> str:
-    """A notice as a button's toast: plain text."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))

@@ -144,28 +144,6 @@ class BotRunner:
         await asyncio.gather(*self.workers.values(), return_exceptions=True)
         await self.bot.shutdown()
 
-    async def post_weekly_report(self, now: dt.datetime) -> bool:
-        """Post last week's summary to the moderators' group, once per week (if `weekly_report`)."""
-        from bots.report import ReportError, last_complete_week, weekly_summary_html
-
-        if not self.engine.bot.config.weekly_report or not self.desk.available:
-            return False
-        week = last_complete_week(now.date())
-        mark = f"weekly report {self.bot_id} {week.week}"
-        if await self.store.meta(mark) is not None:
-            return False
-        try:
-            text = weekly_summary_html(self.engine.project, self.store.path, self.bot_id, week)
-        except ReportError as err:
-            log.warning("%s: no weekly report: %s", self.bot_id, err)
-            return False
-        calls = self.to_calls([(self.desk.chat, "sendMessage", {"chat_id": self.desk.chat_id, "text": text, "parse_mode": "HTML", "_quiet": True})])
-        await self.store.commit_step(None, None, update=None, calls=calls, now=now)
-        await self.store.set_meta(mark, b"posted")
-        self.sender.enqueue(calls)
-        log.info("%s: posted the summary of %s to the moderators' group", self.bot_id, week.week)
-        return True
-
     def chat_key(self, chat: int | str) -> str:
         """How the database knows a chat: a keyed hash of its id (see `bots.vault`)."""
         return self.store.vault.chat_key(self.bot_id, chat) if chat != "" else ""

@@ -97,43 +97,55 @@ FILES = {
     "knowledge/programmes.yaml": CATALOG,
 }
 
-# (day, name, key, value) for the bot `demo`, in the ISO week 2024-W06 (5-11 February 2024)
-WEEK = [
-    ("2024-02-05", "people", "", 1000),
-    ("2024-02-11", "people", "", 234),
-    ("2024-02-05", "language", "ru", 900),
-    ("2024-02-11", "language", "en", 325),
-    ("2024-02-11", "language", "be", 4),
-    ("2024-02-11", "language", "pl", 5),
-    ("2024-02-05", "outcome", "helped", 120),
-    ("2024-02-05", "outcome", "joined", 3),
-    ("2024-02-05", "handoff_opened", "", 56),
-    ("2024-02-05", "handoff_answered", "", 50),
-    ("2024-02-05", "first_response_seconds", "", 50 * 7800),
-    ("2024-02-05", "first_response_bucket", "15m", 20),
-    ("2024-02-05", "first_response_bucket", "1h", 20),
-    ("2024-02-05", "first_response_bucket", "4h", 8),
-    ("2024-02-05", "first_response_bucket", "1d", 2),
-    ("2024-02-05", "handoff_closed", "closed", 40),
-    ("2024-02-05", "handoff_closed", "returned", 5),
-    ("2024-02-05", "handoff_closed", "blocked", 3),
-    ("2024-02-05", "closing_seconds", "", 48 * 90_000),
-    ("2024-02-05", "item_shown", "programmes/legal", 300),
-    ("2024-02-05", "item_opened", "programmes/legal", 30),
-    ("2024-02-05", "item_shown", "programmes/rent", 200),
-    ("2024-02-05", "item_opened", "programmes/rent", 12),
-    ("2024-02-05", "item_opened", "programmes/food", 2),
-    ("2024-02-05", "item_opened", "programmes/gone", 7),
-    ("2024-02-05", "node", "demo/main:welcome", 100),
-    ("2024-02-05", "node", "demo/main:menu", 80),
-    ("2024-02-05", "node", "demo/main:bye", 60),
-    ("2024-02-05", "node", "demo/main:find", 4),
-    ("2024-02-05", "node", "demo/main:person", 20),
-    ("2024-02-05", "node", "lib/safety:tips", 10),
-    ("2024-02-05", "node", "lib/safety:more", 10),
-    ("2024-02-05", "subscribed", "", 12),
-    ("2024-02-05", "unsubscribed", "", 1),
-]
+Row = tuple[str, str, str, float]  # (day, name, key, value)
+MONDAY, SUNDAY = "2024-02-05", "2024-02-11"  # of the ISO week 2024-W06
+
+
+def on(day: str, *counts: tuple[str, str, float]) -> list[Row]:
+    """The counts (name, key, value) as rows of the counters for `day`."""
+    return [(day, *count) for count in counts]
+
+
+# for the bot `demo`, in the ISO week 2024-W06 (5-11 February 2024)
+WEEK = on(
+    SUNDAY,
+    ("people", "", 234),
+    ("language", "en", 325),
+    ("language", "be", 4),
+    ("language", "pl", 5),
+) + on(
+    MONDAY,
+    ("people", "", 1000),
+    ("language", "ru", 900),
+    ("outcome", "helped", 120),
+    ("outcome", "joined", 3),
+    ("handoff_opened", "", 56),
+    ("handoff_answered", "", 50),
+    ("first_response_seconds", "", 50 * 7800),
+    ("first_response_bucket", "15m", 20),
+    ("first_response_bucket", "1h", 20),
+    ("first_response_bucket", "4h", 8),
+    ("first_response_bucket", "1d", 2),
+    ("handoff_closed", "closed", 40),
+    ("handoff_closed", "returned", 5),
+    ("handoff_closed", "blocked", 3),
+    ("closing_seconds", "", 48 * 90_000),
+    ("item_shown", "programmes/legal", 300),
+    ("item_opened", "programmes/legal", 30),
+    ("item_shown", "programmes/rent", 200),
+    ("item_opened", "programmes/rent", 12),
+    ("item_opened", "programmes/food", 2),
+    ("item_opened", "programmes/gone", 7),
+    ("node", "demo/main:welcome", 100),
+    ("node", "demo/main:menu", 80),
+    ("node", "demo/main:bye", 60),
+    ("node", "demo/main:find", 4),
+    ("node", "demo/main:person", 20),
+    ("node", "lib/safety:tips", 10),
+    ("node", "lib/safety:more", 10),
+    ("subscribed", "", 12),
+    ("unsubscribed", "", 1),
+)
 # the days either side of the week: never counted in it
 OUTSIDE = [
     ("2024-02-04", "people", "", 7000),
@@ -143,7 +155,7 @@ OUTSIDE = [
 ]
 
 
-def fill(path: Path, rows: Iterable[tuple[str, str, str, float]], bot: str = "demo") -> Path:
+def fill(path: Path, rows: Iterable[Row], bot: str = "demo") -> Path:
     connection = sqlite3.connect(path)
     with connection:
         connection.executescript(SCHEMA)
@@ -175,9 +187,10 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def counters(tmp_path: Path) -> Callable[..., Path]:
-    """A database holding just these rows (day, name, key, value) for `demo`."""
+    """A database holding just these counts (name, key, value), all on the Monday of 2024-W06,
+    for `bot` (default: `demo`)."""
 
-    def make(rows: Iterable[tuple[str, str, str, float]], name: str = "small.db") -> Path:
-        return fill(tmp_path / name, rows)
+    def make(counts: Iterable[tuple[str, str, float]], bot: str = "demo") -> Path:
+        return fill(tmp_path / f"{bot}.db", on(MONDAY, *counts), bot=bot)
 
     return make

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import pytest
 
 from bots import cli
 from bots.engine import Project
-from bots.report import Report, weekly_summary_html
+from bots.report import Report, build_report, render, week_period, weekly_summary_html
+from bots.report.summary import NOTE
 
 SVG = "{http://www.w3.org/2000/svg}"
 VOID = {"meta", "link", "br", "hr", "img", "input"}
@@ -163,6 +165,50 @@ def test_wrong_options_are_named(root: Path, db: Path, args: list[str], message:
     assert capsys.readouterr().err == message
 
 
+# --- the same sections in both formats --------------------------------------------------------
+
+
+def both(project: Project, db: Path) -> tuple[str, str]:
+    """The Markdown and the HTML of demo's 2024-W06, the HTML as its text alone."""
+    report = build_report(project, db, week_period("2024-W06"), ["demo"])
+    parser = Balanced()
+    parser.feed(render(report, "html")[0])
+    return render(report, "md")[0], " ".join(" ".join(parser.text).split())
+
+
+def headings(markdown: str, html: str) -> tuple[list[str], list[str]]:
+    return re.findall(r"^#{3,4} (.*)$", markdown, re.M), re.findall(r"<h[34]>(.*?)</h[34]>", html)
+
+
+def test_markdown_and_html_show_the_same_sections(project: Project, db: Path) -> None:
+    report = build_report(project, db, week_period("2024-W06"), ["demo"])
+    markdown, html = render(report, "md")[0], render(report, "html")[0]
+    expected = ["Outcomes", "Consultations", "Most opened catalog items", "Languages", "Funnels", "demo/main", "lib/safety"]
+    assert headings(markdown, html) == (expected, expected)
+    # figures, outcomes, 3 on consultations, items, languages, 2 funnels
+    assert html.count("<table>") == len(re.findall(r"^\| ---", markdown, re.M)) == 9
+
+
+def test_what_was_not_counted_is_said_in_words(project: Project, counters: Callable[..., Path]) -> None:
+    db = counters([("people", "", 3), ("handoff_answered", "", 3), ("handoff_closed", "closed", 3), ("closing_seconds", "", 600)])
+    markdown, html = both(project, db)
+    for text in (markdown, html):
+        assert "No conversation reached an outcome." in text
+        assert "No catalog item was opened." in text
+        assert "No languages recorded." in text
+        assert text.count("Nobody entered this flow.") == 2
+    assert "| mean time to closing | not shown (fewer than 5) |" in markdown
+    assert "mean time to closing not shown (fewer than 5)" in html
+
+
+def test_a_bot_with_nothing_counted_has_only_its_headline(project: Project, counters: Callable[..., Path]) -> None:
+    markdown, html = both(project, counters([("people", "", 50)], bot="elsewhere"))
+    said = "In the week 2024-W06 (5–11 February 2024) nothing was counted for Demo & Co."
+    assert markdown.endswith("## Demo \\& Co (demo)\n\n" + said.replace("&", "\\&") + "\n")
+    assert html.endswith(f"Demo & Co (demo) {said}")
+    assert "|" not in markdown and "Outcomes" not in html
+
+
 # --- the summary for the moderators' group -------------------------------------------------------
 
 
@@ -177,12 +223,14 @@ def test_weekly_summary_for_telegram(project: Project, db: Path) -> None:
     assert "• Food parcels: fewer than 5\n" in text
 
 
-def test_weekly_summary_stays_short(project: Project, tmp_path: Path) -> None:
-    from tests.report.conftest import fill
-
-    rows = [("2024-02-05", "outcome", "<" * 400 + str(i), 10) for i in range(40)]
-    db = fill(tmp_path / "long.db", rows + [("2024-02-05", "people", "", 10)])
+def test_weekly_summary_stays_short(project: Project, counters: Callable[..., Path]) -> None:
+    db = counters([("outcome", "<" * 400 + str(i), 10) for i in range(40)] + [("people", "", 10)])
     text = weekly_summary_html(project, db, "demo", "2024-W06")
     assert len(text) < 4000
     assert set(re.findall(r"</?([a-z]+)", text)) <= {"b", "i", "a"}
-    assert text.endswith("</i>")
+    title, said, note = text.split("\n\n")
+    assert title == "<b>Demo &amp; Co: week 2024-W06 (5–11 February 2024)</b>"
+    # the headline cut short where it would not fit, with the note whole after it
+    assert said.startswith("In the week 2024-W06 (5–11 February 2024) Demo &amp; Co helped 10 people")
+    assert said.endswith("&lt;…") and "&lt" in said[-3000:]
+    assert note == f"<i>{NOTE}</i>"

@@ -1,10 +1,12 @@
-"""`bots.report.data`: exact figures from a hand-filled counters table, small ones hidden,
-nothing small derivable by subtraction, and the period chosen by ISO week or by dates."""
+"""The figures of a report (`bots.report.data`, `figures`, `period`): exact figures from a
+hand-filled counters table, small ones hidden, nothing small derivable by subtraction, and the
+period chosen by ISO week or by dates."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,9 @@ from bots.report import (
     render,
     week_period,
 )
-from bots.report.data import BotReport, breakdown, flow_order
+from bots.report.data import flow_order
+from bots.report.figures import breakdown
+from bots.report.model import BotReport
 from bots.report.summary import headline
 
 W06 = week_period("2024-W06")
@@ -138,12 +142,12 @@ def test_consultations_with_response_times(project: Project, db: Path) -> None:
 def test_means_of_a_hidden_count_are_not_shown(project: Project, counters: Callable[..., Path]) -> None:
     db = counters(
         [
-            ("2024-02-05", "handoff_opened", "", 4),
-            ("2024-02-05", "handoff_answered", "", 3),
-            ("2024-02-05", "first_response_seconds", "", 3 * 60),
-            ("2024-02-05", "first_response_bucket", "15m", 3),
-            ("2024-02-05", "handoff_closed", "closed", 3),
-            ("2024-02-05", "closing_seconds", "", 3 * 600),
+            ("handoff_opened", "", 4),
+            ("handoff_answered", "", 3),
+            ("first_response_seconds", "", 3 * 60),
+            ("first_response_bucket", "15m", 3),
+            ("handoff_closed", "closed", 3),
+            ("closing_seconds", "", 3 * 600),
         ]
     )
     handoffs = demo(project, db).handoffs
@@ -163,7 +167,7 @@ def test_most_opened_items_with_their_titles(project: Project, db: Path) -> None
 
 
 def test_only_the_ten_most_opened_items(project: Project, counters: Callable[..., Path]) -> None:
-    db = counters([("2024-02-05", "item_opened", f"programmes/x{i:02d}", 10 + i) for i in range(15)])
+    db = counters([("item_opened", f"programmes/x{i:02d}", 10 + i) for i in range(15)])
     assert [item.id for item in demo(project, db).items] == [f"x{i:02d}" for i in range(14, 4, -1)]
 
 
@@ -245,10 +249,8 @@ def test_a_period_that_makes_no_sense_is_refused(week: str | None, since: str | 
         choose_period(week, since, until)
 
 
-def test_a_quiet_bot_and_another_bots_counters(project: Project, tmp_path: Path) -> None:
-    from tests.report.conftest import fill
-
-    db = fill(tmp_path / "other.db", [("2024-02-05", "people", "", 50)], bot="elsewhere")
+def test_a_quiet_bot_and_another_bots_counters(project: Project, counters: Callable[..., Path]) -> None:
+    db = counters([("people", "", 50)], bot="elsewhere")
     report = demo(project, db)
     assert not report.active and report.people == n(0)
     assert headline(report, W06) == "In the week 2024-W06 (5–11 February 2024) nothing was counted for Demo & Co."
@@ -261,8 +263,6 @@ def test_a_missing_database_or_table_is_one_clear_error(project: Project, tmp_pa
     with pytest.raises(ReportError, match=r"no such database"):
         build_report(project, tmp_path / "nothing.db", W06, ["demo"])
     empty = tmp_path / "empty.db"
-    import sqlite3
-
     sqlite3.connect(empty).execute("CREATE TABLE other (x)").connection.close()
     with pytest.raises(ReportError, match=r"no 'counters' table"):
         build_report(project, empty, W06, ["demo"])

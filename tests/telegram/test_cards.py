@@ -5,7 +5,7 @@ from __future__ import annotations
 from bots.engine.i18n import SourceTexts
 from bots.storage import Handoff
 from bots.telegram.cards import CARD_LIMIT, TOPIC_NAME_LIMIT, ModeratorTexts, topic_name
-from bots.telegram.desk import Command, parse_command
+from bots.telegram.desk_commands import Command, parse_command
 
 
 def handoff(**changes) -> Handoff:
