@@ -151,10 +151,7 @@ class Engine:
                 CURRENT_LANGUAGE.set(state.lang)
                 rt.emit(Chosen(native_name(lang)))
                 rt.hint("language_set")
-                if state.status == "ended":
-                    self._start(rt)
-                else:
-                    self._reprompt(rt)
+                self._carry_on(rt)
             else:
                 rt.hint("expired")
                 self._reprompt(rt)
@@ -173,19 +170,13 @@ class Engine:
         if isinstance(event, ev.Press) and event.data == f"{FORGET_BUTTON}no":
             rt.emit(Chosen(rt.builtin("forget_no")))
             rt.hint("forget_kept")
-            if state.status == "ended":
-                self._start(rt)
-            else:
-                self._reprompt(rt)
+            self._carry_on(rt)
             return
         if isinstance(event, ev.Subscribe):
             rt.emit(Subscription(event.on))
             rt.emit(Metric("subscribed" if event.on else "unsubscribed"))
             rt.hint("subscribed" if event.on else "unsubscribed")
-            if state.status == "ended":
-                self._start(rt)
-            else:
-                self._reprompt(rt)
+            self._carry_on(rt)
             return
         if isinstance(event, ev.Start):
             self._start(rt)
@@ -309,6 +300,14 @@ class Engine:
             raise FlowError("the previous question no longer exists")
         rt._variables = None
         self._run(rt, node.enter(rt))
+
+    def _carry_on(self, rt: Runtime) -> None:
+        """After a side matter (language, news, /forget declined): the question again, or the
+        start when the conversation had ended."""
+        if rt.state.status == "ended":
+            self._start(rt)
+        else:
+            self._reprompt(rt)
 
     def _reprompt(self, rt: Runtime) -> None:
         node = rt.node

@@ -17,7 +17,12 @@ from bots.engine.state import ConversationState
 from bots.storage.base import ConversationKey, ConversationStore
 from bots.storage.handoffs import HandoffChange
 from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
-from bots.storage.sqlite_counters import COUNTERS_SCHEMA, Count, counter_statements
+from bots.storage.sqlite_counters import (
+    COUNTERS_SCHEMA,
+    Count,
+    SQLiteCounters,
+    counter_statements,
+)
 from bots.storage.sqlite_handoffs import (
     HANDOFF_SCHEMA,
     SQLiteHandoffs,
@@ -96,7 +101,7 @@ class _Write:
     alone: bool  # must not be merged with other writes (its order against them matters)
 
 
-class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs, SQLiteMessages, SQLiteNews):
+class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs, SQLiteMessages, SQLiteNews, SQLiteCounters):
     """Conversations in a SQLite file.
 
     WAL with `synchronous=NORMAL`: a committed step survives the process being killed at
@@ -383,16 +388,6 @@ class SQLiteConversationStore(ConversationStore, DeliveryJournal, SQLiteHandoffs
 
     async def set_meta(self, name: str, value: bytes) -> None:
         await self._write([("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))], alone=True)
-
-    async def add_counts(self, bot: str, counts: Sequence[Count], *, now: dt.datetime) -> None:
-        """Add to today's aggregate counters (see `bots.storage.sqlite_counters`)."""
-        if counts:
-            await self._write(counter_statements(bot, now, counts))
-
-    async def counters(self, bot: str) -> dict[tuple[str, str, str], float]:
-        """Every counter of a bot: (day, name, key) -> value."""
-        async with self.db.execute("SELECT day, name, key, value FROM counters WHERE bot = ?", (bot,)) as cursor:
-            return {(row[0], row[1], row[2]): float(row[3]) async for row in cursor}
 
     def _forget_cached(self, bot: str, chat: str) -> None:
         self._cache.pop(ConversationKey(bot, chat), None)
