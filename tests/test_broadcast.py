@@ -26,25 +26,22 @@ from bots.broadcast import (
     Progress,
     Tally,
     _never_sent,
+    command,
     load_news,
 )
+from bots.loader import load_project
 from bots.standin import BotApiStandin, Person
 from bots.storage.sqlite_news import news_forget_statements
 from bots.telegram.app import make_bot
 from bots.vault import Vault
+from tests import conftest
 from tests.conftest import write_project
 
 TOKEN = "123456:TEST-token-for-the-stand-in"
 SECRET_KEY = "Qm90cyB0ZXN0IGtleTogMzIgYnl0ZXMgb2Ygbm90aGluZyE"  # the tests' own; never use it for real
 BOT = "demo"
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
-BOT_YAML = """\
-name: Demo
-start: main
-source_locale: en
-locales: [en, ru, be]
-token_env: DEMO_TOKEN
-"""
+BOT_YAML = conftest.BOT_YAML.replace("locales: [en, ru]", "locales: [en, ru, be]")
 MAIN = """\
 start: hello
 nodes:
@@ -295,13 +292,16 @@ async def test_people_who_subscribe_later_wait_for_the_next_message(store: NewsS
         await first
     late = [api.user("Late")]
     await subscribe(store, late)
-    gone = early[-1]
-    if received(api, [gone])[gone.id] == 0:
-        await store.unsubscribe(BOT, store.vault.chat_key(BOT, gone.id))
+    async with store.db.execute("SELECT chat FROM deliveries WHERE status = 'pending' ORDER BY chat DESC LIMIT 1") as cursor:
+        [gone_key] = await cursor.fetchone()  # not reached yet, nor in flight
+    [gone] = [p for p in early if store.vault.chat_key(BOT, p.id) == gone_key]
+    await store.unsubscribe(BOT, gone_key)
     tally = await broadcast(store, api, news_file).run()
-    assert tally.total == 30
+    assert tally.total == 30 and tally.finished
+    assert tally.gone == 1 and tally.sent + tally.crashed == 29
     assert received(api, late)[late[0].id] == 0
-    assert received(api, [gone])[gone.id] <= 1
+    assert received(api, [gone])[gone.id] == 0
+    assert max(received(api, early).values()) == 1
 
 
 async def test_unsubscribed_before_their_turn_get_nothing(store: NewsStore, api: BotApiStandin, news_file: Path) -> None:
@@ -320,11 +320,13 @@ async def test_a_text_telegram_refuses_stops_the_broadcast(store: NewsStore, api
     people = [api.user(f"P{i}") for i in range(5)]
     await subscribe(store, people)
     api.fail_next("sendMessage", status=400, description="Bad Request: can't parse entities: bad tag", times=None)
-    with pytest.raises(BroadcastError, match="Telegram refuses the 'en' text"):
+    with pytest.raises(BroadcastError, match=r"Telegram refuses the 'en' text \(parse entities\); nothing more is sent: fix .*news\.md"):
         await broadcast(store, api, news_file).run()
+    assert sum(received(api, people).values()) == 0
     api.clear_faults()
     tally = await broadcast(store, api, news_file).run()  # once fixed (here: the fault gone), it goes on
-    assert tally.sent == 5 and tally.failed == 0
+    assert (tally.sent, tally.failed, tally.crashed) == (5, 0, 0)  # nobody was counted as refused or in doubt
+    assert set(received(api, people).values()) == {1}
 
 
 async def test_another_unfinished_broadcast_must_be_finished_or_dropped(
@@ -337,8 +339,10 @@ async def test_another_unfinished_broadcast_must_be_finished_or_dropped(
     edited.write_text(NEWS.replace("Monday", "Tuesday"), encoding="utf-8")
     with pytest.raises(BroadcastError, match="was not sent to everyone .0 of 3 done.*--drop-unfinished"):
         await broadcast(store, api, edited).run()
+    assert api.calls_to("sendMessage") == []
     tally = await broadcast(store, api, edited, drop_unfinished=True).run()
     assert tally.sent == 3
+    assert {m.text for p in people for m in api.messages(p)} == {TEXT["en"].replace("Monday", "Tuesday")}
     assert await store.unfinished_broadcasts(BOT) == []
 
 
@@ -362,8 +366,9 @@ async def test_a_refused_token_is_explained_and_the_broadcast_left_for_later(
     wrong = Broadcast(store, BOT, news, make_bot("999:not-the-token", api.base_url))
     with pytest.raises(BroadcastError, match="refused the bot's token"):
         await wrong.run()
-    tally = await broadcast(store, api, news_file).run()
-    assert tally.sent == 3
+    assert api.calls_to("sendMessage") == []
+    tally = await broadcast(store, api, news_file).run()  # not taken to be sent by another process
+    assert tally.sent == 3 and set(received(api, people).values()) == {1}
 
 
 async def test_nobody_subscribed_records_nothing(store: NewsStore, api: BotApiStandin, news_file: Path) -> None:
@@ -494,3 +499,28 @@ async def test_the_command_explains_a_bad_file_and_a_missing_key(api: BotApiStan
     )
     _, err = await asyncio.wait_for(keyless.communicate(), 60)
     assert keyless.returncode == 2 and "BOTS_SECRET_KEY" in err.decode() and "--insecure-dev" in err.decode()
+
+
+def test_the_command_without_a_database_or_a_token(
+    tmp_path: Path, vault: Vault, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_project(tmp_path / "project", {"flows/demo/bot.yaml": BOT_YAML, "flows/demo/main.yaml": MAIN})
+    (root / "news.md").write_text("## en\n**Hi**\n\n## ru\nПривет\n", encoding="utf-8")
+    project, diagnostics = load_project(root)
+    assert not diagnostics.errors
+    missing = tmp_path / "none.db"
+
+    def run(*, dry_run_only: bool) -> int:
+        return command(project, BOT, root / "news.md", vault=vault, db=missing, api_url=None, dry_run_only=dry_run_only)
+
+    assert run(dry_run_only=True) == 0
+    out, err = capsys.readouterr()
+    assert f"no database at {missing}" in err and "subscribers who speak be get the 'en' text" in err
+    assert out == "\n--- en: 0 subscriber(s), 2 characters ---\n<b>Hi</b>\n\n--- ru: 0 subscriber(s), 6 characters ---\nПривет\n\n(dry run: nothing was sent)\n"
+    assert run(dry_run_only=False) == 1
+    assert "nothing to send" in capsys.readouterr().err
+    assert not missing.exists()
+    missing.touch()
+    monkeypatch.delenv("DEMO_TOKEN", raising=False)
+    assert run(dry_run_only=False) == 2
+    assert "no token: set the environment variable DEMO_TOKEN" in capsys.readouterr().err

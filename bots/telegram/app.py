@@ -30,6 +30,7 @@ from bots.reload import ProjectWatcher, Version
 from bots.storage import ConversationKey, SQLiteConversationStore
 from bots.telegram.pacing import Pacer
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
+from bots.telegram.sender import retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ async def poll(runner: BotRunner, settings: RunSettings) -> None:
             )
             backoff = 1.0
         except RetryAfter as err:
-            await asyncio.sleep(err.retry_after.total_seconds() if hasattr(err.retry_after, "total_seconds") else float(err.retry_after))
+            await asyncio.sleep(retry_seconds(err.retry_after))
             continue
         except Conflict:
             log.error("%s: another process polls with this token, or a webhook is set: retrying", runner.bot_id)

@@ -52,7 +52,7 @@ class CallHooks(Protocol):
     async def person_gone(self, chat: str) -> None: ...
 
 
-def _seconds(value: Any) -> float:
+def retry_seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
@@ -129,7 +129,7 @@ class Sender:
                 self.sent += 1
                 return "sent"
             except RetryAfter as err:
-                wait = _seconds(err.retry_after)
+                wait = retry_seconds(err.retry_after)
                 log.warning("%s: Telegram asks to slow down (429) for %s: waiting %.1fs", self.bot_id, who, wait)
                 # a group's own limit holds back only that group; any other 429, the whole bot
                 self.pacer.pause(wait, chat_id if chat_id < 0 else None)
@@ -142,7 +142,7 @@ class Sender:
             except BadRequest as err:
                 if any(reason in str(err.message).lower() for reason in HARMLESS):
                     return "ignored"
-                log.error("%s: Telegram refused %s for %s (400): %s", self.bot_id, call.method, who, _reason(err))
+                log.error("%s: Telegram refused %s for %s (400): %s", self.bot_id, call.method, who, refusal_reason(err))
                 if self.hooks is not None and "_handoff" in call.params and await self.hooks.refused(call, err):
                     continue
                 if not (call.params.get("_apology") or call.params.get("_quiet")):
@@ -211,7 +211,7 @@ class Sender:
         self.queues.setdefault(failed.chat, deque()).insert(1, apology)
 
 
-def _reason(err: BadRequest) -> str:
+def refusal_reason(err: BadRequest) -> str:
     """Telegram's reason without anything quoted from the message itself: the first clause,
     without any word that holds a digit, a quote or a handle, at most six words."""
     clause = str(err.message).split(":", 1)[0]

@@ -1,8 +1,8 @@
 """`bots test --coverage`: which nodes and buttons of each flow the conversation tests reach.
 
 While the tests run, a recording engine notes every node it enters (in passing too: messages,
-branches, sets) and the test harness notes every button pressed, or whose label was typed,
-on the question waiting (`bots.session.Conversation(on_button=...)`). Without `--coverage`
+branches, sets), as the `node` metrics of each step say, and the test harness notes every
+button pressed, or whose label was typed, on the question waiting (`bots.session.Conversation(on_button=...)`). Without `--coverage`
 neither is there, so ordinary runs are not slowed.
 
 The buttons counted are those a flow file names: every option of a `choice` (and its Done
@@ -25,18 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bots.engine import Engine, Project
+from bots.engine.engine import StepResult
+from bots.engine.events import Event
 from bots.engine.i18n import Translator
 from bots.engine.nodes import ChoiceNode, ResultsNode
-from bots.engine.nodes.base import Node, Transition
-from bots.engine.runtime import Runtime
+from bots.engine.nodes.base import Node
+from bots.engine.outputs import Metric
+from bots.engine.runtime import StepContext
+from bots.engine.state import ConversationState
 from bots.engine.texts import BUILTIN
 from bots.loader.diagnostics import Position
 from bots.loader.flowgraph import FlowGraph
+from bots.loader.load import YAML_SUFFIXES
 from bots.loader.yamlsource import PathKey, SourceMap, YamlError, read_yaml
 
 NodeKey = tuple[str, str]  # (qualified flow, node id)
 ButtonKey = tuple[str, str, str]  # (qualified flow, node id, button code)
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class Coverage:
@@ -56,15 +60,19 @@ class Coverage:
 
 
 class _RecordingEngine(Engine):
+    """Notes the nodes each step entered, from the `node` metrics (`flow:node`) it reports."""
+
     def __init__(self, coverage: Coverage, project: Project, bot_id: str, translator: Translator) -> None:
         super().__init__(project, bot_id, translator)
         self._coverage = coverage
 
-    def _enter(self, rt: Runtime) -> Transition:
-        frame = rt.state.current
-        if frame is not None:
-            self._coverage.nodes.add((frame.flow, frame.node))
-        return super()._enter(rt)
+    def step(self, state: ConversationState | None, event: Event, context: StepContext) -> StepResult:
+        result = super().step(state, event, context)
+        for output in result.outputs:
+            if isinstance(output, Metric) and output.name == "node":
+                flow, _, node = output.key.rpartition(":")
+                self._coverage.nodes.add((flow, node))
+        return result
 
 
 # --- what there is to reach ------------------------------------------------------------------
@@ -175,22 +183,23 @@ def measure(project: Project, coverage: Coverage, flows: Iterable[str], sources:
 
 def describe(results: Iterable[FlowCoverage]) -> str:
     """The report: a block per flow, then the totals."""
+    results = list(results)
     lines: list[str] = []
-    nodes = reached_nodes = buttons = reached_buttons = 0
     for result in results:
-        nodes, reached_nodes = nodes + result.nodes, reached_nodes + result.reached_nodes
-        buttons, reached_buttons = buttons + result.buttons, reached_buttons + result.reached_buttons
-        lines.append(f"{result.flow}: {_figures(result.reached_nodes, result.nodes, result.reached_buttons, result.buttons)}")
+        lines.append(f"{result.flow}: {_figures([result])}")
         for node_id, where in result.missed_nodes:
             lines.append(f"  not reached: node {node_id} ({where.file}:{where.line})")
         for label, node_id, where in result.missed_buttons:
             shown = " ".join(label.split()).replace('"', "'")
             lines.append(f'  not reached: button "{shown}" of node {node_id} ({where.file}:{where.line})')
-    lines.append(f"coverage: {_figures(reached_nodes, nodes, reached_buttons, buttons)}")
+    lines.append(f"coverage: {_figures(results)}")
     return "\n".join(lines)
 
 
-def _figures(reached_nodes: int, nodes: int, reached_buttons: int, buttons: int) -> str:
+def _figures(results: list[FlowCoverage]) -> str:
+    """`nodes 6/8 (75%), buttons 7/9 (77%)` for the flows of `results` together."""
+    nodes, reached_nodes = sum(r.nodes for r in results), sum(r.reached_nodes for r in results)
+    buttons, reached_buttons = sum(r.buttons for r in results), sum(r.reached_buttons for r in results)
     text = f"nodes {reached_nodes}/{nodes} ({percent(reached_nodes, nodes)})"
     if buttons:
         return f"{text}, buttons {reached_buttons}/{buttons} ({percent(reached_buttons, buttons)})"
@@ -199,6 +208,5 @@ def _figures(reached_nodes: int, nodes: int, reached_buttons: int, buttons: int)
 
 def report(project: Project, coverage: Coverage, bots: Iterable[str], display_base: Path | None = None) -> str:
     """The coverage report for the tests of `bots` that ran with `coverage`."""
-    bots = list(bots)
     results = measure(project, coverage, flows_in_scope(project, bots), flow_sources(project, display_base))
     return describe(results)

@@ -12,13 +12,9 @@ JSON Schema draft-07, the newest draft the YAML language server fully understand
 
 from __future__ import annotations
 
-import ast
 import functools
-import inspect
 import json
 import os
-import re
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -30,6 +26,7 @@ from pydantic_core import core_schema
 
 from bots.engine.model import BotConfig, Catalog, ConversationTest, Flow
 from bots.loader.load import NOT_CATALOGS, YAML_SUFFIXES
+from bots.tools.fielddocs import field_comments, mentioning, prose
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 FOLDER = "schemas"
@@ -60,78 +57,18 @@ KINDS: tuple[Kind, ...] = (
 # --- generation -------------------------------------------------------------------------
 
 
-_FENCE = re.compile(r"^```ya?ml[ \t]*\n.*?^```[ \t]*$\n?", re.MULTILINE | re.DOTALL)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(])")
-
-
 @functools.cache
 def field_docs(model: type[BaseModel]) -> dict[str, str]:
-    """Field name -> what it means, from the source of `model` and its bases.
-
-    In this order: the `#:` comments above the field (or a docstring right below it), else
-    the sentence of the model's docstring that names the key in backticks, preferring one
-    that starts with it. The organisers' guide (`bots/tools/guide.py`) reads them the same way.
-    """
-    docs: dict[str, str] = {}
-    for klass in reversed(model.__mro__):
-        if not (isinstance(klass, type) and issubclass(klass, BaseModel)) or klass.__module__.startswith("pydantic"):
-            continue
-        docs.update(_comments(klass))
-    prose = [_prose(model)]
+    """Field name -> what it means: the `#:` comments above the field (or a docstring right
+    below it), else the sentence of the model's docstring that names the key in backticks,
+    preferring one that starts with it (`bots.tools.fielddocs`, which the guide reads too)."""
+    docs = field_comments(model)
+    texts = [prose(model)]
     for name, info in model.model_fields.items():
-        if name not in docs:
-            sentence = _mentioning(info.alias or name, prose)
-            if sentence:
-                docs[name] = sentence
+        sentence = "" if name in docs else mentioning(info.alias or name, texts)
+        if sentence:
+            docs[name] = sentence
     return docs
-
-
-def _comments(klass: type) -> dict[str, str]:
-    try:
-        source = textwrap.dedent(inspect.getsource(klass))
-    except (OSError, TypeError):  # no source (made in the interpreter, or frozen)
-        return {}
-    lines = source.splitlines()
-    tree = ast.parse(source)
-    if not tree.body or not isinstance(tree.body[0], ast.ClassDef):
-        return {}
-    body = tree.body[0].body
-    docs: dict[str, str] = {}
-    for index, statement in enumerate(body):
-        if not isinstance(statement, ast.AnnAssign) or not isinstance(statement.target, ast.Name):
-            continue
-        comment: list[str] = []
-        row = statement.lineno - 2
-        while row >= 0 and lines[row].strip().startswith("#:"):
-            comment.insert(0, lines[row].strip()[2:].strip())
-            row -= 1
-        following = body[index + 1] if index + 1 < len(body) else None
-        if (
-            isinstance(following, ast.Expr)
-            and isinstance(following.value, ast.Constant)
-            and isinstance(following.value.value, str)
-        ):
-            comment.append(inspect.cleandoc(following.value.value))
-        if comment:
-            docs[statement.target.id] = re.sub(r"^extension:\s*", "", " ".join(comment))
-    return docs
-
-
-def _prose(model: type) -> str:
-    """The model's own docstring without its YAML examples."""
-    doc = model.__dict__.get("__doc__")
-    return _FENCE.sub("", inspect.cleandoc(doc)) if isinstance(doc, str) else ""
-
-
-def _mentioning(key: str, texts: list[str]) -> str:
-    named = re.compile(r"`" + re.escape(key) + r"(`|:)")
-    found = []
-    for text in texts:
-        for paragraph in re.split(r"\n\s*\n", text):
-            joined = " ".join(paragraph.split())
-            found += [s for s in _SENTENCE_END.split(joined) if joined and named.search(s)]
-    starting = [s for s in found if named.match(s)]
-    return (starting or found or [""])[0]
 
 
 class _Generator(GenerateJsonSchema):

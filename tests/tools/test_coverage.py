@@ -8,18 +8,16 @@ buttons "Talk to a person" and "Law".
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bots import cli
 from bots.engine import Engine, Project
-from bots.loader import load_project
 from bots.session import Conversation
 from bots.testrunner import run_tests
 from bots.tools import coverage as cov
+from tests.tools.conftest import FIXTURES, load_fixture
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "coverage"
+FIXTURE = FIXTURES / "coverage"
 
 REPORT = """\
 demo/main: nodes 6/8 (75%), buttons 7/9 (77%)
@@ -34,9 +32,7 @@ coverage: nodes 8/11 (72%), buttons 7/9 (77%)"""
 
 @pytest.fixture(scope="module")
 def project() -> Project:
-    loaded, diagnostics = load_project(FIXTURE, display_base=FIXTURE)
-    assert not diagnostics.errors, [d.render() for d in diagnostics.errors]
-    return loaded
+    return load_fixture("coverage")
 
 
 def test_what_the_tests_reach(project: Project) -> None:

@@ -19,10 +19,10 @@ import pytest
 from bots import cli
 from bots.engine import Project
 from bots.engine.nodes import HandoffNode
-from bots.loader import load_project
 from bots.tools import graph
+from tests.tools.conftest import FIXTURES, load_fixture
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "graph"
+FIXTURE = FIXTURES / "graph"
 EXPECTED = FIXTURE / "expected"
 UPDATE = os.environ.get("BOTS_UPDATE_GOLDEN") == "1"
 GOLDEN = [
@@ -35,9 +35,7 @@ GOLDEN = [
 
 @pytest.fixture(scope="module")
 def project() -> Project:
-    loaded, diagnostics = load_project(FIXTURE, display_base=FIXTURE)
-    assert not diagnostics.errors, [d.render() for d in diagnostics.errors]
-    return loaded
+    return load_fixture("graph")
 
 
 @pytest.mark.parametrize(("target", "form", "golden"), GOLDEN, ids=[g for _, _, g in GOLDEN])
@@ -124,6 +122,13 @@ def test_graphviz_reads_the_dot_text(project: Project, target: str, tmp_path: Pa
 
 def bots(*args: str) -> list[str]:
     return ["--project", str(FIXTURE), *args]
+
+
+@pytest.mark.usefixtures("_restore_logging")
+def test_the_command_offers_every_format_and_no_other(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["graph", "--help"])
+    assert "{" + ",".join(graph.FORMATS) + "}" in capsys.readouterr().out
 
 
 @pytest.mark.usefixtures("_restore_logging")

@@ -14,11 +14,13 @@ from bots.engine.nodes.base import Node
 from bots.loader import check_path
 from bots.loader.flowgraph import reads
 from bots.tools import guide
+from bots.tools.fielddocs import yaml_examples
+from tests.conftest import write_project
 
 EXAMPLES = [
     pytest.param(name, index, example, id=f"{name}-{index}")
     for name, cls in guide.node_types()
-    for index, example in enumerate(guide.yaml_examples(cls))
+    for index, example in enumerate(yaml_examples(cls))
 ]
 
 
@@ -60,7 +62,7 @@ def test_every_registered_node_type_and_each_of_its_keys_is_in_the_reference() -
 
 
 def test_every_node_type_has_a_yaml_example_in_its_docstring() -> None:
-    missing = [name for name, cls in NODE_TYPES.items() if not guide.yaml_examples(cls)]
+    missing = [name for name, cls in NODE_TYPES.items() if not yaml_examples(cls)]
     assert missing == [], f"node types without a ```yaml example in their docstring: {missing}"
 
 
@@ -108,15 +110,15 @@ name: Guide
 start: main
 source_locale: en
 locales: [en]
-token_env: GUIDE_TOKEN
-moderators_chat_env: GUIDE_MODERATORS_CHAT
+token_env: DEMO_TOKEN
+moderators_chat_env: DEMO_MODERATORS_CHAT
 """
 STUB_END: dict[str, Any] = {"type": "end", "text": "Stub."}
 STUB_FLOW: dict[str, Any] = {"start": "stub", "nodes": {"stub": {"type": "message", "text": "Stub."}}}
 
 
 def minimal_bot(root: Path, example: str) -> Path:
-    """A project with one bot whose main flow holds the example node, plus whatever the node
+    """A project with one bot, `demo`, whose main flow holds the example node, plus whatever the node
     names (nodes, flows, a catalog, a document) and a `set` node giving every variable it reads."""
     (node_id, raw), *more = yaml.safe_load(example).items()
     assert not more, "an example is one node: `<id>:` and its keys"
@@ -136,21 +138,18 @@ def minimal_bot(root: Path, example: str) -> Path:
     if variables:
         nodes["guide_prelude"] = {"type": "set", "values": dict.fromkeys(variables, "none"), "next": node_id}
         start = "guide_prelude"
-    files: dict[str, Any] = {"flows/guide/bot.yaml": BOT_YAML, "flows/guide/main.yaml": {"start": start, "nodes": nodes}}
+    files: dict[str, Any] = {"flows/demo/bot.yaml": BOT_YAML, "flows/demo/main.yaml": {"start": start, "nodes": nodes}}
     for flow, data in other_flows.items():
         folder, _, name = flow.rpartition("/")
-        files[f"flows/{folder or 'guide'}/{name}.yaml"] = data
+        files[f"flows/{folder or 'demo'}/{name}.yaml"] = data
     catalog = getattr(node, "catalog", None)
     if isinstance(catalog, str):
         files[f"knowledge/{catalog}.yaml"] = {"catalog": catalog, "items": [{"id": "stub", "title": "Stub"}]}
     document = getattr(node, "document", None)
     if isinstance(document, str):
         files[f"knowledge/{document}"] = "A document.\n"
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content if isinstance(content, str) else yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
-    return root
+    dumped = {name: c if isinstance(c, str) else yaml.safe_dump(c, allow_unicode=True) for name, c in files.items()}
+    return write_project(root, dumped)
 
 
 @pytest.mark.parametrize(("name", "index", "example"), EXAMPLES)
