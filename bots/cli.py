@@ -13,6 +13,7 @@ from pathlib import Path
 from bots import logsafe
 from bots.loader import Diagnostic, check_path, find_root, load_project
 from bots.loader.diagnostics import suggest
+from bots.logjson import JsonFormatter
 
 log = logging.getLogger("bots")
 
@@ -379,6 +380,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         pace=args.pace == "telegram",
         reload=not args.no_reload,
     )
+    if args.admin:  # /healthz and /metrics: loopback only unless the operator insists
+        from bots.telegram.admin import AddressRefused, check_address
+
+        try:
+            settings.admin = check_address(args.admin, public=args.admin_public)
+        except AddressRefused as err:
+            print(f"bots: {err}", file=sys.stderr)
+            return 2
     missing = []
     for name in names:
         env = project.bots[name].config.token_env
@@ -412,6 +421,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 # --- parsing ---------------------------------------------------------------------------------
+
+
+def _add_log_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format", choices=["text", "json"], default="text",
+        help="'text' (default) for people; 'json': one JSON object a line, scrubbed the same way",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -454,6 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run without BOTS_SECRET_KEY, on the public development key (never with real people)",
     )
+    run.add_argument("--admin", metavar="HOST:PORT", help="serve /healthz and /metrics there, e.g. 127.0.0.1:9100 (loopback only)")
+    run.add_argument("--admin-public", action="store_true", help="allow a non-loopback --admin address (behind a firewall only)")
+    _add_log_format(run)
     run.set_defaults(func=cmd_run)
 
     forget = commands.add_parser("forget", help="delete everything about one person, as /forget does")
@@ -475,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="give up an earlier broadcast of this bot that was not sent to everyone (else it must be finished first)",
     )
     broadcast.add_argument("--insecure-dev", action="store_true", help="the database uses the public development key")
+    _add_log_format(broadcast)
     broadcast.set_defaults(func=cmd_broadcast)
 
     keygen = commands.add_parser("keygen", help="print a new secret key for BOTS_SECRET_KEY")
@@ -522,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     # no text, name, id or token in any log line, exceptions included (see bots.logsafe); libraries,
     # which log requests with their contents at debug level, are kept at WARNING
-    logsafe.install(level)
+    logsafe.install(level, JsonFormatter() if getattr(args, "log_format", "text") == "json" else None)
     try:
         return int(args.func(args))
     except Exception as err:  # an unexpected failure: its place, never its message (it may quote data)

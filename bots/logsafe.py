@@ -182,14 +182,15 @@ class _SafeStreamHandler(logging.StreamHandler):
             pass
 
 
-def install(level: int) -> None:
-    """Configure the root logger: stderr, `FORMAT`, `SafeFormatter`; the libraries at `WARNING`+.
+def install(level: int, formatter: SafeFormatter | None = None) -> None:
+    """Configure the root logger: stderr, `FORMAT`, `SafeFormatter` (or `formatter`, e.g.
+    `bots.logjson.JsonFormatter`); the libraries at `WARNING`+.
 
     Like `logging.basicConfig` (which it calls), it adds its handler and sets the root's level
     only if the root logger has no handler yet; the libraries' levels are always set.
     """
     handler = _SafeStreamHandler(sys.stderr)
-    handler.setFormatter(SafeFormatter(FORMAT))
+    handler.setFormatter(formatter or SafeFormatter(FORMAT))
     logging.basicConfig(level=level, handlers=[handler])
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))

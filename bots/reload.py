@@ -23,6 +23,7 @@ from bots.engine.i18n import Translator
 from bots.engine.project import Project
 from bots.i18n import CatalogError, project_translator
 from bots.loader import load_project
+from bots.telegram import metrics
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,10 @@ class ProjectWatcher:
             outcome = await asyncio.to_thread(self.load)
             if isinstance(outcome, Version):
                 apply(outcome)
+                metrics.reload_outcome(True)
                 log.info("reloaded the flows after a change (%d warning(s))", outcome.warnings)
             else:
+                metrics.reload_outcome(False)
                 log.error("a change was refused: %d error(s); the running version stays", len(outcome))
                 for line in outcome:
                     log.error("%s", line)

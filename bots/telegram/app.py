@@ -28,6 +28,7 @@ from bots.engine.project import Project
 from bots.logsafe import asyncio_exception_handler
 from bots.reload import ProjectWatcher, Version
 from bots.storage import ConversationKey, SQLiteConversationStore
+from bots.telegram import admin, metrics
 from bots.telegram.pacing import Pacer
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
 from bots.telegram.sender import retry_seconds
@@ -53,6 +54,7 @@ class RunSettings:
     pace: bool = True
     #: watch flows/, knowledge/ and locales/ and apply saved changes (live reload)
     reload: bool = True
+    admin: admin.AdminAddress | None = None  # --admin: /healthz and /metrics
     tokens: dict[str, str] = field(default_factory=dict)
     token_envs: dict[str, str] = field(default_factory=dict)
 
@@ -117,6 +119,7 @@ async def poll(runner: BotRunner, settings: RunSettings) -> None:
             )
             backoff = 1.0
         except RetryAfter as err:
+            metrics.throttled(runner.bot_id, retry_seconds(err.retry_after))
             await asyncio.sleep(retry_seconds(err.retry_after))
             continue
         except Conflict:
@@ -126,6 +129,7 @@ async def poll(runner: BotRunner, settings: RunSettings) -> None:
             continue
         except (NetworkError, TimedOut) as err:
             log.warning("%s: cannot reach the Bot API (%s): retrying in %.0fs", runner.bot_id, type(err).__name__, backoff)
+            metrics.network_error(runner.bot_id)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
             continue
@@ -245,6 +249,7 @@ async def run_bots(
         tasks.append(asyncio.create_task(keep_tidy(store, project, bot_ids)))
         tasks.append(asyncio.create_task(notice_other_writers(store)))
         tasks.append(asyncio.create_task(post_weekly_reports(runners)))
+        tasks += admin.admin_tasks(settings.admin, runners, store)
         if settings.reload:
             watcher = ProjectWatcher(project.root)
 

@@ -43,6 +43,7 @@ from bots.storage import (
     OutgoingCall,
     SQLiteConversationStore,
 )
+from bots.telegram import metrics
 from bots.telegram.desk import Desk, Out, handoff_counts
 from bots.telegram.flood import FloodGuard, Verdict
 from bots.telegram.pacing import Pacer
@@ -181,6 +182,7 @@ class BotRunner:
             for u in updates
         ]
         fresh = await self.store.record_updates(incoming, now=self.clock())
+        metrics.update_received(self.bot_id, len(fresh))
         raw = {int(u["update_id"]): u for u in updates}  # type: ignore[call-overload]
         for update in fresh:
             verdict = self._flood_verdict(raw.get(update.update_id, {}))
@@ -226,6 +228,7 @@ class BotRunner:
                 await self.process(update)
             except Exception as err:  # one bad update must not stop the chat for good
                 failures += 1
+                metrics.update_failed(self.bot_id)
                 log.error(
                     "%s: update %d for %s failed (%s, attempt %d)",
                     self.bot_id, update.update_id, self.pseudonyms.of(chat), type(err).__name__, failures,
@@ -242,6 +245,7 @@ class BotRunner:
 
     # --- one update ------------------------------------------------------------------------
 
+    @metrics.timed_step
     async def process(self, incoming: IncomingUpdate) -> None:
         update = Update.de_json(json.loads(incoming.payload), self.bot)
         chat = update.effective_chat

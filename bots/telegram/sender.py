@@ -31,6 +31,7 @@ from telegram.error import (
 
 from bots.engine.texts import BUILTIN
 from bots.storage import OutgoingCall, SQLiteConversationStore
+from bots.telegram import metrics
 from bots.telegram.pacing import Pacer
 from bots.telegram.pseudonym import Pseudonyms
 
@@ -130,6 +131,7 @@ class Sender:
                 return "sent"
             except RetryAfter as err:
                 wait = retry_seconds(err.retry_after)
+                metrics.throttled(self.bot_id, wait)
                 log.warning("%s: Telegram asks to slow down (429) for %s: waiting %.1fs", self.bot_id, who, wait)
                 # a group's own limit holds back only that group; any other 429, the whole bot
                 self.pacer.pause(wait, chat_id if chat_id < 0 else None)
@@ -143,12 +145,14 @@ class Sender:
                 if any(reason in str(err.message).lower() for reason in HARMLESS):
                     return "ignored"
                 log.error("%s: Telegram refused %s for %s (400): %s", self.bot_id, call.method, who, refusal_reason(err))
+                metrics.refused(self.bot_id)
                 if self.hooks is not None and "_handoff" in call.params and await self.hooks.refused(call, err):
                     continue
                 if not (call.params.get("_apology") or call.params.get("_quiet")):
                     await self._apologise(call)
                 return "refused"
             except (TimedOut, NetworkError) as err:
+                metrics.network_error(self.bot_id)
                 log.warning("%s: network trouble sending to %s (%s): retrying in %.1fs", self.bot_id, who, type(err).__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
