@@ -420,6 +420,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_studio(args: argparse.Namespace) -> int:
+    from bots.studio import serve
+
+    root = _project_root(args.project)
+    if not (root / "flows").is_dir() and not (root / "knowledge").is_dir():
+        print(f"bots: {root}: no flows/ or knowledge/ folder here: run 'bots studio' in a project folder", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve(root, args.port))
+    except OSError as err:
+        print(f"bots: cannot listen on 127.0.0.1:{args.port}: {err.strerror or err} (try --port)", file=sys.stderr)
+        return 2
+    return 0
+
+
 # --- parsing ---------------------------------------------------------------------------------
 
 
@@ -530,6 +545,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", metavar="FILE", help="write to FILE (Markdown: the charts as SVG files beside it)")
     report.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
     report.set_defaults(func=cmd_report)
+
+    studio = commands.add_parser("studio", help="edit, check, try and translate the flows in the browser (local only)")
+    studio.add_argument("--port", type=int, default=8765, help="the port on 127.0.0.1 (default 8765; 0 for any free one)")
+    studio.set_defaults(func=cmd_studio)
 
     from bots.i18n_cli import add_i18n_parser
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from bots.engine.nodes.base import Node
 from bots.engine.project import LoadedBot, Project
 from bots.loader.diagnostics import Diagnostic, DiagnosticList, Position, suggest
 from bots.loader.validate import validate
-from bots.loader.yamlsource import PathKey, SourceMap, YamlError, read_yaml
+from bots.loader.yamlsource import PathKey, SourceMap, YamlError, parse_yaml, read_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
 BOT_TOKEN = re.compile(r"(?<![\w:])\d{5,12}:[A-Za-z0-9_-]{30,}(?![\w-])")
@@ -75,8 +76,18 @@ def _nested_keys(top: type[BaseModel]) -> Any:
 class ProjectLoader:
     """Reads a project folder (the one holding `flows/` and `knowledge/`)."""
 
-    def __init__(self, root: Path, *, display_base: Path | None = None, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        display_base: Path | None = None,
+        today: dt.date | None = None,
+        texts: Mapping[Path, str] | None = None,
+    ) -> None:
         self.root = root
+        #: unsaved contents that stand for files on disk (resolved path -> text): `bots studio`
+        #: checks what is typed against the project without writing it
+        self.texts = texts or {}
         self.display_base = display_base or Path.cwd()
         self.today = today or dt.date.today()
         self.diagnostics = DiagnosticList()
@@ -91,7 +102,11 @@ class ProjectLoader:
 
     def _read(self, path: Path) -> tuple[Any, SourceMap] | None:
         try:
-            document, duplicates = read_yaml(path, self.display(path))
+            typed = self.texts.get(path.resolve()) if self.texts else None
+            if typed is None:
+                document, duplicates = read_yaml(path, self.display(path))
+            else:
+                document, duplicates = parse_yaml(typed, self.display(path))
         except YamlError as err:
             self.diagnostics.append(err.diagnostic)
             return None
