@@ -290,6 +290,7 @@ class Engine:
             return
         del state.history[len(state.history) - drop + 1 :]
         snapshot = state.history.pop()
+        left = _here(state)
         state.stack = list(snapshot.stack)
         state.vars = copy.deepcopy(snapshot.vars)
         state.sensitive = {k: v for k, v in state.sensitive.items() if k in state.vars}
@@ -299,6 +300,7 @@ class Engine:
         if node is None:
             raise FlowError("the previous question no longer exists")
         rt._variables = None
+        _count_move(rt, left)  # going back is a move too: the question left was not given up
         self._run(rt, node.enter(rt))
 
     def _carry_on(self, rt: Runtime) -> None:
@@ -338,6 +340,7 @@ class Engine:
 
     def _run(self, rt: Runtime, transition: Transition) -> None:
         state = rt.state
+        came_from = _here(state)
         for _ in range(MAX_HOPS):
             if transition is WAIT:
                 if state.status != "handoff":
@@ -353,7 +356,8 @@ class Engine:
                 if flow is None:
                     raise FlowError(f"flow '{flow_id}' does not exist")
                 state.stack.append(Frame(flow=flow_id, node=flow.start))
-                transition = self._enter(rt)
+                transition = self._enter(rt, came_from)
+                came_from = _here(state)
             elif isinstance(transition, Go):
                 if transition.target is None:
                     self._flow_ended(rt)
@@ -369,19 +373,18 @@ class Engine:
                     state.stack[-1] = Frame(flow=flow_id, node=node_id)
                     if left != flow_id and all(frame.flow != left for frame in state.stack):
                         self._wipe_sensitive(rt, left)  # a jump ends the flow it leaves
-                    transition = self._enter(rt)
+                    transition = self._enter(rt, came_from)
+                    came_from = _here(state)
         raise FlowError(f"more than {MAX_HOPS} nodes in one step without a question: the flow loops")
 
-    def _enter(self, rt: Runtime) -> Transition:
+    def _enter(self, rt: Runtime, came_from: str | None) -> Transition:
         node = rt.node
         if node is None:
             frame = rt.state.current
             raise FlowError(f"node '{frame.node if frame else '?'}' does not exist")
         rt.state.scratch = {}
         rt.state.status = "active"
-        frame = rt.state.current
-        if frame is not None:
-            rt.emit(Metric("node", f"{frame.flow}:{frame.node}"))
+        _count_move(rt, came_from)
         return node.enter(rt)
 
     def _flow_ended(self, rt: Runtime) -> None:
@@ -407,3 +410,22 @@ class Engine:
         state.status = "ended"
         self._wipe_sensitive(rt, None)
         rt.emit(ConversationEnded(outcome))
+
+
+def _here(state: ConversationState) -> str | None:
+    """`flow:node` of the node the conversation stands on, as the counters name it."""
+    frame = state.current
+    return f"{frame.flow}:{frame.node}" if frame else None
+
+
+def _count_move(rt: Runtime, came_from: str | None) -> None:
+    """Count an entry into the node now current and, when the conversation came from another
+    node, the move (`edge`, `from>to`). Every entry of a node is followed by a move out of it
+    or by nothing at all (the conversation ended there, started again or went idle), so the
+    report's drop-off is entries minus moves out, whatever the order of the nodes."""
+    here = _here(rt.state)
+    if here is None:
+        return
+    rt.emit(Metric("node", here))
+    if came_from is not None:
+        rt.emit(Metric("edge", f"{came_from}>{here}"))

@@ -1,8 +1,9 @@
 """A flow's funnel as a horizontal bar chart in SVG, written by hand (no dependency).
 
-One row per node in flow order: the node's id, a bar as long as its entries (scaled to the
-largest), and the figure with the drop-off to the next node. A hidden figure ("fewer than 5")
-gets no bar, since its length would tell the number. The chart has a `<title>` and a `<desc>`
+One row per node of the main path (the way most people went, see `funnels`): the node's id,
+a bar as long as its entries (scaled to the largest), and the figure with the node's
+drop-off (the share of those who entered it and went no further). A hidden figure ("fewer
+than 5") gets no bar, since its length would tell the number. The chart has a `<title>` and a `<desc>`
 and every row its own `<title>`, so that screen readers can read it; all of its text is real
 text, not paths.
 """
@@ -24,24 +25,24 @@ COLOUR = "#3b6ea8"
 
 
 def drop_text(step: Step) -> str:
-    """`37% drop-off`, `no drop-off (+20%)`, or '' when not shown."""
-    if step.drop_off is None:
-        return ""
-    if step.drop_off < 0:
-        return f"no drop-off (+{-step.drop_off:.0f}%)"
-    return f"{step.drop_off:.0f}% drop-off"
+    """`37% drop-off`; `fewer than 5 went no further` when that count is hidden; else ''."""
+    if step.drop_off is not None:
+        return f"{step.drop_off:.0f}% drop-off"
+    if step.stopped is not None and step.stopped.fewer_than and step.entries.shown:
+        return f"{step.stopped.text()} went no further"
+    return ""
 
 
 def funnel_svg(funnel: Funnel, bot_name: str, ident: str = "funnel") -> str:
     """The chart of `funnel`; `ident` makes its element ids unique within a page."""
     ident = re.sub(r"[^A-Za-z0-9_-]", "-", ident)
-    steps = funnel.steps
+    steps = [step for step in funnel.steps if step.main]
     label_width = min(max((len(step.node) for step in steps), default=4) * CHAR + 16, WIDTH * 0.35)
     value_width = 220.0
     bar_space = WIDTH - label_width - value_width
     largest = max((step.entries.exact or 0 for step in steps), default=0)
     height = TOP + ROW * len(steps) + 10
-    title = f"Funnel of {funnel.flow} ({bot_name}): entries per node"
+    title = f"Funnel of {funnel.flow} ({bot_name}): entries per node along the main path"
     desc = "; ".join(_row_text(step) for step in steps)
     lines = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
@@ -76,4 +77,4 @@ def funnel_svg(funnel: Funnel, bot_name: str, ident: str = "funnel") -> str:
 def _row_text(step: Step) -> str:
     text = f"{step.node}: {step.entries.text()} entries"
     drop = drop_text(step)
-    return f"{text}, {drop} to the next node" if drop else text
+    return f"{text}, {drop}" if drop else text

@@ -3,14 +3,14 @@ figures that are safe to publish (see `figures`), labelled, ordered and cut to w
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bots.engine.project import Project, split_target
+from bots.engine.project import Project
 from bots.report.counters import Counts, read_counters
 from bots.report.figures import Figure, breakdown, mean
-from bots.report.model import BotReport, Funnel, Handoffs, Item, Report, Row, Step
+from bots.report.funnels import bot_flows, funnel
+from bots.report.model import BotReport, Handoffs, Item, Report, Row
 from bots.report.period import Period
 
 TOP_ITEMS = 10
@@ -76,7 +76,11 @@ def bot_report(project: Project, bot_id: str, counts: Counts) -> BotReport:
         subscribed=Figure.of(one("subscribed")),
         unsubscribed=Figure.of(one("unsubscribed")),
         items=_items(project, by_name.get("item_opened", {}), by_name.get("item_shown", {})),
-        funnels=tuple(funnel(project, flow, by_name.get("node", {})) for flow in bot_flows(project, bot_id)) if loaded else (),
+        funnels=tuple(
+            funnel(project, flow, by_name.get("node", {}), by_name.get("edge", {})) for flow in bot_flows(project, bot_id)
+        )
+        if loaded
+        else (),
     )
 
 
@@ -111,49 +115,3 @@ def _items(project: Project, opened: Mapping[str, float], shown: Mapping[str, fl
         items.append(Item(catalog_id, item_id, title, found is not None, Figure.of(value), Figure.of(shown.get(key, 0.0))))
     items.sort(key=lambda item: (item.opened.sort_key, item.title, item.catalog, item.id))
     return tuple(items[:TOP_ITEMS])
-
-
-# --- funnels ------------------------------------------------------------------------------------
-
-
-def bot_flows(project: Project, bot_id: str) -> list[str]:
-    """The bot's own flows in their order, then the other flows it reaches (shared ones), by name."""
-    own = [f"{bot_id}/{flow}" for flow in project.bots[bot_id].flows]
-    reached, _ = project.reached(bot_id)
-    return own + sorted(reached - set(own))
-
-
-def flow_order(project: Project, qualified: str) -> list[str]:
-    """The nodes of a flow: the start node, then those it leads to, breadth first in the order
-    of `targets()`; then any others in the order of the file."""
-    flow = project.flow(qualified)
-    if flow is None:
-        return []
-    order: list[str] = []
-    queue = deque([flow.start])
-    while queue:
-        node_id = queue.popleft()
-        node = flow.node(node_id)
-        if node_id in order or node is None:
-            continue
-        order.append(node_id)
-        for _, target in node.targets():
-            target_flow, target_node = split_target(target, qualified)
-            if target_flow == qualified:
-                queue.append(target_node)
-    return order + [node_id for node_id in flow.nodes if node_id not in order]
-
-
-def funnel(project: Project, qualified: str, entries: Mapping[str, float]) -> Funnel:
-    """Entries per node of a flow, with the drop-off from each node to the next in that order."""
-    nodes = flow_order(project, qualified)
-    values = [round(entries.get(f"{qualified}:{node_id}", 0.0)) for node_id in nodes]
-    figures = [Figure.of(value) for value in values]
-    steps = []
-    for index, node_id in enumerate(nodes):
-        drop: float | None = None
-        if index + 1 < len(nodes) and figures[index].shown and figures[index + 1].shown and values[index] > 0:
-            drop = round((values[index] - values[index + 1]) * 100 / values[index], 1)
-        node = project.node(qualified, node_id)
-        steps.append(Step(node_id, node.type if node else "", figures[index], drop))
-    return Funnel(qualified, tuple(steps))

@@ -96,20 +96,35 @@ class Item:
 
 @dataclass(frozen=True)
 class Step:
-    """A node of a funnel: how often it was entered, and the drop-off to the next node (percent,
-    None when it is not shown: the last node, nobody entered, or either figure is hidden)."""
+    """A node of a funnel: how often it was entered, how many of those went no further from it
+    (None when the period has no counted moves), the drop-off (that share in percent, None when
+    it is not shown: nobody entered, or either figure is hidden), and whether it is on the
+    main path (the way most people went)."""
 
     node: str
     type: str
     entries: Figure
     drop_off: float | None = None
+    stopped: Figure | None = None
+    main: bool = True
 
     def to_json(self) -> dict[str, Any]:
-        return {"node": self.node, "type": self.type, "entries": self.entries.to_json(), "drop_off_percent": self.drop_off}
+        return {
+            "node": self.node,
+            "type": self.type,
+            "entries": self.entries.to_json(),
+            "went_no_further": self.stopped.to_json() if self.stopped is not None else None,
+            "drop_off_percent": self.drop_off,
+            "main_path": self.main,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Step:
-        return cls(data["node"], data["type"], Figure.from_json(data["entries"]), data["drop_off_percent"])
+        stopped = data.get("went_no_further")
+        return cls(
+            data["node"], data["type"], Figure.from_json(data["entries"]), data["drop_off_percent"],
+            Figure.from_json(stopped) if stopped is not None else None, data.get("main_path", True),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

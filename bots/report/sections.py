@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bots.report.chart import drop_text
 from bots.report.figures import Figure
-from bots.report.model import BotReport, Funnel, Row
+from bots.report.model import BotReport, Funnel, Row, Step
 from bots.report.summary import humanise
 
 
@@ -106,5 +105,17 @@ def _mean(seconds: float | None, count: Figure) -> str:
 def _funnel(funnel: Funnel) -> list[Block]:
     if not funnel.entered:
         return [Heading(4, funnel.flow), "Nobody entered this flow."]
-    rows = [(step.node, step.type, step.entries.text(), drop_text(step) or "–") for step in funnel.steps]
-    return [Heading(4, funnel.flow), Chart(funnel), Table(("node", "type", "entries", "to the next node"), rows, right=2)]
+    rows = [
+        (step.node, step.type, "yes" if step.main else "", step.entries.text(), _stopped(step), _share(step))
+        for step in funnel.steps
+    ]
+    head = ("node", "type", "main path", "entries", "went no further", "drop-off")
+    return [Heading(4, funnel.flow), Chart(funnel), Table(head, rows, right=3)]
+
+
+def _stopped(step: Step) -> str:
+    return step.stopped.text() if step.stopped is not None else "not counted"
+
+
+def _share(step: Step) -> str:
+    return f"{step.drop_off:g}%" if step.drop_off is not None else "–"

@@ -143,6 +143,16 @@ WEEK = on(
     ("node", "demo/main:person", 20),
     ("node", "lib/safety:tips", 10),
     ("node", "lib/safety:more", 10),
+    # the moves out of each node (20 stopped at welcome, 15 at menu, 5 at person, 60 at the end)
+    ("edge", "demo/main:welcome>demo/main:menu", 80),
+    ("edge", "demo/main:menu>demo/main:bye", 31),
+    ("edge", "demo/main:menu>demo/main:person", 20),
+    ("edge", "demo/main:menu>demo/main:find", 4),
+    ("edge", "demo/main:menu>lib/safety:tips", 10),
+    ("edge", "demo/main:person>demo/main:bye", 15),
+    ("edge", "demo/main:find>demo/main:bye", 4),
+    ("edge", "lib/safety:tips>lib/safety:more", 10),
+    ("edge", "lib/safety:more>demo/main:bye", 10),
     ("subscribed", "", 12),
     ("unsubscribed", "", 1),
 )

@@ -80,12 +80,12 @@ def test_html_is_one_well_formed_page_with_its_charts(root: Path, db: Path, tmp_
     main = charts[0]
     assert main.get("role") == "img"
     title = main.find(f"{SVG}title")
-    assert title is not None and title.text == "Funnel of demo/main (Demo & Co): entries per node"
+    assert title is not None and title.text == "Funnel of demo/main (Demo & Co): entries per node along the main path"
     labels = [t.text for t in main.iter(f"{SVG}text")]
-    assert labels[1:3] == ["welcome", "100 · 20% drop-off"]
-    assert "fewer than 5" in labels  # the hidden node: a label, and no bar that would show its size
+    # the main path (where most went), not the file's order: welcome, menu, bye
+    assert labels[1:] == ["welcome", "100 · 20% drop-off", "menu", "80 · 19% drop-off", "bye", "60 · 100% drop-off"]
     bars = [float(r.get("width", "0")) for g in main.findall(f"{SVG}g") for r in g.findall(f"{SVG}rect")]
-    assert len(bars) == 4  # welcome, menu, bye, person; not find (hidden) nor unused (0)
+    assert len(bars) == 3
     assert bars[0] == max(bars) and bars[1] == pytest.approx(bars[0] * 0.8, abs=0.1)
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
@@ -103,7 +103,9 @@ def test_markdown_with_a_file_writes_the_charts_beside_it(root: Path, db: Path, 
     assert "| Legal aid \\<fund\\> \\& co | programmes | 30 | 300 |" in text
     assert "| `gone` (not in the catalog) | programmes | 7 | 0 |" in text
     assert "| Polish (pl) | 5 or more |" in text and "| Belarusian (be) | fewer than 5 |" in text
-    assert "| bye | end | 60 | – |" in text and "| find | results | fewer than 5 | – |" in text
+    assert "| node | type | main path | entries | went no further | drop-off |" in text
+    assert "| menu | choice | yes | 80 | 15 | 18.8% |" in text and "| bye | end | yes | 60 | 60 | 100% |" in text
+    assert "| find | results |  | fewer than 5 | 0 | – |" in text
     assert "| mean time to the first reply | 2 h 10 min |" in text
     assert "| mean time to closing | 1 d 1 h |" in text
     chart = ET.parse(main).getroot()
@@ -127,7 +129,11 @@ def test_json_on_standard_output(root: Path, db: Path, project: Project, capsys:
     loaded = Report.from_json(data)
     (demo,) = loaded.bots
     assert demo.people.exact == 1234 and demo.handoffs.answered.exact == 50
-    assert data["bots"][0]["funnels"][0]["steps"][3] == {"node": "find", "type": "results", "entries": {"fewer_than": 5}, "drop_off_percent": None}
+    assert data["bots"][0]["funnels"][0]["steps"][3] == {
+        "node": "find", "type": "results", "entries": {"fewer_than": 5}, "went_no_further": 0, "drop_off_percent": None,
+        "main_path": False,
+    }  # fmt: skip
+    assert loaded.bots[0].funnels == build_report(project, db, week_period("2024-W06"), ["demo"]).bots[0].funnels
 
 
 def test_since_and_until(root: Path, db: Path, capsys: pytest.CaptureFixture[str]) -> None:

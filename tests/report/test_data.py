@@ -26,7 +26,7 @@ from bots.report import (
     render,
     week_period,
 )
-from bots.report.data import flow_order
+from bots.report.funnels import flow_order
 from bots.report.figures import breakdown
 from bots.report.model import BotReport
 from bots.report.summary import headline
@@ -176,19 +176,45 @@ def test_nodes_in_flow_order(project: Project) -> None:
     assert flow_order(project, "lib/safety") == ["tips", "more"]
 
 
-def test_funnels_with_drop_off_never_from_a_hidden_figure(project: Project, db: Path) -> None:
+def test_funnels_main_path_first_with_who_went_no_further(project: Project, db: Path) -> None:
     funnels = demo(project, db).funnels
     assert [funnel.flow for funnel in funnels] == ["demo/main", "lib/safety"]  # own flows, then shared ones
     main, safety = funnels
-    assert [(s.node, s.type, s.entries, s.drop_off) for s in main.steps] == [
-        ("welcome", "message", n(100), 20.0),
-        ("menu", "choice", n(80), 25.0),
-        ("bye", "end", n(60), None),  # the next one is hidden
-        ("find", "results", HIDDEN, None),
-        ("person", "handoff", n(20), 100.0),  # nobody in `unused`: 0 is shown
-        ("unused", "message", n(0), None),  # the last one
+    assert [(s.node, s.type, s.main, s.entries, s.stopped, s.drop_off) for s in main.steps] == [
+        ("welcome", "message", True, n(100), n(20), 20.0),
+        ("menu", "choice", True, n(80), n(15), 18.8),  # 80 in, 65 moved on: to bye, person, find, lib/safety
+        ("bye", "end", True, n(60), n(60), 100.0),  # most went from the menu to bye: the main path
+        ("find", "results", False, HIDDEN, n(0), None),  # no share of a hidden figure
+        ("person", "handoff", False, n(20), n(5), 25.0),
+        ("unused", "message", False, n(0), n(0), None),
     ]
-    assert [(s.node, s.entries, s.drop_off) for s in safety.steps] == [("tips", n(10), 0.0), ("more", n(10), None)]
+    assert [(s.node, s.main, s.entries, s.drop_off) for s in safety.steps] == [
+        ("tips", True, n(10), 0.0),
+        ("more", True, n(10), 0.0),  # back in the caller, at bye: not a drop
+    ]
+
+
+def test_nobody_or_everybody_went_no_further(project: Project, counters: Callable[..., Path]) -> None:
+    db = counters([
+        ("node", "demo/main:welcome", 9), ("node", "demo/main:menu", 9),
+        ("edge", "demo/main:welcome>demo/main:menu", 9),
+    ])  # fmt: skip
+    welcome, menu = demo(project, db).funnels[0].steps[:2]
+    assert (welcome.stopped, welcome.drop_off) == (n(0), 0.0)
+    assert (menu.stopped, menu.drop_off) == (n(9), 100.0)
+
+
+def test_a_few_who_went_no_further_are_shown_as_few_without_a_share(project: Project, counters: Callable[..., Path]) -> None:
+    db = counters([("node", "demo/main:welcome", 9), ("edge", "demo/main:welcome>demo/main:menu", 7)])
+    welcome = demo(project, db).funnels[0].steps[0]
+    assert (welcome.entries, welcome.stopped, welcome.drop_off) == (n(9), HIDDEN, None)
+
+
+def test_without_counted_moves_no_drop_off_is_made_up(project: Project, counters: Callable[..., Path]) -> None:
+    """Counters from before moves were counted: entries only."""
+    db = counters([("node", "demo/main:welcome", 100), ("node", "demo/main:menu", 80)])
+    steps = demo(project, db).funnels[0].steps
+    assert [(s.node, s.stopped, s.drop_off) for s in steps[:2]] == [("welcome", None, None), ("menu", None, None)]
 
 
 # --- the period ---------------------------------------------------------------------------------
