@@ -110,7 +110,6 @@ async def bench(subscribers: int, kill_at: float, workdir: Path) -> dict[str, An
         people = [api.user(f"P{i}", language_code=LANGS[i % 3]) for i in range(subscribers)]
         now = dt.datetime.now(dt.timezone.utc)
         async with NewsStore(db, vault=vault) as store:
-            await store.ensure_news_schema()
             await asyncio.gather(*(
                 store.subscribe(BOT, vault.chat_key(BOT, p.id), p.id, LANGS[i % 3], now=now) for i, p in enumerate(people)
             ))

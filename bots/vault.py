@@ -116,6 +116,13 @@ class Vault:
         digest = hmac.new(self._mac_key, f"{bot}\0{chat}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
+    def shared_secret(self, purpose: str) -> str:
+        """A secret every process with this key derives alike (e.g. the webhook's secret
+        token, which several workers behind one address must agree on): 43 URL-safe
+        characters. With the development key it is public, like the key."""
+        digest = hmac.new(self._mac_key, f"shared secret\0{purpose}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
     # --- sealing --------------------------------------------------------------------------
 
     def seal(self, data: bytes, context: str) -> bytes:

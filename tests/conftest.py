@@ -83,3 +83,28 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+# --- a throw-away PostgreSQL server (tests/support/postgres.py) ------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """One PostgreSQL server for the session (per xdist worker); skipped, with the reason,
+    where none can be started."""
+    from tests.support import postgres
+
+    reason = postgres.missing_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = postgres.start_server()
+    try:
+        yield server
+    finally:
+        postgres.remove(server)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: object) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    return postgres_server.new_database()  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ from bots.broadcast import (
 )
 from bots.loader import load_project
 from bots.standin import BotApiStandin, Person
-from bots.storage.sqlite_news import news_forget_statements
+from bots.storage.sql_news import news_forget_statements
 from bots.telegram.app import make_bot
 from bots.vault import Vault
 from tests import conftest
@@ -83,7 +83,6 @@ def vault() -> Vault:
 @pytest.fixture
 async def store(tmp_path: Path, vault: Vault) -> AsyncIterator[NewsStore]:
     async with NewsStore(tmp_path / "bots.db", vault=vault) as opened:
-        await opened.ensure_news_schema()
         yield opened
 
 
@@ -439,7 +438,6 @@ async def test_the_command_dry_run_then_killed_and_restarted(api: BotApiStandin,
     db = tmp_path / "bots.db"
     people = [api.user(f"P{i}") for i in range(60)]
     async with NewsStore(db, vault=vault) as store:
-        await store.ensure_news_schema()
         await subscribe(store, people, ["en", "ru", "be", "en"])
 
     dry = await run_cli(project, api, "news.md", "--db", str(db), "--dry-run")

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from bots.broadcast.news import News, load_news
 from bots.broadcast.progress import Progress
-from bots.broadcast.sending import Broadcast, BroadcastError, NewsStore, Tally
+from bots.broadcast.sending import Broadcast, BroadcastError, Tally
 from bots.news_markdown import NewsError
-from bots.storage import StoreError
-from bots.storage.sqlite_news import BroadcastRecord, SQLiteNews
+from bots.storage import StoreError, store_at
+from bots.storage.database import is_postgres_url
+from bots.storage.sql_news import BroadcastRecord, SQLNews
 from bots.telegram.app import make_bot
 from bots.vault import Vault
 
@@ -42,7 +43,7 @@ def _show_texts(news: News, audience: dict[str, int], out: TextIO) -> None:
     out.write("\n(dry run: nothing was sent)\n")
 
 
-async def dry_run(store: SQLiteNews, bot_id: str, news: News, out: TextIO) -> None:
+async def dry_run(store: SQLNews, bot_id: str, news: News, out: TextIO) -> None:
     """Print what would be sent, to how many people, in which language; send nothing."""
     plan = await Broadcast(store, bot_id, news).plan()
     out.write(f"{bot_id}: {news.path} (sha256 {news.digest[:12]}), {plan.subscribers} subscriber(s)\n")
@@ -57,7 +58,7 @@ async def dry_run(store: SQLiteNews, bot_id: str, news: News, out: TextIO) -> No
 
 
 async def send(
-    db: Path,
+    db: Path | str,
     vault: Vault,
     bot_id: str,
     news: News,
@@ -69,21 +70,26 @@ async def send(
     progress: Progress | None = None,
 ) -> Tally:
     """Send `news` with a bot of its own (the broadcast starts it and shuts it down)."""
-    async with NewsStore(db, vault=vault) as store:
+    async with store_at(str(db), vault) as store:
         broadcast = Broadcast(
             store, bot_id, news, make_bot(token, api_url), progress=progress, drop_unfinished=drop_unfinished
         )
         return await broadcast.run(stop)
 
 
-def _dry_run(bot_id: str, news: News, *, vault: Vault, db: Path) -> int:
-    if not db.exists():
+def _missing(db: Path | str) -> bool:
+    """A SQLite file that does not exist (a PostgreSQL database is asked when opened)."""
+    return not is_postgres_url(str(db)) and not Path(db).exists()
+
+
+def _dry_run(bot_id: str, news: News, *, vault: Vault, db: Path | str) -> int:
+    if _missing(db):
         print(f"bots: no database at {db} (--db, $BOTS_DB): nobody has subscribed there", file=sys.stderr)
         _show_texts(news, {}, sys.stdout)
         return 0
 
     async def show() -> None:
-        async with NewsStore(db, vault=vault) as store:
+        async with store_at(str(db), vault) as store:
             await dry_run(store, bot_id, news, sys.stdout)
 
     try:
@@ -100,7 +106,7 @@ def command(
     file: Path,
     *,
     vault: Vault,
-    db: Path,
+    db: Path | str,
     api_url: str | None,
     dry_run_only: bool,
     drop_unfinished: bool = False,
@@ -116,7 +122,7 @@ def command(
         print(warning, file=sys.stderr)
     if dry_run_only:
         return _dry_run(bot_id, news, vault=vault, db=db)
-    if not db.exists():
+    if _missing(db):
         print(f"bots: no database at {db} (--db, $BOTS_DB): nobody has subscribed there; nothing to send", file=sys.stderr)
         return 1
     token = os.environ.get(config.token_env, "").strip()

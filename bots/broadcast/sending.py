@@ -43,12 +43,12 @@ from telegram.error import (
 from bots.broadcast.news import News
 from bots.broadcast.progress import Progress
 from bots.storage.sqlite import SQLiteConversationStore
-from bots.storage.sqlite_messages import REMEMBER
-from bots.storage.sqlite_news import (
+from bots.storage.sql_messages import REMEMBER
+from bots.storage.sql_news import (
     UNSUBSCRIBE,
     BroadcastRecord,
     Recipient,
-    SQLiteNews,
+    SQLNews,
     Statement,
 )
 from bots.telegram.pacing import Bucket, Pacer
@@ -186,7 +186,7 @@ class Broadcast:
 
     def __init__(
         self,
-        store: SQLiteNews,
+        store: SQLNews,
         bot_id: str,
         news: News,
         bot: Bot | None = None,
@@ -226,7 +226,6 @@ class Broadcast:
 
     async def plan(self) -> Plan:
         """Who would get which text, and what earlier runs did; nothing is written."""
-        await self.store.ensure_news_schema()
         by_lang = await self.store.subscribers_by_lang(self.bot_id)
         audience: dict[str, int] = {lang: 0 for lang in self.news.sections}
         for lang, count in by_lang.items():
@@ -241,7 +240,6 @@ class Broadcast:
         if stop is not None:
             self.stop = stop
         store = self.store
-        await store.ensure_news_schema()
         record = await store.broadcast_record(self.bot_id, self.digest)
         if record is not None and record.finished:
             self.tally = Tally.from_counts(record.total, record.counts)

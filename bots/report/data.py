@@ -34,7 +34,7 @@ CLOSED_HOW = {
 }
 
 
-def build_report(project: Project, db: Path, period: Period, bots: Sequence[str]) -> Report:
+def build_report(project: Project, db: Path | str, period: Period, bots: Sequence[str]) -> Report:
     """The report on `bots` of `project` for `period`, from the counters in `db`."""
     counts = read_counters(db, period, bots)
     return Report(period, tuple(bot_report(project, bot, counts.get(bot, {})) for bot in bots))

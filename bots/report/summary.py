@@ -65,10 +65,12 @@ def headline(report: BotReport, period: Period) -> str:
 
 
 def weekly_summary_html(project: Project, db_path: str | os.PathLike[str], bot_id: str, week: str | Period) -> str:
+    # db_path: a SQLite file, or a postgresql:// URL
     """A short summary of `bot_id`'s ISO `week` (`YYYY-Www`, or a Period) in Telegram HTML, for
     posting to its moderators' group. Raises `ReportError` when the counters cannot be read."""
     period = week_period(week) if isinstance(week, str) else week
-    report = build_report(project, Path(db_path), period, [bot_id]).bots[0]
+    db = db_path if isinstance(db_path, str) and "://" in db_path else Path(db_path)
+    report = build_report(project, db, period, [bot_id]).bots[0]
     return summary_html(report, period)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import datetime as dt
 import weakref
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from bots.engine.state import ConversationState
 
@@ -31,12 +32,17 @@ class ConversationStore(abc.ABC):
     def __init__(self) -> None:
         self._locks: weakref.WeakValueDictionary[ConversationKey, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    def lock(self, key: ConversationKey) -> asyncio.Lock:
+    def _local_lock(self, key: ConversationKey) -> asyncio.Lock:
         lock = self._locks.get(key)
         if lock is None:
             lock = asyncio.Lock()
             self._locks[key] = lock
         return lock
+
+    def lock(self, key: ConversationKey) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Hold the conversation while it is loaded, stepped and saved (`async with`). Among
+        several workers sharing a database, it is held against all of them."""
+        return self._local_lock(key)
 
     @abc.abstractmethod
     async def initialize(self) -> None:

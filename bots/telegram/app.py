@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hmac
 import logging
 import secrets
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -27,11 +30,12 @@ from bots.engine.i18n import Translator
 from bots.engine.project import Project
 from bots.logsafe import asyncio_exception_handler
 from bots.reload import ProjectWatcher, Version
-from bots.storage import ConversationKey, SQLiteConversationStore
+from bots.storage import ConversationKey, SQLStore
 from bots.telegram import admin, metrics
 from bots.telegram.pacing import Pacer
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
 from bots.telegram.sender import retry_seconds
+from bots.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +142,64 @@ async def poll(runner: BotRunner, settings: RunSettings) -> None:
             offset = highest + 1
 
 
+LEASE_TTL = 8.0  # a lease not renewed for this long is free: another worker takes over within 10 s
+LEASE_EVERY = 2.0  # how often a lease is renewed, and a free one tried for
+HEARTBEAT_EVERY = 2.0
+
+
+async def while_leased(store: SQLStore, name: str, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `job` only while this worker holds the lease `name` (one poller per bot, one
+    runner of each periodic job among all the workers on a database). When the holder dies,
+    another worker's next try finds the lease expired and starts the job there."""
+    while True:
+        try:
+            held = await store.take_lease(name, ttl=LEASE_TTL)
+        except Exception as err:  # noqa: BLE001 - the database may be back at the next try
+            log.warning("cannot renew the lease %r (%s): trying again", name, type(err).__name__)
+            held = False
+        if not held:
+            await asyncio.sleep(LEASE_EVERY)
+            continue
+        if store.shared:
+            log.info("this worker now holds %r", name)
+        task = asyncio.create_task(job())
+        try:
+            while True:
+                done, _ = await asyncio.wait([task], timeout=LEASE_EVERY)
+                if done:
+                    task.result()  # a job that ends or fails ends the run, as without leases
+                    return
+                try:
+                    held = await store.take_lease(name, ttl=LEASE_TTL)
+                except Exception as err:  # noqa: BLE001
+                    log.warning("cannot renew the lease %r (%s)", name, type(err).__name__)
+                    held = False
+                if not held:
+                    log.warning("another worker took over %r: this one stops it", name)
+                    break
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+
+async def keep_alive(store: SQLStore, runners: list[BotRunner], every: float = HEARTBEAT_EVERY) -> None:
+    """Tell the other workers this one is alive, and take over what a dead one left."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await store.heartbeat()
+            for runner in runners:
+                await runner.sweep()
+        except Exception as err:  # noqa: BLE001 - the next beat tries again
+            log.warning("cannot reach the database to say this worker is alive (%s)", type(err).__name__)
+
+
 JOURNAL_KEPT = dt.timedelta(hours=26)  # Telegram redelivers for 24 h at most
 TIDY_EVERY = 600.0
 
 
-async def tidy_once(store: SQLiteConversationStore, project: Project, bot_ids: list[str], now: dt.datetime) -> int:
+async def tidy_once(store: SQLStore, project: Project, bot_ids: list[str], now: dt.datetime) -> int:
     """Forget what is no longer needed: processed updates once no redelivery can come (hours,
     not days), and conversations idle, and handoffs closed, for longer than their bot's
     `retention_days`."""
@@ -163,7 +220,7 @@ async def tidy_once(store: SQLiteConversationStore, project: Project, bot_ids: l
     return forgotten
 
 
-async def keep_tidy(store: SQLiteConversationStore, project: Project, bot_ids: list[str]) -> None:
+async def keep_tidy(store: SQLStore, project: Project, bot_ids: list[str]) -> None:
     while True:
         await tidy_once(store, project, bot_ids, dt.datetime.now(dt.timezone.utc))
         await asyncio.sleep(TIDY_EVERY)
@@ -172,13 +229,19 @@ async def keep_tidy(store: SQLiteConversationStore, project: Project, bot_ids: l
 class WebhookServer:
     """One aiohttp server for every bot: `POST <path>/<bot>`, checked by secret token."""
 
-    def __init__(self, runners: list[BotRunner], settings: RunSettings) -> None:
-        assert settings.webhook_url
+    def __init__(self, runners: list[BotRunner], settings: RunSettings, vault: Vault | None = None) -> None:
+        if not settings.webhook_url:
+            raise ValueError("a webhook server needs the webhook's URL")
         self.runners = {r.bot_id: r for r in runners}
         self.settings = settings
         self.base = settings.webhook_url.rstrip("/")
         self.path = urlsplit(self.base).path.rstrip("/")
-        self.secrets = {bot_id: secrets.token_urlsafe(32) for bot_id in self.runners}
+        # every worker behind one address must give Telegram the same secret: it is derived
+        # from the secret key (a random one per process with the public development key)
+        self.secrets = {
+            bot_id: vault.shared_secret(f"webhook {bot_id}") if vault is not None and not vault.development else secrets.token_urlsafe(32)
+            for bot_id in self.runners
+        }
         self.site: web.TCPSite | None = None
         self.app_runner: web.AppRunner | None = None
 
@@ -215,7 +278,7 @@ class WebhookServer:
 async def run_bots(
     project: Project,
     bot_ids: list[str],
-    store: SQLiteConversationStore,
+    store: SQLStore,
     translator: Translator,
     settings: RunSettings,
     stop: asyncio.Event,
@@ -237,18 +300,25 @@ async def run_bots(
     tasks: list[asyncio.Task[None]] = []
     server: WebhookServer | None = None
     try:
+        await store.heartbeat()
         for runner in runners:
             await start_runner(runner, settings)
             started.append(runner)
             log.info("%s: started (%s)", runner.bot_id, "webhook" if settings.webhook_url else "long polling")
         if settings.webhook_url:
-            server = WebhookServer(runners, settings)
+            server = WebhookServer(runners, settings, store.vault)
             await server.start()
         else:
-            tasks = [asyncio.create_task(poll(runner, settings)) for runner in runners]
-        tasks.append(asyncio.create_task(keep_tidy(store, project, bot_ids)))
-        tasks.append(asyncio.create_task(notice_other_writers(store)))
-        tasks.append(asyncio.create_task(post_weekly_reports(runners)))
+            # one worker polls each bot: the holder of its lease
+            tasks = [
+                asyncio.create_task(while_leased(store, f"poll {runner.bot_id}", functools.partial(poll, runner, settings)))
+                for runner in runners
+            ]
+        tasks.append(asyncio.create_task(keep_alive(store, started)))
+        tasks.append(asyncio.create_task(while_leased(store, "tidy", functools.partial(keep_tidy, store, project, bot_ids))))
+        if not store.shared:
+            tasks.append(asyncio.create_task(notice_other_writers(store)))
+        tasks.append(asyncio.create_task(while_leased(store, "weekly reports", functools.partial(post_weekly_reports, runners))))
         tasks += admin.admin_tasks(settings.admin, runners, store)
         if settings.reload:
             watcher = ProjectWatcher(project.root)
@@ -277,13 +347,14 @@ async def run_bots(
         for runner in runners:
             if runner not in started:  # its HTTP sessions may be open from a failed start
                 await asyncio.gather(runner.bot.shutdown(), return_exceptions=True)
+        await asyncio.gather(store.leave(), return_exceptions=True)  # its leases are free at once
 
 
 async def forget_person(
     project: Project,
     bot_id: str,
     chat_id: int,
-    store: SQLiteConversationStore,
+    store: SQLStore,
     translator: Translator,
     *,
     token: str,
@@ -321,7 +392,7 @@ async def post_weekly_report(runner: BotRunner, now: dt.datetime) -> bool:
     if await runner.store.meta(mark) is not None:
         return False
     try:
-        text = weekly_summary_html(runner.engine.project, runner.store.path, runner.bot_id, week)
+        text = await asyncio.to_thread(weekly_summary_html, runner.engine.project, runner.store.location, runner.bot_id, week)
     except ReportError as err:
         log.warning("%s: no weekly report: %s", runner.bot_id, err)
         return False
@@ -341,7 +412,7 @@ async def post_weekly_reports(runners: list[BotRunner], every: float = 3600.0) -
         await asyncio.sleep(every)
 
 
-async def notice_other_writers(store: SQLiteConversationStore, every: float = 1.0) -> None:
+async def notice_other_writers(store: SQLStore, every: float = 1.0) -> None:
     """Another process (`bots forget`) may change the database: drop what we cached then."""
     while True:
         await asyncio.sleep(every)

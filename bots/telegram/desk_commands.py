@@ -16,7 +16,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import TelegramError
 
 from bots.engine.project import split_target
-from bots.storage import Handoff, HandoffChange, IncomingUpdate, SQLiteConversationStore
+from bots.storage import Handoff, HandoffChange, IncomingUpdate, SQLStore
 from bots.telegram.cards import BUTTON_PREFIX, ModeratorTexts, Safe
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class ModeratorCommands:
     """Handles the moderators' chat for `Desk` (see there)."""
 
     runner: BotRunner
-    store: SQLiteConversationStore
+    store: SQLStore
     bot_id: str
     chat: str
     chat_id: int | None

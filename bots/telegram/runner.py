@@ -41,7 +41,7 @@ from bots.storage import (
     HandoffChange,
     IncomingUpdate,
     OutgoingCall,
-    SQLiteConversationStore,
+    SQLStore,
 )
 from bots.telegram import metrics
 from bots.telegram.desk import Desk, Out, handoff_counts
@@ -58,6 +58,7 @@ COMMANDS = ("start", "back", "help", "language", "subscribe", "unsubscribe", "fo
 HANDOFF_COMMANDS = COMMANDS + ("end",)
 STOP_GRACE = 10.0
 SEND_GRACE = 2.0
+SWEEP_AGE = 3.0  # an update waiting this long on a shared database is anyone's to process
 MAX_ATTEMPTS = 3  # an update that fails this often is given up (logged), not retried forever
 
 
@@ -90,7 +91,7 @@ class BotRunner:
         project: Project,
         bot_id: str,
         bot: Bot,
-        store: SQLiteConversationStore,
+        store: SQLStore,
         translator: Translator,
         *,
         pacer: Pacer | None = None,
@@ -115,6 +116,8 @@ class BotRunner:
         self.flood = FloodGuard(limits.messages, limits.seconds, limits.pause)
         self.queues: dict[str, deque[IncomingUpdate]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
+        self._scanning: asyncio.Task[None] | None = None
+        self._scan_again = False
         self._answers: set[asyncio.Task[None]] = set()
         self.processed = 0
 
@@ -127,10 +130,44 @@ class BotRunner:
         await self.desk.start()
         for update in await self.store.unprocessed_updates(self.bot_id):
             self._dispatch(update)
-        pending = await self.store.pending_calls(self.bot_id)
+        if self.store.shared:
+            self.store.inbox_listener(self._on_inbox)
+        pending = await self.store.adopt_calls(self.bot_id, everything=not self.store.shared)
         if pending:
             log.info("%s: resuming %d unsent message(s)", self.bot_id, len(pending))
             self.sender.enqueue(pending)
+
+    async def sweep(self) -> None:
+        """Take over what nobody alive is doing: calls journalled by a worker that died (or
+        by `bots forget`), and, on a shared database, updates recorded but left waiting."""
+        adopted = await self.store.adopt_calls(self.bot_id)
+        if adopted:
+            log.info("%s: took over %d unsent message(s) of a stopped worker", self.bot_id, len(adopted))
+            self.sender.enqueue(adopted)
+        if self.store.shared:
+            for chat in await self.store.waiting_chats(self.bot_id, received_before=self.clock().timestamp() - SWEEP_AGE):
+                self._trigger(chat)
+
+    def _on_inbox(self, bot: str) -> None:
+        """Another worker recorded updates of a bot: any worker may process them."""
+        if bot != self.bot_id:
+            return
+        if self._scanning is not None and not self._scanning.done():
+            self._scan_again = True
+            return
+        self._scanning = asyncio.create_task(self._scan())
+
+    async def _scan(self) -> None:
+        self._scan_again = True
+        while self._scan_again:
+            self._scan_again = False
+            try:
+                chats = await self.store.waiting_chats(self.bot_id, received_before=self.clock().timestamp() + 60)
+            except Exception as err:  # noqa: BLE001 - the sweep picks them up later
+                log.warning("%s: cannot look for waiting updates (%s)", self.bot_id, type(err).__name__)
+                return
+            for chat in chats:
+                self._trigger(chat)
 
     async def stop(self) -> None:
         """Finish the updates in hand, give the sender a moment, then let go."""
@@ -219,34 +256,56 @@ class BotRunner:
         if worker is None or worker.done():
             self.workers[update.chat] = asyncio.create_task(self._work(update.chat))
 
+    def _trigger(self, chat: str) -> None:
+        """On a shared database: look at the chat's waiting updates (the queue only wakes the
+        chat's worker, which takes the updates from the database, in order)."""
+        self._dispatch(IncomingUpdate(self.bot_id, -1, chat, ""))
+
     async def _work(self, chat: str) -> None:
+        """Process a chat's updates one at a time, in order, holding the conversation's lock
+        (on a shared database, against every worker: whoever holds it processes what the
+        database has waiting for the chat, whoever recorded it)."""
         queue = self.queues[chat]
-        failures = 0
+        key = ConversationKey(self.bot_id, chat)
         while queue:
-            update = queue[0]
+            if self.store.shared:
+                queue.clear()
+                async with self.store.lock(key):
+                    for update in await self.store.unprocessed_updates(self.bot_id, chat=chat):
+                        await self._attempt(update)
+            else:
+                async with self.store.lock(key):
+                    await self._attempt(queue[0])
+                queue.popleft()
+        self.queues.pop(chat, None)
+        self.workers.pop(chat, None)
+
+    async def _attempt(self, update: IncomingUpdate) -> None:
+        """Process one update, trying again a few times if it fails; then give it up."""
+        failures = 0
+        while True:
             try:
                 await self.process(update)
+                break
             except Exception as err:  # one bad update must not stop the chat for good
                 failures += 1
                 metrics.update_failed(self.bot_id)
                 log.error(
                     "%s: update %d for %s failed (%s, attempt %d)",
-                    self.bot_id, update.update_id, self.pseudonyms.of(chat), type(err).__name__, failures,
+                    self.bot_id, update.update_id, self.pseudonyms.of(update.chat), type(err).__name__, failures,
                 )
                 if failures < MAX_ATTEMPTS:
                     await asyncio.sleep(0.5 * failures)
                     continue
                 await self.store.commit_step(None, None, update=update, calls=[], now=self.clock())
-            failures = 0
-            queue.popleft()
-            self.processed += 1
-        self.queues.pop(chat, None)
-        self.workers.pop(chat, None)
+                break
+        self.processed += 1
 
     # --- one update ------------------------------------------------------------------------
 
     @metrics.timed_step
     async def process(self, incoming: IncomingUpdate) -> None:
+        """One update, start to end. The caller holds the conversation's lock."""
         update = Update.de_json(json.loads(incoming.payload), self.bot)
         chat = update.effective_chat
         now = self.clock()
@@ -283,17 +342,16 @@ class BotRunner:
         )
         message_id = update.message.message_id if update.message is not None else None
         key = ConversationKey(self.bot_id, self.chat_key(chat.id))
-        async with self.store.lock(key):
-            state = await self.store.load(key)
-            events: list[ev.Event] = [event]
-            if (
-                state is not None
-                and state.status == "handoff"
-                and not isinstance(event, ev.Start)
-                and await self.store.open_handoff_of(self.bot_id, key.chat) is None
-            ):  # the handoff was closed without the conversation knowing (blocked, forgotten)
-                events.insert(0, ev.HandoffClosed(how="closed"))
-            calls, state = await self._steps(key, chat.id, state, events, context, pressed, message_id, incoming)
+        state = await self.store.load(key)
+        events: list[ev.Event] = [event]
+        if (
+            state is not None
+            and state.status == "handoff"
+            and not isinstance(event, ev.Start)
+            and await self.store.open_handoff_of(self.bot_id, key.chat) is None
+        ):  # the handoff was closed without the conversation knowing (blocked, forgotten)
+            events.insert(0, ev.HandoffClosed(how="closed"))
+        calls, state = await self._steps(key, chat.id, state, events, context, pressed, message_id, incoming)
         self.sender.enqueue(calls)
         if update.callback_query is not None:  # stops the button's spinner; nothing waits for it
             answer = asyncio.create_task(self._answer(update.callback_query.id))

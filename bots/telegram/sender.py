@@ -30,7 +30,7 @@ from telegram.error import (
 )
 
 from bots.engine.texts import BUILTIN
-from bots.storage import OutgoingCall, SQLiteConversationStore
+from bots.storage import OutgoingCall, SQLStore
 from bots.telegram import metrics
 from bots.telegram.pacing import Pacer
 from bots.telegram.pseudonym import Pseudonyms
@@ -38,6 +38,7 @@ from bots.telegram.pseudonym import Pseudonyms
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
+ORDER_WAIT = 0.1
 HARMLESS = ("message is not modified", "message to edit not found", "query is too old")
 
 
@@ -62,7 +63,7 @@ class Sender:
         self,
         bot_id: str,
         bot: Bot,
-        store: SQLiteConversationStore,
+        store: SQLStore,
         pacer: Pacer,
         pseudonyms: Pseudonyms,
         knowledge: Path,
@@ -108,6 +109,9 @@ class Sender:
         queue = self.queues[chat]
         while queue and not self.stopping:
             call = queue[0]
+            while await self.store.earlier_call_elsewhere(call):
+                # another worker still sends this chat's earlier messages: they go first
+                await asyncio.sleep(ORDER_WAIT)
             outcome = await self._deliver(call)
             if outcome == "blocked":
                 queue.clear()

@@ -5,28 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from bots.engine.state import ConversationState, Frame
-from bots.storage import ConversationKey, ConversationStore, SQLiteConversationStore
+from bots.storage import ConversationKey, ConversationStore, SQLiteConversationStore, store_at
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def sqlite_backend(tmp_path: Path) -> ConversationStore:
-    return SQLiteConversationStore(tmp_path / "conversations.db")
-
-
-BACKENDS: dict[str, Callable[[Path], ConversationStore]] = {"sqlite": sqlite_backend}
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ConversationStore]:
-    async with BACKENDS[request.param](tmp_path) as opened:
-        yield opened
 
 
 def a_state(step: int = 1) -> ConversationState:
@@ -101,13 +87,12 @@ async def test_lock_serialises_one_conversation_but_not_others(store: Conversati
     assert order.index("c+") < order.index("a-")  # another chat did not wait
 
 
-async def test_state_survives_closing_and_reopening(tmp_path: Path) -> None:
-    for name, make in BACKENDS.items():
-        async with make(tmp_path / name) as first:
-            await first.save(KEY, a_state(5), now=NOW)
-        async with make(tmp_path / name) as second:
-            loaded = await second.load(KEY)
-            assert loaded is not None and loaded.step == 5
+async def test_state_survives_closing_and_reopening(location: str) -> None:
+    async with store_at(location) as first:
+        await first.save(KEY, a_state(5), now=NOW)
+    async with store_at(location) as second:
+        loaded = await second.load(KEY)
+        assert loaded is not None and loaded.step == 5
 
 
 async def test_sqlite_file_is_in_wal_mode_and_private(tmp_path: Path) -> None:

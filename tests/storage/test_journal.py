@@ -13,16 +13,17 @@ from bots.storage import (
     ConversationKey,
     IncomingUpdate,
     OutgoingCall,
-    SQLiteConversationStore,
+    SQLStore,
+    store_at,
 )
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
 
 
-@pytest.fixture(params=["sqlite"])
-async def journal(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SQLiteConversationStore]:
-    async with SQLiteConversationStore(tmp_path / "journal.db") as store:
-        yield store
+@pytest.fixture
+def journal(store: SQLStore) -> SQLStore:
+    """The store of `tests/storage/conftest.py`: each test runs on SQLite and PostgreSQL."""
+    return store
 
 
 def update(n: int, chat: str = "c1") -> IncomingUpdate:
@@ -33,13 +34,13 @@ def call(n: int, chat: str = "c1") -> OutgoingCall:
     return OutgoingCall(f"call-{chat}-{n}", "mara", chat, n, "sendMessage", {"chat_id": 1, "text": f"t{n}"})
 
 
-async def test_a_redelivered_update_is_recorded_once(journal: SQLiteConversationStore) -> None:
+async def test_a_redelivered_update_is_recorded_once(journal: SQLStore) -> None:
     assert await journal.record_updates([update(1), update(2)], now=NOW) == [update(1), update(2)]
     assert await journal.record_updates([update(2), update(3)], now=NOW) == [update(3)]
     assert await journal.unprocessed_updates("mara") == [update(1), update(2), update(3)]
 
 
-async def test_a_step_commits_state_update_and_calls_together(journal: SQLiteConversationStore) -> None:
+async def test_a_step_commits_state_update_and_calls_together(journal: SQLStore) -> None:
     await journal.record_updates([update(1)], now=NOW)
     key = ConversationKey("mara", "c1")
     state = ConversationState(lang="en", vars={"x": 1})
@@ -53,17 +54,16 @@ async def test_a_step_commits_state_update_and_calls_together(journal: SQLiteCon
     assert await journal.record_updates([update(1)], now=NOW) == []
 
 
-async def test_everything_survives_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "restart.db"
-    async with SQLiteConversationStore(path) as first:
+async def test_everything_survives_a_restart(location: str) -> None:
+    async with store_at(location) as first:
         await first.record_updates([update(1), update(2, "c2")], now=NOW)
         await first.commit_step(None, None, update=update(1), calls=[call(0)], now=NOW)
-    async with SQLiteConversationStore(path) as second:
+    async with store_at(location) as second:
         assert await second.unprocessed_updates("mara") == [update(2, "c2")]
         assert await second.pending_calls("mara") == [call(0)]
 
 
-async def test_blocked_chats_and_dropped_calls(journal: SQLiteConversationStore) -> None:
+async def test_blocked_chats_and_dropped_calls(journal: SQLStore) -> None:
     await journal.commit_step(None, None, update=None, calls=[call(0), call(1), call(0, "c2")], now=NOW)
     await journal.set_blocked("mara", "c1", True, now=NOW)
     assert await journal.is_blocked("mara", "c1")
@@ -73,13 +73,13 @@ async def test_blocked_chats_and_dropped_calls(journal: SQLiteConversationStore)
     assert not await journal.is_blocked("mara", "c1")
 
 
-async def test_file_ids_are_remembered_per_content(journal: SQLiteConversationStore) -> None:
+async def test_file_ids_are_remembered_per_content(journal: SQLStore) -> None:
     await journal.remember_file_id("mara", "guide.md", "abc", "FILE1")
     assert await journal.file_id("mara", "guide.md", "abc") == "FILE1"
     assert await journal.file_id("mara", "guide.md", "changed") is None
 
 
-async def test_purge_forgets_old_processed_updates_only(journal: SQLiteConversationStore) -> None:
+async def test_purge_forgets_old_processed_updates_only(journal: SQLStore) -> None:
     await journal.record_updates([update(1), update(2)], now=NOW - dt.timedelta(days=2))
     await journal.commit_step(None, None, update=update(1), calls=[], now=NOW)
     assert await journal.purge_journal(before=NOW - dt.timedelta(hours=26)) == 1

@@ -1,4 +1,4 @@
-"""The SQLite side of `HandoffStore`: tables, and the statements a step commits."""
+"""The SQL side of `HandoffStore` (tables in `bots.storage.schema`), and the statements a step commits."""
 
 from __future__ import annotations
 
@@ -7,44 +7,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from bots.storage.handoffs import Closed, Handoff, HandoffChange, HandoffStore, Opened
+from bots.storage.database import Database
 from bots.vault import Vault
 
-HANDOFF_SCHEMA = """
-CREATE TABLE IF NOT EXISTS handoffs (
-    id             TEXT PRIMARY KEY,
-    bot            TEXT NOT NULL,
-    chat           TEXT NOT NULL,
-    alias          TEXT NOT NULL,
-    flow           TEXT NOT NULL,
-    node           TEXT NOT NULL,
-    topic          BLOB NOT NULL,       -- sealed: it may quote answers
-    lang           TEXT NOT NULL,
-    application    INTEGER NOT NULL,
-    mod_chat       TEXT NOT NULL,
-    opened_at      REAL NOT NULL,
-    thread         INTEGER,
-    card           INTEGER,
-    first_reply_at REAL,
-    claimed_by     BLOB,                -- sealed: a moderator's first name
-    claimed_at     REAL,
-    closed_at      REAL,
-    closed_by      TEXT,
-    person         BLOB NOT NULL        -- sealed: the person's chat id
-);
-CREATE INDEX IF NOT EXISTS handoffs_person ON handoffs (bot, chat) WHERE closed_at IS NULL;
-CREATE INDEX IF NOT EXISTS handoffs_thread ON handoffs (bot, mod_chat, thread);
-CREATE TABLE IF NOT EXISTS relays (
-    bot        TEXT NOT NULL,
-    mod_chat   TEXT NOT NULL,
-    message_id INTEGER NOT NULL,
-    handoff    TEXT NOT NULL,
-    PRIMARY KEY (bot, mod_chat, message_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS relays_handoff ON relays (handoff);
-"""
 
 COLUMNS = (
     "id, bot, chat, alias, flow, node, topic, lang, application, mod_chat, opened_at, thread, card, "
@@ -95,12 +61,10 @@ def handoff_statements(vault: Vault, changes: Sequence[HandoffChange]) -> list[S
     return statements
 
 
-class SQLiteHandoffs(HandoffStore):
-    """Mixed into the SQLite store, which provides `db` and `_write`."""
+class SQLHandoffs(HandoffStore):
+    """Mixed into the SQL store, which provides `database` and `_write`."""
 
-    @property
-    @abc.abstractmethod
-    def db(self) -> aiosqlite.Connection: ...
+    database: Database
 
     @abc.abstractmethod
     async def _write(self, statements: list[Statement], *, alone: bool = False) -> None: ...
@@ -108,8 +72,7 @@ class SQLiteHandoffs(HandoffStore):
     vault: Vault
 
     async def _one(self, where: str, params: tuple[Any, ...]) -> Handoff | None:
-        async with self.db.execute(f"SELECT {COLUMNS} FROM handoffs WHERE {where}", params) as cursor:
-            row = await cursor.fetchone()
+        row = await self.database.fetchone(f"SELECT {COLUMNS} FROM handoffs WHERE {where}", params)
         return _row(self.vault, row) if row else None
 
     async def handoff(self, handoff_id: str) -> Handoff | None:
@@ -127,24 +90,21 @@ class SQLiteHandoffs(HandoffStore):
         found = await self._one("bot = ? AND mod_chat = ? AND card = ?", (bot, mod_chat, message_id))
         if found is not None:
             return found
-        async with self.db.execute(
+        row = await self.database.fetchone(
             "SELECT handoff FROM relays WHERE bot = ? AND mod_chat = ? AND message_id = ?", (bot, mod_chat, message_id)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return await self.handoff(row[0]) if row else None
 
     async def handoffs_of(self, bot: str, chat: str) -> list[Handoff]:
         """Every handoff of a person, open or closed, oldest first."""
-        async with self.db.execute(
+        return [_row(self.vault, row) for row in await self.database.fetchall(
             f"SELECT {COLUMNS} FROM handoffs WHERE bot = ? AND chat = ? ORDER BY opened_at", (bot, chat)
-        ) as cursor:
-            return [_row(self.vault, row) async for row in cursor]
+        )]
 
     async def open_handoffs(self, bot: str) -> list[Handoff]:
-        async with self.db.execute(
+        return [_row(self.vault, row) for row in await self.database.fetchall(
             f"SELECT {COLUMNS} FROM handoffs WHERE bot = ? AND closed_at IS NULL ORDER BY opened_at", (bot,)
-        ) as cursor:
-            return [_row(self.vault, row) async for row in cursor]
+        )]
 
     async def set_handoff_place(self, handoff_id: str, *, thread: int | None = None, card: int | None = None) -> None:
         if thread is not None:
@@ -173,19 +133,18 @@ class SQLiteHandoffs(HandoffStore):
 
     async def remember_relay(self, bot: str, mod_chat: str, message_id: int, handoff_id: str) -> None:
         await self._write(
-            [("INSERT OR REPLACE INTO relays (bot, mod_chat, message_id, handoff) VALUES (?, ?, ?, ?)",
+            [("INSERT INTO relays (bot, mod_chat, message_id, handoff) VALUES (?, ?, ?, ?) "
+              "ON CONFLICT (bot, mod_chat, message_id) DO UPDATE SET handoff = excluded.handoff",
               (bot, mod_chat, message_id, handoff_id))]
         )
 
     async def relayed_messages(self, handoff_id: str) -> list[int]:
-        async with self.db.execute("SELECT message_id FROM relays WHERE handoff = ? ORDER BY message_id", (handoff_id,)) as cursor:
-            return [int(row[0]) async for row in cursor]
+        return [int(row[0]) for row in await self.database.fetchall("SELECT message_id FROM relays WHERE handoff = ? ORDER BY message_id", (handoff_id,))]
 
     async def forget_closed_handoffs(self, bot: str, *, before: dt.datetime) -> int:
-        async with self.db.execute(
+        ids = [row[0] for row in await self.database.fetchall(
             "SELECT id FROM handoffs WHERE bot = ? AND closed_at IS NOT NULL AND closed_at < ?", (bot, before.timestamp())
-        ) as cursor:
-            ids = [row[0] async for row in cursor]
+        )]
         if ids:
             await self._write(
                 [("DELETE FROM relays WHERE handoff = ?", (i,)) for i in ids]

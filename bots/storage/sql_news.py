@@ -20,44 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
+from bots.storage.database import Database
 from bots.vault import Vault
 
-NEWS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS subscribers (
-    bot    TEXT NOT NULL,
-    chat   TEXT NOT NULL,       -- the chat's keyed hash (bots.vault)
-    person BLOB NOT NULL,       -- sealed: the chat id, to send the news to
-    lang   TEXT NOT NULL,
-    since  REAL NOT NULL,
-    PRIMARY KEY (bot, chat)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS broadcasts (
-    bot         TEXT NOT NULL,
-    digest      TEXT NOT NULL,  -- SHA-256 of the news file: which message
-    started_at  REAL NOT NULL,
-    finished_at REAL,
-    total       INTEGER NOT NULL,
-    owner       TEXT,           -- the process sending it now (host:pid:random), or NULL
-    alive_at    REAL,           -- the owner's last sign of life
-    sent        INTEGER NOT NULL DEFAULT 0,  -- the counts, written when it finishes
-    blocked     INTEGER NOT NULL DEFAULT 0,
-    failed      INTEGER NOT NULL DEFAULT 0,
-    crashed     INTEGER NOT NULL DEFAULT 0,  -- in flight when a run died: maybe delivered, not resent
-    unsure      INTEGER NOT NULL DEFAULT 0,  -- a network error after sending: maybe delivered, not resent
-    gone        INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (bot, digest)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS deliveries (
-    bot    TEXT NOT NULL,
-    digest TEXT NOT NULL,
-    chat   TEXT NOT NULL,       -- the chat's keyed hash; nothing else about the person
-    status TEXT NOT NULL,       -- pending, sending, sent, blocked, failed, unsure, gone
-    PRIMARY KEY (bot, digest, chat)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (bot, digest, status);
-"""
 
 Statement = tuple[str, tuple[Any, ...]]
 
@@ -113,26 +78,15 @@ def _time(value: float | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromtimestamp(value, dt.timezone.utc)
 
 
-class SQLiteNews(abc.ABC):
-    """Mixed into the SQLite store, which provides `db`, `_write` and `vault`."""
+class SQLNews(abc.ABC):
+    """Mixed into the SQL store, which provides `database`, `_write` and `vault`."""
 
-    @property
-    @abc.abstractmethod
-    def db(self) -> aiosqlite.Connection: ...
+    database: Database
 
     @abc.abstractmethod
     async def _write(self, statements: list[Statement], *, alone: bool = False) -> None: ...
 
     vault: Vault
-
-    async def ensure_news_schema(self) -> None:
-        """Create the news tables if this database has none yet (harmless when it has)."""
-        async with self.db.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'") as cursor:
-            row = await cursor.fetchone()
-        if row and row[0]:
-            return
-        await self.db.executescript(NEWS_SCHEMA)
-        await self.db.commit()
 
     # --- subscribers ------------------------------------------------------------------------
 
@@ -151,28 +105,24 @@ class SQLiteNews(abc.ABC):
         return existed
 
     async def is_subscribed(self, bot: str, chat: str) -> bool:
-        async with self.db.execute("SELECT 1 FROM subscribers WHERE bot = ? AND chat = ?", (bot, chat)) as cursor:
-            return await cursor.fetchone() is not None
+        return await self.database.fetchone("SELECT 1 FROM subscribers WHERE bot = ? AND chat = ?", (bot, chat)) is not None
 
     async def subscriber_count(self, bot: str) -> int:
-        async with self.db.execute("SELECT COUNT(*) FROM subscribers WHERE bot = ?", (bot,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self.database.fetchone("SELECT COUNT(*) FROM subscribers WHERE bot = ?", (bot,))
         return int(row[0]) if row else 0
 
     async def subscribers_by_lang(self, bot: str) -> dict[str, int]:
         """How many subscribers speak each language."""
-        async with self.db.execute("SELECT lang, COUNT(*) FROM subscribers WHERE bot = ? GROUP BY lang", (bot,)) as cursor:
-            return {str(row[0]): int(row[1]) async for row in cursor}
+        return {str(row[0]): int(row[1]) for row in await self.database.fetchall("SELECT lang, COUNT(*) FROM subscribers WHERE bot = ? GROUP BY lang", (bot,))}
 
     # --- broadcasts ---------------------------------------------------------------------------
 
     async def broadcast_record(self, bot: str, digest: str) -> BroadcastRecord | None:
-        async with self.db.execute(
+        row = await self.database.fetchone(
             "SELECT started_at, finished_at, total, owner, alive_at, sent, blocked, failed, crashed, unsure, gone "
             "FROM broadcasts WHERE bot = ? AND digest = ?",
             (bot, digest),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             return None
         started, finished, total, owner, alive = row[0], row[1], int(row[2]), row[3], row[4]
@@ -185,10 +135,9 @@ class SQLiteNews(abc.ABC):
         return BroadcastRecord(bot, digest, started_at, _time(finished), total, owner, alive, counts)
 
     async def unfinished_broadcasts(self, bot: str) -> list[BroadcastRecord]:
-        async with self.db.execute(
+        digests = [str(row[0]) for row in await self.database.fetchall(
             "SELECT digest FROM broadcasts WHERE bot = ? AND finished_at IS NULL ORDER BY started_at", (bot,)
-        ) as cursor:
-            digests = [str(row[0]) async for row in cursor]
+        )]
         found = [await self.broadcast_record(bot, digest) for digest in digests]
         return [record for record in found if record is not None]
 
@@ -199,14 +148,15 @@ class SQLiteNews(abc.ABC):
         await self._write(
             [
                 (
-                    "INSERT OR IGNORE INTO broadcasts (bot, digest, started_at, total) "
-                    "VALUES (?, ?, ?, (SELECT COUNT(*) FROM subscribers WHERE bot = ?))",
+                    "INSERT INTO broadcasts (bot, digest, started_at, total) "
+                    "VALUES (?, ?, ?, (SELECT COUNT(*) FROM subscribers WHERE bot = ?)) ON CONFLICT DO NOTHING",
                     (bot, digest, now.timestamp(), bot),
                 ),
                 (
-                    "INSERT OR IGNORE INTO deliveries (bot, digest, chat, status) "
+                    "INSERT INTO deliveries (bot, digest, chat, status) "
                     "SELECT bot, ?, chat, 'pending' FROM subscribers "
-                    "WHERE bot = ? AND NOT EXISTS (SELECT 1 FROM broadcasts WHERE bot = ? AND digest = ? AND started_at != ?)",
+                    "WHERE bot = ? AND NOT EXISTS (SELECT 1 FROM broadcasts WHERE bot = ? AND digest = ? AND started_at != ?) "
+                    "ON CONFLICT DO NOTHING",
                     (digest, bot, bot, digest, now.timestamp()),
                 ),
             ],
@@ -220,13 +170,12 @@ class SQLiteNews(abc.ABC):
         await self._write(
             [(
                 "UPDATE broadcasts SET owner = ?, alive_at = ? "
-                "WHERE bot = ? AND digest = ? AND finished_at IS NULL AND owner IS ? AND alive_at IS ?",
+                "WHERE bot = ? AND digest = ? AND finished_at IS NULL AND owner IS NOT DISTINCT FROM ? AND alive_at IS NOT DISTINCT FROM ?",
                 (owner, now, bot, digest, before_owner, before_alive),
             )],
             alone=True,
         )
-        async with self.db.execute("SELECT owner FROM broadcasts WHERE bot = ? AND digest = ?", (bot, digest)) as cursor:
-            row = await cursor.fetchone()
+        row = await self.database.fetchone("SELECT owner FROM broadcasts WHERE bot = ? AND digest = ?", (bot, digest))
         return row is not None and row[0] == owner
 
     async def broadcast_alive(self, bot: str, digest: str, owner: str, *, now: float) -> None:
@@ -241,22 +190,20 @@ class SQLiteNews(abc.ABC):
         )
 
     async def delivery_counts(self, bot: str, digest: str) -> dict[str, int]:
-        async with self.db.execute(
+        return {str(row[0]): int(row[1]) for row in await self.database.fetchall(
             "SELECT status, COUNT(*) FROM deliveries WHERE bot = ? AND digest = ? GROUP BY status", (bot, digest)
-        ) as cursor:
-            return {str(row[0]): int(row[1]) async for row in cursor}
+        )}
 
     async def pending_recipients(self, bot: str, digest: str, *, after: str = "", limit: int = 500) -> tuple[list[Recipient], list[str], str]:
         """The next `pending` deliveries in chat-key order after `after`: the people to send to,
         the chat keys of those no longer subscribed (unsubscribed or forgotten since the
         broadcast started), and the key to continue after ("" when there are no more)."""
-        async with self.db.execute(
+        rows = await self.database.fetchall(
             "SELECT d.chat, s.person, s.lang FROM deliveries d "
             "LEFT JOIN subscribers s ON s.bot = d.bot AND s.chat = d.chat "
             "WHERE d.bot = ? AND d.digest = ? AND d.status = 'pending' AND d.chat > ? ORDER BY d.chat LIMIT ?",
             (bot, digest, after, limit),
-        ) as cursor:
-            rows = list(await cursor.fetchall())
+        )
         recipients: list[Recipient] = []
         gone: list[str] = []
         for chat, person, lang in rows:

@@ -8,21 +8,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
+from bots.storage.database import Database
 
-COUNTERS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS counters (
-    bot   TEXT NOT NULL,
-    day   TEXT NOT NULL,
-    name  TEXT NOT NULL,
-    key   TEXT NOT NULL,
-    value REAL NOT NULL,
-    PRIMARY KEY (bot, day, name, key)
-) WITHOUT ROWID;
-"""
 ADD = (
     "INSERT INTO counters (bot, day, name, key, value) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (bot, day, name, key) DO UPDATE SET value = value + excluded.value"
+    "ON CONFLICT (bot, day, name, key) DO UPDATE SET value = counters.value + excluded.value"
 )
 
 #: (name, key, value)
@@ -34,22 +24,19 @@ def counter_statements(bot: str, now: dt.datetime, counts: Sequence[Count]) -> l
     return [(ADD, (bot, day, name, key, value)) for name, key, value in counts]
 
 
-class SQLiteCounters(abc.ABC):
-    """Mixed into the SQLite store, which provides `db` and `_write`."""
+class SQLCounters(abc.ABC):
+    """Mixed into the SQL store, which provides `database` and `_write`."""
 
-    @property
-    @abc.abstractmethod
-    def db(self) -> aiosqlite.Connection: ...
+    database: Database
 
     @abc.abstractmethod
     async def _write(self, statements: list[tuple[str, tuple[Any, ...]]], *, alone: bool = False) -> None: ...
 
     async def add_counts(self, bot: str, counts: Sequence[Count], *, now: dt.datetime) -> None:
-        """Add to today's aggregate counters (see `bots.storage.sqlite_counters`)."""
+        """Add to today's aggregate counters (see `bots.storage.sql_counters`)."""
         if counts:
             await self._write(counter_statements(bot, now, counts))
 
     async def counters(self, bot: str) -> dict[tuple[str, str, str], float]:
         """Every counter of a bot: (day, name, key) -> value."""
-        async with self.db.execute("SELECT day, name, key, value FROM counters WHERE bot = ?", (bot,)) as cursor:
-            return {(row[0], row[1], row[2]): float(row[3]) async for row in cursor}
+        return {(row[0], row[1], row[2]): float(row[3]) for row in await self.database.fetchall("SELECT day, name, key, value FROM counters WHERE bot = ?", (bot,))}

@@ -12,33 +12,20 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from bots.storage.journal import IncomingUpdate, OutgoingCall
-from bots.storage.sqlite_news import news_forget_statements
+from bots.storage.database import Database
+from bots.storage.sql_news import news_forget_statements
 
-MESSAGES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS messages (
-    bot        TEXT NOT NULL,
-    chat       TEXT NOT NULL,
-    message_id INTEGER NOT NULL,
-    at         REAL NOT NULL,
-    PRIMARY KEY (bot, chat, message_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS messages_age ON messages (at);
-"""
 DELETABLE_FOR = dt.timedelta(hours=48)
-REMEMBER = "INSERT OR IGNORE INTO messages (bot, chat, message_id, at) VALUES (?, ?, ?, ?)"
+REMEMBER = "INSERT INTO messages (bot, chat, message_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
 
 Statement = tuple[str, tuple[Any, ...]]
 
 
-class SQLiteMessages(abc.ABC):
-    """Mixed into the SQLite store, which provides `db`, `_write` and the other tables."""
+class SQLMessages(abc.ABC):
+    """Mixed into the SQL store, which provides `database`, `_write` and the other tables."""
 
-    @property
-    @abc.abstractmethod
-    def db(self) -> aiosqlite.Connection: ...
+    database: Database
 
     @abc.abstractmethod
     async def _write(self, statements: list[Statement], *, alone: bool = False) -> None: ...
@@ -55,10 +42,9 @@ class SQLiteMessages(abc.ABC):
     async def recent_messages(self, bot: str, chat: str, *, now: dt.datetime) -> list[int]:
         """The chat's messages the bot may still delete (under 48 hours old), oldest first."""
         since = (now - DELETABLE_FOR).timestamp()
-        async with self.db.execute(
+        return [int(row[0]) for row in await self.database.fetchall(
             "SELECT message_id FROM messages WHERE bot = ? AND chat = ? AND at >= ? ORDER BY message_id", (bot, chat, since)
-        ) as cursor:
-            return [int(row[0]) async for row in cursor]
+        )]
 
     async def purge_messages(self, *, now: dt.datetime) -> None:
         await self._write([("DELETE FROM messages WHERE at < ?", ((now - DELETABLE_FOR).timestamp(),))], alone=True)

@@ -1,0 +1,251 @@
+"""The two database engines behind the store, behind one small driver interface.
+
+The store's queries are written once, in the SQL both engines speak (`?` placeholders,
+`ON CONFLICT`, `IS NOT DISTINCT FROM`); a driver runs them. `SQLiteDatabase` is one
+aiosqlite connection in WAL mode (the embedded default); `PostgresDatabase` is an asyncpg
+pool, for several processes or machines sharing one database. Differences that SQL cannot
+hide are attributes of the driver (`arrival`: the column that orders rows as they came).
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+Statement = tuple[str, tuple[Any, ...]]
+Row = Sequence[Any]
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or opened; the message says why in one line."""
+
+
+class Database(abc.ABC):
+    """What the store needs from an engine: reads, and writes in one transaction."""
+
+    #: the engine's name, as `bots db status` shows it
+    engine: str
+    #: the column that orders `updates` and `outbox` rows by arrival
+    arrival: str
+    #: where the data is, without a password (for messages)
+    where: str
+    #: several processes may share this database (then nothing may be cached in one)
+    shared: bool
+
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return row[0] if row is not None else None
+
+    @abc.abstractmethod
+    async def transaction(self, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
+        """Run each statement with each of its parameter rows, in one transaction."""
+
+    @abc.abstractmethod
+    async def script(self, sql: str) -> None:
+        """Run several statements (a schema migration) in one transaction."""
+
+    @abc.abstractmethod
+    async def tables(self) -> set[str]:
+        """The names of the tables that exist."""
+
+
+class SQLiteDatabase(Database):
+    """One SQLite file through one aiosqlite connection."""
+
+    engine = "sqlite"
+    arrival = "rowid"
+    shared = False
+
+    def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "NORMAL") -> None:
+        self.path = Path(path)
+        self.where = str(self.path)
+        self.synchronous = synchronous
+        self._db: aiosqlite.Connection | None = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the store is not initialized: use 'async with store' or call initialize()")
+        return self._db
+
+    async def open(self) -> None:
+        if self._db is not None:
+            return
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():  # created private, before anything is written to it
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            self._db = await aiosqlite.connect(self.path)
+            await self._db.execute("PRAGMA journal_mode=WAL")
+        except Exception as err:  # noqa: BLE001 - not a database, unreadable, ...
+            await self.close()
+            raise DatabaseUnavailable(f"{self.path}: cannot open the database ({err})") from None
+        await self._db.execute(f"PRAGMA synchronous={self.synchronous}")
+        await self._db.execute("PRAGMA busy_timeout=5000")
+        await self._db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left in free pages
+
+    def make_private(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            candidate = Path(str(self.path) + suffix)
+            if candidate.exists():
+                os.chmod(candidate, 0o600)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self.db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def transaction(self, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
+        try:
+            for sql, rows in grouped.items():
+                await self.db.executemany(sql, rows)
+            await self.db.commit()
+        except BaseException:
+            try:
+                await self.db.rollback()
+            except Exception:  # noqa: BLE001 - the original error is what the callers need
+                pass
+            raise
+
+    async def script(self, sql: str) -> None:
+        await self.db.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
+
+    async def tables(self) -> set[str]:
+        rows = await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {str(row[0]) for row in rows}
+
+    async def data_version(self) -> int:
+        """Changes when another connection commits to the file (`PRAGMA data_version`)."""
+        return int(await self.fetchval("PRAGMA data_version") or 0)
+
+
+RETRIES = 3
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def numbered(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's `$1, $2, ...` (our SQL has no `?` in literals)."""
+    count = 0
+
+    def next_number(_: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(next_number, sql)
+
+
+def redacted(url: str) -> str:
+    """A database URL without its password, for messages and `bots db status`."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def lock_number(name: str) -> int:
+    """A stable signed 64-bit number for an advisory lock named `name`."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+class PostgresDatabase(Database):
+    """A PostgreSQL database through an asyncpg pool, shared by every worker."""
+
+    engine = "postgresql"
+    arrival = "arrival"
+    shared = True
+
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10) -> None:
+        self.url = url
+        self.where = redacted(url)
+        self.min_size = min_size
+        self.max_size = max_size
+        self._pool: Any = None
+        self._sql: dict[str, str] = {}
+
+    @property
+    def pool(self) -> Any:
+        if self._pool is None:
+            raise RuntimeError("the store is not initialized: use 'async with store' or call initialize()")
+        return self._pool
+
+    def sql(self, text: str) -> str:
+        found = self._sql.get(text)
+        if found is None:
+            found = self._sql[text] = numbered(text)
+        return found
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        try:
+            import asyncpg
+        except ImportError:  # pragma: no cover - declared as a dependency
+            raise DatabaseUnavailable("PostgreSQL needs the asyncpg package: pip install asyncpg") from None
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.url, min_size=self.min_size, max_size=self.max_size, command_timeout=60,
+                server_settings={"application_name": "bots"},
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
+            raise DatabaseUnavailable(f"{self.where}: cannot connect to PostgreSQL ({type(err).__name__}: {err})") from None
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return list(await self.pool.fetch(self.sql(sql), *params))
+
+    async def transaction(self, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
+        import asyncpg
+
+        for attempt in range(1, RETRIES + 1):
+            try:
+                async with self.pool.acquire() as connection, connection.transaction():
+                    for sql, rows in grouped.items():
+                        if len(rows) == 1:
+                            await connection.execute(self.sql(sql), *rows[0])
+                        else:
+                            await connection.executemany(self.sql(sql), rows)
+                return
+            except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+                # two workers' group commits touched the same rows in another order: the
+                # server rolled one back, which is safe to run again
+                if attempt == RETRIES:
+                    raise
+
+    async def script(self, sql: str) -> None:
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(sql)
+
+    async def tables(self) -> set[str]:
+        rows = await self.fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        return {str(row[0]) for row in rows}
+
+
+def is_postgres_url(text: str) -> bool:
+    return text.startswith(("postgresql://", "postgres://"))

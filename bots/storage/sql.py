@@ -1,0 +1,611 @@
+"""The store, written once for both engines: conversations, the delivery journal, and what
+several workers need to share one database (heartbeats, leases, call owners).
+
+The queries are in the SQL that SQLite and PostgreSQL both speak; a `Database` driver runs
+them (`bots.storage.database`). Writes that arrive together are committed together (group
+commit): each still returns only once its own rows are committed, but many chats share one
+transaction. When the database is not shared with other processes (SQLite), states this
+process saved are kept in a small cache that spares the read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import secrets
+import socket
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bots.engine.state import ConversationState
+from bots.storage.base import ConversationKey, ConversationStore
+from bots.storage.database import Database, DatabaseUnavailable, Statement
+from bots.storage.handoffs import HandoffChange
+from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
+from bots.storage.schema import LATEST, MIGRATIONS, VERSION_NAME
+from bots.storage.sql_counters import Count, SQLCounters, counter_statements
+from bots.storage.sql_handoffs import SQLHandoffs, handoff_statements
+from bots.storage.sql_messages import REMEMBER, SQLMessages
+from bots.storage.sql_news import SQLNews
+from bots.vault import SealBroken, Vault
+
+KEY_CHECK = "key check"
+#: a worker that has not said it is alive for this long is taken for dead: its calls and
+#: leases go to the others
+WORKER_TIMEOUT = 10.0
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used as it is (another key, another version, unreachable): the
+    message says why, in one line."""
+
+
+UPSERT = (
+    "INSERT INTO conversations (bot, chat, state, updated_at) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (bot, chat) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
+)
+CALL = "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+@dataclass
+class _Write:
+    statements: list[Statement]
+    done: asyncio.Future[None]
+    alone: bool  # must not be merged with other writes (its order against them matters)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQLNews, SQLCounters):
+    """Conversations and the journal in a SQL database (see the module's docstring)."""
+
+    def __init__(self, database: Database, *, vault: Vault | None = None, cache_size: int = 10_000) -> None:
+        super().__init__()
+        self.database = database
+        #: where the database is: a SQLite file's path, or a postgresql:// URL
+        self.location = database.where
+        #: seals what is kept; the development vault (a public key) unless one is given
+        self.vault = vault or Vault.for_development()
+        #: this process, as other workers sharing the database see it
+        self.worker = new_worker_id()
+        self.cache_size = cache_size if not database.shared else 0
+        self._cache: OrderedDict[ConversationKey, str] = OrderedDict()
+        self._pending: list[_Write] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._opened = False
+
+    @property
+    def shared(self) -> bool:
+        """Several processes may work on this database at once."""
+        return self.database.shared
+
+    # --- opening: versions and the key ----------------------------------------------------
+
+    async def initialize(self, *, upgrade: bool = False) -> None:
+        """Open the database, create it if it is new, and check its version and key. An
+        older database is upgraded only with `upgrade=True` (`bots db upgrade`)."""
+        if self._opened:
+            return
+        try:
+            await self.database.open()
+        except DatabaseUnavailable as err:
+            raise StoreError(str(err)) from None
+        try:
+            version = await self.schema_version()
+            if version == 0 or (upgrade and version < LATEST):
+                await self._migrate(version)
+            elif version < LATEST:
+                raise StoreError(
+                    f"{self.database.where} has schema version {version}, this version of bots needs {LATEST}: "
+                    "back it up, then run 'bots db upgrade'"
+                )
+            elif version > LATEST:
+                raise StoreError(
+                    f"{self.database.where} has schema version {version}, newer than this version of bots "
+                    f"knows ({LATEST}): run a newer bots, or restore a backup made for this one"
+                )
+            await self._check_key()
+        except BaseException:
+            await self.database.close()
+            raise
+        self._opened = True
+        await self._opened_hook()
+
+    async def _opened_hook(self) -> None:
+        """What an engine does once the database is open and checked."""
+
+    async def schema_version(self) -> int:
+        """The version the database has: 0 when it is empty."""
+        tables = await self.database.tables()
+        if "meta" not in tables:
+            return 1 if "conversations" in tables else 0
+        value = await self.database.fetchval("SELECT value FROM meta WHERE name = ?", (VERSION_NAME,))
+        if value is None:
+            return 1 if "conversations" in tables else 0
+        return int(bytes(value).decode())
+
+    async def _migrate(self, version: int) -> None:
+        steps = MIGRATIONS[self.database.engine]
+        for number in range(version + 1, LATEST + 1):
+            mark = (
+                "INSERT INTO meta (name, value) VALUES ('schema version', ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+            )
+            await self.database.script(steps[number - 1])
+            await self.database.transaction({mark: [(str(number).encode(),)]})
+
+    async def _check_key(self) -> None:
+        """The database remembers a value sealed with its key: another key is refused at once."""
+        value = await self.database.fetchval("SELECT value FROM meta WHERE name = ?", (KEY_CHECK,))
+        if value is not None:
+            try:
+                self.vault.open(bytes(value), KEY_CHECK)
+            except SealBroken:
+                which = "the development key" if self.vault.development else "this BOTS_SECRET_KEY"
+                raise StoreError(
+                    f"{self.database.where} was written with another secret key and cannot be read with {which}; "
+                    "use the key it was made with, or another database"
+                ) from None
+            return
+        if await self.database.fetchval("SELECT COUNT(*) FROM conversations"):
+            raise StoreError(
+                f"{self.database.where} was written by an older version without encryption; move it away to start afresh"
+            )
+        await self.database.transaction(
+            {"INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING": [(KEY_CHECK, self.vault.seal(b"ok", KEY_CHECK))]}
+        )
+
+    async def shutdown(self) -> None:
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self._closing_hook()
+        await self.database.close()
+        self._opened = False
+        self._cache.clear()
+
+    async def _closing_hook(self) -> None:
+        """What an engine lets go of before the database closes."""
+
+    # --- conversations ------------------------------------------------------------------
+
+    def _remember(self, key: ConversationKey, data: str | None) -> None:
+        if data is None or not self.cache_size:
+            self._cache.pop(key, None)
+            return
+        self._cache[key] = data
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    async def load(self, key: ConversationKey) -> ConversationState | None:
+        data = self._cache.get(key)
+        if data is None:
+            value = await self.database.fetchval(
+                "SELECT state FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat)
+            )
+            if value is None:
+                return None
+            data = self.vault.open_text(bytes(value), _state_context(key))
+        return ConversationState.from_json(data)
+
+    async def save(self, key: ConversationKey, state: ConversationState, *, now: dt.datetime) -> None:
+        data = state.to_json()
+        sealed = self.vault.seal_text(data, _state_context(key))
+        await self._write([(UPSERT, (key.bot, key.chat, sealed, now.timestamp()))])
+        self._remember(key, data)
+
+    async def _write(self, statements: list[Statement], *, alone: bool = False) -> None:
+        """Run the statements in a transaction shared with other writes waiting now
+        (group commit); return once it is committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Write(statements, done, alone))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch = [self._pending.pop(0)]
+            if not batch[0].alone:
+                while self._pending and not self._pending[0].alone:
+                    batch.append(self._pending.pop(0))
+            # statements of one kind run together, in the order they came
+            grouped: dict[str, list[tuple[Any, ...]]] = {}
+            for write in batch:
+                for sql, params in write.statements:
+                    grouped.setdefault(sql, []).append(params)
+            try:
+                await self.database.transaction(grouped)
+            except Exception as err:  # every waiting write learns that it failed
+                for write in batch:
+                    if not write.done.done():
+                        write.done.set_exception(err)
+                continue
+            for write in batch:
+                if not write.done.done():
+                    write.done.set_result(None)
+
+    async def delete(self, key: ConversationKey) -> bool:
+        self._remember(key, None)
+        existed = await self._exists("SELECT 1 FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat))
+        await self._write([("DELETE FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat))], alone=True)
+        return existed
+
+    async def _exists(self, sql: str, params: tuple[Any, ...]) -> bool:
+        return await self.database.fetchone(sql, params) is not None
+
+    async def _count(self, sql: str, params: tuple[Any, ...]) -> int:
+        return int(await self.database.fetchval(sql, params) or 0)
+
+    async def purge_idle(self, bot: str, *, before: dt.datetime) -> int:
+        count = await self._count("SELECT COUNT(*) FROM conversations WHERE bot = ? AND updated_at < ?", (bot, before.timestamp()))
+        await self._write(
+            [("DELETE FROM conversations WHERE bot = ? AND updated_at < ?", (bot, before.timestamp()))], alone=True
+        )
+        for key in [k for k in self._cache if k.bot == bot]:
+            self._cache.pop(key, None)
+        return count
+
+    async def count(self, bot: str) -> int:
+        return await self._count("SELECT COUNT(*) FROM conversations WHERE bot = ?", (bot,))
+
+    # --- the delivery journal ---------------------------------------------------------------
+
+    def _record_statements(self, fresh: Sequence[IncomingUpdate], now: dt.datetime) -> list[Statement]:
+        return [
+            (
+                "INSERT INTO updates (bot, update_id, chat, payload, received_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (bot, update_id) DO NOTHING",
+                (
+                    u.bot, u.update_id, u.chat,
+                    self.vault.seal_text(u.payload, _update_context(u.bot, u.update_id)), now.timestamp(),
+                ),
+            )
+            for u in fresh
+        ]
+
+    async def record_updates(self, updates: Sequence[IncomingUpdate], *, now: dt.datetime) -> list[IncomingUpdate]:
+        if not updates:
+            return []
+        seen: set[tuple[str, int]] = set()
+        for bot in {u.bot for u in updates}:
+            ids = [u.update_id for u in updates if u.bot == bot]
+            marks = ",".join("?" * len(ids))
+            rows = await self.database.fetchall(f"SELECT update_id FROM updates WHERE bot = ? AND update_id IN ({marks})", (bot, *ids))
+            seen |= {(bot, int(row[0])) for row in rows}
+        fresh: list[IncomingUpdate] = []
+        for update in updates:
+            if (update.bot, update.update_id) not in seen:
+                seen.add((update.bot, update.update_id))
+                fresh.append(update)
+        if fresh:
+            await self._write(self._record_statements(fresh, now))
+        if self.shared and fresh:
+            # another worker may have recorded the same update a moment ago: only the
+            # updates whose row this worker wrote are its own to process now
+            return await self._still_ours(fresh, now)
+        return fresh
+
+    async def _still_ours(self, fresh: list[IncomingUpdate], now: dt.datetime) -> list[IncomingUpdate]:
+        """Of the updates just recorded, those recorded by this call (the `received_at` it wrote)."""
+        mine: list[IncomingUpdate] = []
+        for bot in {u.bot for u in fresh}:
+            ids = [u.update_id for u in fresh if u.bot == bot]
+            marks = ",".join("?" * len(ids))
+            rows = await self.database.fetchall(
+                f"SELECT update_id FROM updates WHERE bot = ? AND received_at = ? AND update_id IN ({marks})",
+                (bot, now.timestamp(), *ids),
+            )
+            ours = {int(row[0]) for row in rows}
+            mine += [u for u in fresh if u.bot == bot and u.update_id in ours]
+        return mine
+
+    async def unprocessed_updates(self, bot: str, *, chat: str | None = None) -> list[IncomingUpdate]:
+        """Updates recorded but not processed, in the order they arrived (of one chat, or all)."""
+        where, params = ("AND chat = ?", (bot, chat)) if chat is not None else ("", (bot,))
+        rows = await self.database.fetchall(
+            f"SELECT update_id, chat, payload FROM updates WHERE bot = ? AND payload IS NOT NULL {where} "
+            f"ORDER BY {self.database.arrival}",
+            params,
+        )
+        return [
+            IncomingUpdate(bot, int(row[0]), str(row[1]), self.vault.open_text(bytes(row[2]), _update_context(bot, int(row[0]))))
+            for row in rows
+        ]
+
+    async def waiting_chats(self, bot: str, *, received_before: float) -> list[str]:
+        """Chats with an update recorded before `received_before` and not processed yet (one
+        a dead worker recorded, or one that arrived while every worker was busy)."""
+        rows = await self.database.fetchall(
+            "SELECT DISTINCT chat FROM updates WHERE bot = ? AND payload IS NOT NULL AND received_at < ?",
+            (bot, received_before),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def commit_step(
+        self,
+        key: ConversationKey | None,
+        state: ConversationState | None,
+        *,
+        update: IncomingUpdate | None,
+        calls: Sequence[OutgoingCall],
+        now: dt.datetime,
+        handoffs: Sequence[HandoffChange] = (),
+        messages: Sequence[int] = (),
+        counts: Sequence[Count] = (),
+        bot: str | None = None,
+    ) -> None:
+        statements: list[Statement] = handoff_statements(self.vault, handoffs)
+        data = None
+        if key is not None and state is not None:
+            data = state.to_json()
+            sealed = self.vault.seal_text(data, _state_context(key))
+            statements.append((UPSERT, (key.bot, key.chat, sealed, now.timestamp())))
+        if update is not None:
+            statements.append(
+                ("UPDATE updates SET payload = NULL WHERE bot = ? AND update_id = ?", (update.bot, update.update_id))
+            )
+        statements += [self._call_statement(call, now) for call in calls]
+        counted = key.bot if key is not None else bot
+        if counts and counted is not None:
+            statements += counter_statements(counted, now, counts)
+        statements += [(REMEMBER, (key.bot, key.chat, m, now.timestamp())) for m in messages if key is not None]
+        if statements:
+            await self._write(statements)
+        if key is not None and data is not None:
+            self._remember(key, data)
+
+    def _call_statement(self, call: OutgoingCall, now: dt.datetime) -> Statement:
+        return (
+            CALL,
+            (
+                call.id, call.bot, call.chat, call.seq, call.method,
+                self.vault.seal_json(call.params, _call_context(call.id)), now.timestamp(), self.worker,
+            ),
+        )
+
+    async def notice_other_writers(self) -> bool:
+        """Whether another process changed the database since we last looked (then what this
+        process cached is dropped). A shared database caches nothing, so never."""
+        return False
+
+    async def meta(self, name: str) -> bytes | None:
+        value = await self.database.fetchval("SELECT value FROM meta WHERE name = ?", (name,))
+        return bytes(value) if value is not None else None
+
+    async def set_meta(self, name: str, value: bytes) -> None:
+        await self._write(
+            [("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", (name, value))],
+            alone=True,
+        )
+
+    def _forget_cached(self, bot: str, chat: str) -> None:
+        self._cache.pop(ConversationKey(bot, chat), None)
+
+    def _calls(self, bot: str, rows: Sequence[Sequence[Any]]) -> list[OutgoingCall]:
+        return [
+            OutgoingCall(str(row[0]), bot, str(row[1]), int(row[2]), str(row[3]), self.vault.open_json(bytes(row[4]), _call_context(str(row[0]))))
+            for row in rows
+        ]
+
+    async def pending_calls(self, bot: str) -> list[OutgoingCall]:
+        rows = await self.database.fetchall(
+            f"SELECT id, chat, seq, method, params FROM outbox WHERE bot = ? ORDER BY {self.database.arrival}", (bot,)
+        )
+        return self._calls(bot, rows)
+
+    async def adopt_calls(self, bot: str, *, everything: bool = False, now: float | None = None) -> list[OutgoingCall]:
+        """Take over the calls nobody alive is sending (journalled by a worker that died, by
+        `bots forget`, or before owners were recorded), claimed before they are returned:
+        each call is given to one worker only. With `everything` (the only process on the
+        database, starting), every call not already this worker's."""
+        alive_since = (now if now is not None else time.time()) - WORKER_TIMEOUT
+        if everything:
+            rows = await self.database.fetchall("SELECT id, owner FROM outbox WHERE bot = ?", (bot,))
+        else:
+            rows = await self.database.fetchall(
+                "SELECT id, owner FROM outbox WHERE bot = ? AND (owner IS NULL OR owner NOT IN "
+                "(SELECT id FROM workers WHERE alive_at >= ?))",
+                (bot, alive_since),
+            )
+        rows = [row for row in rows if row[1] != self.worker]
+        if not rows:
+            return []
+        await self._write(
+            [("UPDATE outbox SET owner = ? WHERE id = ? AND owner IS NOT DISTINCT FROM ?", (self.worker, row[0], row[1])) for row in rows],
+            alone=True,
+        )
+        ids = [str(row[0]) for row in rows]
+        taken: list[Sequence[Any]] = []
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            taken += await self.database.fetchall(
+                f"SELECT id, chat, seq, method, params FROM outbox WHERE owner = ? AND id IN ({','.join('?' * len(part))}) "
+                f"ORDER BY {self.database.arrival}",
+                (self.worker, *part),
+            )
+        return self._calls(bot, taken)
+
+    async def earlier_call_elsewhere(self, call: OutgoingCall) -> bool:
+        """Whether a call journalled before `call` for the same chat belongs to another worker
+        that is still sending (then `call` waits, so that the chat's messages keep their order)."""
+        if not self.shared:
+            return False
+        alive_since = time.time() - WORKER_TIMEOUT
+        arrival = self.database.arrival
+        return await self._exists(
+            f"SELECT 1 FROM outbox o WHERE o.bot = ? AND o.chat = ? AND o.owner <> ? "
+            f"AND o.{arrival} < (SELECT {arrival} FROM outbox WHERE id = ?) "
+            "AND o.owner IN (SELECT id FROM workers WHERE alive_at >= ?) LIMIT 1",
+            (call.bot, call.chat, self.worker, call.id, alive_since),
+        )
+
+    async def call_done(self, call: OutgoingCall) -> None:
+        await self._write([("DELETE FROM outbox WHERE id = ?", (call.id,))])
+
+    async def drop_calls(self, bot: str, chat: str) -> int:
+        count = await self._count("SELECT COUNT(*) FROM outbox WHERE bot = ? AND chat = ?", (bot, chat))
+        await self._write([("DELETE FROM outbox WHERE bot = ? AND chat = ?", (bot, chat))], alone=True)
+        return count
+
+    async def set_blocked(self, bot: str, chat: str, blocked: bool, *, now: dt.datetime) -> None:
+        if blocked:
+            sql = (
+                "INSERT INTO blocked_chats (bot, chat, blocked_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (bot, chat) DO UPDATE SET blocked_at = excluded.blocked_at"
+            )
+            await self._write([(sql, (bot, chat, now.timestamp()))], alone=True)
+        else:
+            await self._write([("DELETE FROM blocked_chats WHERE bot = ? AND chat = ?", (bot, chat))], alone=True)
+
+    async def is_blocked(self, bot: str, chat: str) -> bool:
+        return await self._exists("SELECT 1 FROM blocked_chats WHERE bot = ? AND chat = ?", (bot, chat))
+
+    async def file_id(self, bot: str, path: str, digest: str) -> str | None:
+        value = await self.database.fetchval(
+            "SELECT file_id FROM files WHERE bot = ? AND path = ? AND digest = ?", (bot, path, digest)
+        )
+        return str(value) if value is not None else None
+
+    async def remember_file_id(self, bot: str, path: str, digest: str, file_id: str) -> None:
+        sql = (
+            "INSERT INTO files (bot, path, digest, file_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (bot, path) DO UPDATE SET digest = excluded.digest, file_id = excluded.file_id"
+        )
+        await self._write([(sql, (bot, path, digest, file_id))])
+
+    async def purge_journal(self, *, before: dt.datetime) -> int:
+        count = await self._count("SELECT COUNT(*) FROM updates WHERE payload IS NULL AND received_at < ?", (before.timestamp(),))
+        sql = "DELETE FROM updates WHERE payload IS NULL AND received_at < ?"
+        await self._write([(sql, (before.timestamp(),))], alone=True)
+        return count
+
+    # --- workers and leases ---------------------------------------------------------------
+
+    async def heartbeat(self, *, now: float | None = None) -> None:
+        """Say that this worker is alive (every few seconds while it runs)."""
+        at = now if now is not None else time.time()
+        await self._write(
+            [(
+                "INSERT INTO workers (id, started_at, alive_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET alive_at = excluded.alive_at",
+                (self.worker, at, at),
+            )],
+        )
+
+    async def leave(self) -> None:
+        """This worker stops: its leases are free at once, its calls go to the others."""
+        await self._write(
+            [
+                ("DELETE FROM leases WHERE owner = ?", (self.worker,)),
+                ("DELETE FROM workers WHERE id = ?", (self.worker,)),
+                ("DELETE FROM workers WHERE alive_at < ?", (time.time() - 86400,)),
+            ],
+            alone=True,
+        )
+
+    async def take_lease(self, name: str, *, ttl: float, now: float | None = None) -> bool:
+        """Hold the lease `name` for `ttl` seconds (or keep holding it): True if this worker
+        holds it now. A lease whose holder stopped renewing it is taken over when it expires."""
+        at = now if now is not None else time.time()
+        await self._write(
+            [(
+                "INSERT INTO leases (name, owner, until) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until "
+                "WHERE leases.owner = excluded.owner OR leases.until < ?",
+                (name, self.worker, at + ttl, at),
+            )],
+            alone=True,
+        )
+        return await self.database.fetchval("SELECT owner FROM leases WHERE name = ?", (name,)) == self.worker
+
+    async def drop_lease(self, name: str) -> None:
+        await self._write([("DELETE FROM leases WHERE name = ? AND owner = ?", (name, self.worker))], alone=True)
+
+    async def lease_holder(self, name: str, *, now: float | None = None) -> str | None:
+        at = now if now is not None else time.time()
+        value = await self.database.fetchval("SELECT owner FROM leases WHERE name = ? AND until >= ?", (name, at))
+        return str(value) if value is not None else None
+
+    async def workers(self, *, now: float | None = None) -> list[tuple[str, float]]:
+        """The workers alive now, with when each last said so."""
+        at = now if now is not None else time.time()
+        rows = await self.database.fetchall(
+            "SELECT id, alive_at FROM workers WHERE alive_at >= ? ORDER BY started_at", (at - WORKER_TIMEOUT,)
+        )
+        return [(str(row[0]), float(row[1])) for row in rows]
+
+    # --- the chat lock ------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def try_lock(self, key: ConversationKey) -> AsyncIterator[bool]:
+        """Like `lock`, without waiting: yields False (holding nothing) when another task or
+        worker has the conversation now."""
+        lock = self._local_lock(key)
+        if lock.locked():
+            yield False
+            return
+        async with lock:
+            if not await self._lock_shared(key, wait=False):
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                await self._unlock_shared(key)
+
+    @contextlib.asynccontextmanager
+    async def _held(self, key: ConversationKey) -> AsyncIterator[None]:
+        async with self._local_lock(key):
+            await self._lock_shared(key, wait=True)
+            try:
+                yield
+            finally:
+                await self._unlock_shared(key)
+
+    def lock(self, key: ConversationKey) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._held(key)
+
+    async def _lock_shared(self, key: ConversationKey, *, wait: bool) -> bool:
+        """Take the conversation's lock among workers (nothing to do when not shared)."""
+        return True
+
+    async def _unlock_shared(self, key: ConversationKey) -> None:
+        return None
+
+    def inbox_listener(self, callback: Any) -> None:
+        """Call `callback(bot)` when another worker records updates (PostgreSQL only)."""
+
+    # --- reading everything (bots db copy, rekey) -----------------------------------------
+
+    async def rows(self, table: str, columns: Sequence[str], *, batch: int = 1000) -> AsyncIterator[list[Sequence[Any]]]:
+        """Every row of `table`, in arrival order where it has one, a batch at a time."""
+        order = self.database.arrival if table in ("updates", "outbox") else ", ".join(columns)
+        offset = 0
+        while True:
+            found = await self.database.fetchall(
+                f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order} LIMIT ? OFFSET ?", (batch, offset)
+            )
+            if not found:
+                return
+            yield found
+            offset += len(found)
+
+
+def _state_context(key: ConversationKey) -> str:
+    return f"state\0{key.bot}\0{key.chat}"
+
+
+def _update_context(bot: str, update_id: int) -> str:
+    return f"update\0{bot}\0{update_id}"
+
+
+def _call_context(call_id: str) -> str:
+    return f"call\0{call_id}"
