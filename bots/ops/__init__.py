@@ -1,0 +1,1 @@
+"""What an operator does to a running installation (backups and restores), apart from the bots."""
