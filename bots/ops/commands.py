@@ -16,7 +16,7 @@ POSTGRES_ADVICE = (
 )
 
 
-def add_backup_parsers(db: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_backup_parsers(db: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `backup` and `restore` to the `bots db` command group."""
     taking = db.add_parser("backup", help="copy the live SQLite database to FILE, still encrypted (mode 0600)")
     taking.add_argument("file", metavar="FILE", help="the backup to write (replaced if it exists)")
