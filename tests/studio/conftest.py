@@ -51,6 +51,7 @@ def start_studio(root: Path) -> Studio:
             url = line.split(" ", 1)[1].strip()
             return Studio(root, url, url.split("/?", 1)[0], process)
     process.wait()
+    process.stdout.close()
     raise AssertionError("bots studio stopped without printing its address:\n" + "".join(printed))
 
 
