@@ -550,6 +550,11 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("--port", type=int, default=8765, help="the port on 127.0.0.1 (default 8765; 0 for any free one)")
     studio.set_defaults(func=cmd_studio)
 
+    db = commands.add_parser("db", help="the database: backup, restore")  # the lead's db group merges here
+    from bots.ops.commands import add_backup_parsers
+
+    add_backup_parsers(db.add_subparsers(dest="db_command", required=True, metavar="COMMAND"))
+
     from bots.i18n_cli import add_i18n_parser
 
     add_i18n_parser(commands)
