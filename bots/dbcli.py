@@ -1,0 +1,100 @@
+"""`bots db status | upgrade | copy FROM TO`: the database's version, its upgrade, and moving a
+deployment between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bots.storage import StoreError, database_location, shown, store_at
+from bots.storage.schema import LATEST
+
+DB_HELP = "the database: a SQLite file or a postgresql:// URL (default: $BOTS_DATABASE_URL, $BOTS_DB or ./bots.db)"
+
+
+def add_db_parsers(db: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `status`, `upgrade` and `copy` to the `bots db` command group."""
+    status = db.add_parser("status", help="the database's engine, schema version, key, contents and workers")
+    status.add_argument("--db", help=DB_HELP)
+    status.add_argument("--insecure-dev", action="store_true", help="check against the public development key")
+    status.set_defaults(func=cmd_status)
+
+    upgrade = db.add_parser("upgrade", help="bring the database's schema to this version of bots (back it up first)")
+    upgrade.add_argument("--db", help=DB_HELP)
+    upgrade.add_argument("--insecure-dev", action="store_true", help="the database uses the public development key")
+    upgrade.set_defaults(func=cmd_upgrade)
+
+    copy = db.add_parser("copy", help="copy a whole database into an empty one (SQLite <-> PostgreSQL), with its key")
+    copy.add_argument("source", metavar="FROM", help="a SQLite file or a postgresql:// URL")
+    copy.add_argument("target", metavar="TO", help="a SQLite file or a postgresql:// URL: must be empty")
+    copy.add_argument("--insecure-dev", action="store_true", help="the database uses the public development key")
+    copy.set_defaults(func=cmd_copy)
+
+
+def _vault(args: argparse.Namespace, command: str):  # -> Vault | int
+    from bots.cli import _vault as vault_of
+
+    return vault_of(args.insecure_dev, command)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from bots.storage.admin import status
+
+    vault = _vault(args, "bots db status")
+    if isinstance(vault, int):
+        return vault
+    try:
+        found = asyncio.run(status(store_at(database_location(args.db), vault)))
+    except StoreError as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 1
+    print("\n".join(found.lines()))
+    return 0
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from bots.storage.admin import upgrade
+
+    vault = _vault(args, "bots db upgrade")
+    if isinstance(vault, int):
+        return vault
+    location = database_location(args.db)
+    try:
+        before, after = asyncio.run(upgrade(store_at(location, vault)))
+    except StoreError as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 1
+    if before == after:
+        print(f"{shown(location)}: schema version {after}, already up to date")
+    elif before == 0:
+        print(f"{shown(location)}: created at schema version {after}")
+    else:
+        print(f"{shown(location)}: upgraded from schema version {before} to {after}")
+    return 0
+
+
+def cmd_copy(args: argparse.Namespace) -> int:
+    from bots.storage.admin import copy
+
+    vault = _vault(args, "bots db copy")
+    if isinstance(vault, int):
+        return vault
+    if args.source == args.target:
+        print("bots: FROM and TO are the same database", file=sys.stderr)
+        return 2
+
+    def progress(table: str, count: int) -> None:
+        if count and count % 10_000 == 0:
+            print(f"  {table}: {count} rows", file=sys.stderr)
+
+    try:
+        copied = asyncio.run(copy(store_at(args.source, vault), store_at(args.target, vault), progress=progress))
+    except StoreError as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 1
+    total = sum(copied.values())
+    listed = ", ".join(f"{count} {table}" for table, count in copied.items() if count) or "no rows"
+    print(f"copied {shown(args.source)} to {shown(args.target)} (schema version {LATEST}): {total} rows ({listed})")
+    print("the copy opens with the same BOTS_SECRET_KEY; point BOTS_DATABASE_URL (or --db) at it before 'bots run'")
+    return 0
