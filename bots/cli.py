@@ -377,6 +377,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         webhook_url=args.webhook,
         listen=args.listen,
         port=args.port,
+        max_connections=args.max_connections,
         pace=args.pace == "telegram",
         reload=not args.no_reload,
     )
@@ -469,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook", metavar="URL", help="receive updates by webhook at URL/<bot> instead of long polling")
     run.add_argument("--listen", default="127.0.0.1", help="address the webhook server listens on (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8443, help="port of the webhook server (default 8443)")
+    run.add_argument("--max-connections", type=int, default=40, metavar="N", help="webhook requests Telegram may have open at once, 1-100 (default 40)")
     run.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
     run.add_argument(
         "--pace",

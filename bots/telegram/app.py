@@ -53,6 +53,7 @@ class RunSettings:
     webhook_url: str | None = None
     listen: str = "127.0.0.1"
     port: int = 8443
+    max_connections: int = 40  # Telegram's default: webhook requests it may have open at once
     poll_timeout: int = 50
     #: False only against a local Bot API server that has no limits (benchmarks)
     pace: bool = True
@@ -267,7 +268,8 @@ class WebhookServer:
         await self.site.start()
         for bot_id, runner in self.runners.items():
             await runner.bot.set_webhook(
-                f"{self.base}/{bot_id}", secret_token=self.secrets[bot_id], allowed_updates=ALLOWED_UPDATES
+                f"{self.base}/{bot_id}", secret_token=self.secrets[bot_id], allowed_updates=ALLOWED_UPDATES,
+                max_connections=self.settings.max_connections,
             )
 
     async def stop(self) -> None:

@@ -172,9 +172,10 @@ async def test_webhook_mode_checks_the_secret_and_serves_the_conversation(api: B
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/hook"
-    bot = await running("--webhook", url, "--listen", "127.0.0.1", "--port", str(port)).start()
+    bot = await running("--webhook", url, "--listen", "127.0.0.1", "--port", str(port), "--max-connections", "10").start()
     await api.wait_until(lambda: api.webhook_info().get("url"), timeout=15)
     assert api.webhook_info()["url"] == f"{url}/demo"
+    assert api.webhook_info()["max_connections"] == 10
     hana = api.user("Hana")
     question = await first_question(api, hana)
     assert question.text == "Hello, Hana! Colour?"
@@ -183,6 +184,23 @@ async def test_webhook_mode_checks_the_secret_and_serves_the_conversation(api: B
         for secret in ("", "wrong-secret"):
             async with session.post(f"{url}/demo", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}) as response:
                 assert response.status == 403
+        # what a reverse proxy forwards: Telegram's request with its secret header, plus its own headers
+        secret = api.bot().queue.webhook.secret_token
+        proxied = {"X-Telegram-Bot-Api-Secret-Token": secret, "X-Forwarded-For": "149.154.167.220", "X-Forwarded-Proto": "https"}
+        kim = api.user("Kim")
+        start = {"message_id": 1, "date": 0, "chat": {"id": kim.id, "type": "private", "first_name": "Kim"},
+                 "from": {"id": kim.id, "is_bot": False, "first_name": "Kim"}, "text": "/start",
+                 "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}
+        for update_id in (777001, 777001, 777002):  # Telegram redelivers when an answer is slow: once is enough
+            async with session.post(f"{url}/demo", json={"update_id": update_id, "message": start}, headers=proxied) as response:
+                assert response.status == 200
+        async with session.post(f"{url}/demo", data=b"not json", headers=proxied) as response:
+            assert response.status == 400
+        async with session.post(f"{url}/other", json=update, headers=proxied) as response:
+            assert response.status == 403  # a bot this process does not run
+    greetings = await api.wait_for_messages(kim, 2, timeout=15)  # 777002's greeting arrives after 777001's
+    assert [m.text for m in greetings] == ["Hello, Kim! Colour?"] * 2
+    assert len(api.messages(kim)) == 2  # the redelivered 777001 was not answered again
     code, errors = await bot.stop()
     assert code == 0, errors
 
