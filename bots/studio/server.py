@@ -79,8 +79,11 @@ async def state(request: web.Request) -> web.Response:
 
 
 async def read_file(request: web.Request) -> web.Response:
-    text, version = request.app[WORKSPACE].read(request.query.get("path", ""))
-    return _json({"text": text, "version": version})
+    workspace = request.app[WORKSPACE]
+    path = request.query.get("path", "")
+    text, version = workspace.read(path)
+    # what was typed and not saved, kept while the studio runs (a reloaded page gets it back)
+    return _json({"text": text, "version": version, "draft": workspace.drafts.get(workspace.path(path))})
 
 
 async def check(request: web.Request) -> web.Response:

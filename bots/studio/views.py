@@ -9,6 +9,7 @@ test` prints them, each with the place of the step that failed, and the coverage
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bots.loader.diagnostics import Position
@@ -37,7 +38,13 @@ def graph_json(loaded: Loaded, bot: str, flow: str | None = None) -> dict[str, A
             place = source.at(("nodes", node_id), key=True) if source is not None else None
             boxes[box.id] = {"flow": cluster.flow, "node": node_id, **_place(place)}
     flows = [f"{bot}/{f}" for f in project.bots[bot].flows] if bot in project.bots else []
-    return {"mermaid": to_mermaid(drawing), "boxes": boxes, "flows": flows}
+    return {"mermaid": top_down(to_mermaid(drawing)), "boxes": boxes, "flows": flows}
+
+
+def top_down(mermaid: str) -> str:
+    """`bots graph`'s Mermaid with each flow's box drawn top to bottom as well: Mermaid lays the
+    inside of a subgraph out left to right otherwise, too wide for the pane."""
+    return re.sub(r"^(\s*)subgraph (.*)$", r"\1subgraph \2\n\1  direction TB", mermaid, flags=re.MULTILINE)
 
 
 def _place(position: Position | None) -> dict[str, Any]:

@@ -69,6 +69,8 @@ async def test_check_shows_the_error_at_its_place_without_writing(client: TestCl
     )
     assert result["drafts"] == [MAIN]
     assert (root / MAIN).read_text(encoding="utf-8") == before
+    reopened = await (await client.get(f"/api/file?path={MAIN}")).json()  # a reloaded page gets the typing back
+    assert (reopened["text"], reopened["draft"]) == (before, broken)
     # the chat keeps the version without errors and says why
     said = await (await client.post("/api/chat", json={"bot": "hello", "action": "restart"})).json()
     assert said["messages"][0]["text"] == "Hello, Alex! How can I help?"
@@ -133,6 +135,7 @@ async def test_tests_run_as_bots_test_prints_them(client: TestClient) -> None:
 async def test_graph_maps_boxes_to_nodes_and_places(client: TestClient) -> None:
     graph = await (await client.get("/api/graph?bot=hello&flow=hello/main")).json()
     assert graph["mermaid"].startswith("flowchart TD")
+    assert '  subgraph n_flow__hello_main ["main"]\n    direction TB\n' in graph["mermaid"]
     places = {(b["node"], b["file"], b["line"]) for b in graph["boxes"].values()}
     assert ("human", MAIN, 18) in places and ("welcome", MAIN, 4) in places
 
@@ -156,3 +159,11 @@ def test_the_command_prints_an_address_that_opens_once(tmp_path: Path) -> None:
         again.value.close()
     finally:
         stop_studio(running)
+
+
+@pytest.mark.usefixtures("_restore_logging")
+def test_the_command_refuses_a_folder_without_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bots.cli import main
+
+    assert main(["--project", str(tmp_path), "studio", "--port", "0"]) == 2
+    assert "no flows/ or knowledge/ folder here" in capsys.readouterr().err

@@ -116,7 +116,8 @@ async function openFile(path) {
   let buffer = studio.buffers.get(path);
   if (!buffer) {
     const file = await get(`/api/file?path=${encodeURIComponent(path)}`);
-    buffer = { state: makeState(path, file.text), saved: file.text, version: file.version };
+    const typed = file.draft === null || file.draft === undefined ? file.text : file.draft;
+    buffer = { state: makeState(path, typed), saved: file.text, version: file.version };
     studio.buffers.set(path, buffer);
   }
   studio.open = path;
@@ -217,7 +218,7 @@ function showPane(name) {
   studio.pane = name;
   for (const tab of document.querySelectorAll("#tabs button")) tab.setAttribute("aria-selected", String(tab.dataset.pane === name));
   for (const pane of document.querySelectorAll(".pane")) pane.hidden = pane.id !== `pane-${name}`;
-  if (name === "graph") drawGraph();
+  if (name === "graph") drawGraph(studio.graphFlow === "" ? "" : studio.where.flow || studio.graphFlow);
   if (name === "translations") loadTranslations();
 }
 
@@ -284,7 +285,10 @@ function highlight() {
   }
   const text = $("graph-coverage-text");
   text.hidden = !($("graph-coverage").checked && studio.coverage);
-  if (!text.hidden) text.textContent = studio.coverage.text;
+  if (!text.hidden) {
+    text.textContent = "blue glow: where the chat stands · green: a test reaches it · red, dashed: no test does\n\n"
+      + studio.coverage.text;
+  }
 }
 
 async function drawGraph(flow) {
