@@ -60,6 +60,19 @@ def chat(project_from: Callable[..., Project]) -> Callable[..., Conversation]:
     return start
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _loader_cache_in_temp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The loader's disk cache (bots.loader.cache) in this session's (this xdist worker's)
+    temporary folder, for the tests and the commands they start, never in the home folder."""
+    previous = os.environ.get("BOTS_CACHE_DIR")
+    os.environ["BOTS_CACHE_DIR"] = str(tmp_path_factory.mktemp("loader-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("BOTS_CACHE_DIR", None)
+    else:
+        os.environ["BOTS_CACHE_DIR"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any test that tries to reach beyond this machine (PTB's tests do the same)."""

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -196,6 +196,7 @@ def clear_caches() -> None:
     """Forget compiled and parsed templates (benchmarks measure a cold load with it)."""
     for cached in (_template, _expression, _parse_expression, _parse_template, as_markup):
         cached.cache_clear()
+    _FACTS.clear()
 
 
 def to_plain(text: str) -> str:
@@ -206,26 +207,72 @@ def to_plain(text: str) -> str:
 # --- load-time checks ---------------------------------------------------------------
 
 
+#: what the checks learn of a text: (is it a template, its source) -> (why it does not parse
+#: or None, the variables it reads); kept apart from Jinja's trees so that a loader's cache can
+#: keep these facts between processes (`facts_of`, `learn_facts`) and a load need not parse
+Fact = tuple[str | None, frozenset[str]]
+_FACTS: dict[tuple[bool, str], Fact] = {}
+_FACTS_LIMIT = 50_000
+_worked_out = [0]
+
+
+def _fact(template: bool, source: str) -> Fact:
+    key = (template, source)
+    found = _FACTS.get(key)
+    if found is None:
+        found = _template_fact(source) if template else _expression_fact(source)
+        _worked_out[0] += 1
+        if len(_FACTS) >= _FACTS_LIMIT:
+            _FACTS.clear()
+        _FACTS[key] = found
+    return found
+
+
+def _template_fact(source: str) -> Fact:
+    try:
+        tree = _parse_template(source)
+    except TemplateSyntaxError as err:
+        return "template does not parse: " + _located(err, source), frozenset()
+    loaded = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
+    stored = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    return None, frozenset(loaded - stored)
+
+
+def _expression_fact(source: str) -> Fact:
+    if not source.strip():
+        return "the expression is empty", frozenset()
+    try:
+        tree = _parse_expression(source)
+    except TemplateSyntaxError as err:
+        return f"expression '{source}' does not parse: " + _located(err, source), frozenset()
+    return None, frozenset(node.name for node in tree.find_all(nodes.Name) if node.ctx == "load")
+
+
+def facts_of(sources: Iterable[tuple[bool, str]]) -> dict[tuple[bool, str], Fact]:
+    """The facts already known about these (is it a template, source) pairs."""
+    return {key: _FACTS[key] for key in sources if key in _FACTS}
+
+
+def learn_facts(facts: Mapping[tuple[bool, str], Fact]) -> None:
+    """Take facts worked out earlier (by this code version: the caller makes sure)."""
+    _FACTS.update(facts)
+
+
+def facts_worked_out() -> int:
+    """How many facts this process has worked out so far (a cache's sign that it learnt some)."""
+    return _worked_out[0]
+
+
 def check_template(source: str) -> str | None:
     """The reason a template does not parse, or None."""
     if not has_template_syntax(source):
         return None
-    try:
-        _parse_template(source)
-    except TemplateSyntaxError as err:
-        return "template does not parse: " + _located(err, source)
-    return None
+    return _fact(True, source)[0]
 
 
 def check_expression(source: str) -> str | None:
     """The reason an expression does not parse, or None."""
-    if not source.strip():
-        return "the expression is empty"
-    try:
-        _parse_expression(source)
-    except TemplateSyntaxError as err:
-        return f"expression '{source}' does not parse: " + _located(err, source)
-    return None
+    return _fact(False, source)[0]
 
 
 @functools.lru_cache(maxsize=8192)
@@ -265,15 +312,12 @@ def _parse_template(source: str) -> nodes.Template:
 
 
 def template_variables(source: str) -> set[str]:
-    """Top-level variable names a template reads."""
+    """Top-level variable names a template reads (none when it does not parse)."""
     if not has_template_syntax(source):
         return set()
-    tree = _parse_template(source)
-    loaded = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}
-    stored = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-    return loaded - stored
+    return set(_fact(True, source)[1])
 
 
 def expression_variables(source: str) -> set[str]:
-    """Top-level variable names an expression reads."""
-    return {node.name for node in _parse_expression(source).find_all(nodes.Name) if node.ctx == "load"}
+    """Top-level variable names an expression reads (none when it does not parse)."""
+    return set(_fact(False, source)[1])

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bots.engine.project import Project
+from bots.loader import cache
 from bots.loader.checks import ProjectChecker
 from bots.loader.diagnostics import Diagnostic, DiagnosticList, Position
 from bots.loader.load import ProjectLoader
@@ -37,12 +38,16 @@ def find_root(start: Path) -> Path | None:
 def load_project(
     root: Path, *, today: dt.date | None = None, display_base: Path | None = None
 ) -> tuple[Project, DiagnosticList]:
-    """Load and check everything under `root`. The project is usable only if there are no errors."""
+    """Load and check everything under `root`. The project is usable only if there are no errors.
+
+    Files parsed before (in this process or, through the disk cache, an earlier one) with the
+    same content are not parsed again (`bots.loader.cache`); every check runs each time."""
     today = today or dt.date.today()
-    with _gc_paused():
+    with _gc_paused(), cache.loading(root, display_base or Path.cwd()) as checked:
         loader = ProjectLoader(root, display_base=display_base, today=today)
         project = loader.load()
         ProjectChecker(project, loader.origins, loader.diagnostics, today).run()
+        checked(project)
     return project, loader.diagnostics
 
 

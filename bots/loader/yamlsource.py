@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from bots.loader import cache
 from bots.loader.diagnostics import Diagnostic, Position
 from bots.loader.yamlhints import explain
 
@@ -175,8 +176,28 @@ class _Builder:
 def parse_yaml(text: str, file: str) -> tuple[YamlDocument, list[Diagnostic]]:
     """Parse one YAML document. Raises `YamlError` on a syntax error.
 
-    Returns the document and the duplicate-key errors found while building it.
+    Returns the document and the duplicate-key errors found while building it. A text parsed
+    before (under the same name) is not parsed again (`bots.loader.cache`); the document
+    returned is then shared, so it must not be changed.
     """
+    return _unwrap(cache.remembered(file, text, lambda: _parsed(text, file), from_file=False))
+
+
+def _unwrap(outcome: tuple[YamlDocument, list[Diagnostic]] | Diagnostic) -> tuple[YamlDocument, list[Diagnostic]]:
+    if isinstance(outcome, Diagnostic):
+        raise YamlError(outcome)
+    document, duplicates = outcome
+    return document, list(duplicates)
+
+
+def _parsed(text: str, file: str) -> tuple[YamlDocument, list[Diagnostic]] | Diagnostic:
+    try:
+        return _parse(text, file)
+    except YamlError as err:
+        return err.diagnostic
+
+
+def _parse(text: str, file: str) -> tuple[YamlDocument, list[Diagnostic]]:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
@@ -202,4 +223,4 @@ def read_yaml(path: Path, display: str) -> tuple[YamlDocument, list[Diagnostic]]
         raise YamlError(
             Diagnostic.error(Position(display, 1, 1), f"the file is not UTF-8 text ({err.reason}); save it as UTF-8")
         ) from None
-    return parse_yaml(text, display)
+    return _unwrap(cache.remembered(display, text, lambda: _parsed(text, display), from_file=True))
