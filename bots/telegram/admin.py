@@ -1,7 +1,8 @@
 """`bots run --admin 127.0.0.1:PORT`: `/healthz` and `/metrics` for the operator's tools.
 
-- `GET /healthz` answers 200 when every bot reaches Telegram (a `getMe` with its token) and
-  the database answers a read; 503 otherwise. The body has one line per check, so the reason
+- `GET /healthz` answers 200 when every bot reaches Telegram (a `getMe` with its token), its
+  webhook (if it has one) receives what Telegram sends, and the database answers a read;
+  503 otherwise. The body has one line per check, so the reason
   is right there for a person reading a monitoring alert. Checks that arrive together share
   one round of `getMe` calls: a busy monitor cannot make the bots hammer Telegram.
 - `GET /metrics` is the Prometheus text format (see `bots.telegram.metrics`).
@@ -14,6 +15,7 @@ firewall); `check_address` says so when it refuses.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import ipaddress
 import logging
 import sqlite3
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from telegram import WebhookInfo
 from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bots.logsafe import scrub
@@ -35,7 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHECK_TIMEOUT = 5.0  # seconds for each bot's getMe and for the database read
+CHECK_TIMEOUT = 5.0  # seconds for each Bot API call and for the database read
+WEBHOOK_ERRORS_KEPT = dt.timedelta(minutes=10)  # an older delivery failure is history
 
 
 class AddressRefused(ValueError):
@@ -85,6 +89,17 @@ def _telegram_problem(err: BaseException) -> str:
     return f"the check failed ({type(err).__name__})"
 
 
+def _webhook_problem(info: WebhookInfo) -> str | None:
+    """Telegram failing to deliver to our webhook (a reverse proxy down or misconfigured):
+    updates wait and the last delivery failed recently. Telegram's own words say how."""
+    if not info.url or not info.pending_update_count or info.last_error_date is None:
+        return None
+    if dt.datetime.now(dt.timezone.utc) - info.last_error_date > WEBHOOK_ERRORS_KEPT:
+        return None
+    said = scrub(info.last_error_message or "no reason given")[:120]
+    return f"cannot deliver to the webhook ({said}; {info.pending_update_count} update(s) waiting)"
+
+
 def _database_problem(err: BaseException) -> str:
     if isinstance(err, asyncio.TimeoutError):
         return f"no answer within {CHECK_TIMEOUT:.0f}s"
@@ -115,11 +130,12 @@ class Health:
         what = f"{runner.bot_id}: Telegram"
         try:
             await asyncio.wait_for(runner.bot.get_me(), CHECK_TIMEOUT)
+            info = await asyncio.wait_for(runner.bot.get_webhook_info(), CHECK_TIMEOUT)
         except RetryAfter:  # Telegram answered: it is reachable, only asking this bot to slow down
             return what, None
         except Exception as err:
             return what, _telegram_problem(err)
-        return what, None
+        return what, _webhook_problem(info)
 
     async def _check_database(self) -> tuple[str, str | None]:
         try:

@@ -136,3 +136,20 @@ async def test_a_database_that_does_not_answer_is_unhealthy(tmp_path: Path) -> N
     await store.shutdown()  # as good as a database that went away
     [(what, problem)] = await health.check()
     assert what == "database" and problem == "RuntimeError"
+
+
+async def test_a_webhook_that_telegram_cannot_reach_is_unhealthy(api: BotApiStandin, running) -> None:
+    listen, admin, elsewhere = free_port(), free_port(), free_port()  # nothing listens on `elsewhere`
+    hook = f"http://127.0.0.1:{elsewhere}/hook"  # as a reverse proxy that is down or points nowhere
+    bot = await running(
+        "--webhook", hook, "--listen", "127.0.0.1", "--port", str(listen), "--admin", f"127.0.0.1:{admin}"
+    ).start()
+    status, body = await get(f"http://127.0.0.1:{admin}/healthz", bot)
+    assert status == 200, body  # nothing to deliver yet
+    await api.send_text(api.user("Lena"), "/start")
+    await api.wait_until(lambda: api.webhook_info().get("last_error_message"), timeout=15)
+    status, body = await get(f"http://127.0.0.1:{admin}/healthz")
+    assert status == 503
+    assert body.splitlines()[1] == "demo: Telegram: cannot deliver to the webhook (Connection refused; 1 update(s) waiting)"
+    code, errors = await bot.stop()
+    assert code == 0, errors
