@@ -433,19 +433,37 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
             )
         return self._calls(bot, taken)
 
-    async def earlier_call_elsewhere(self, call: OutgoingCall) -> bool:
-        """Whether a call journalled before `call` for the same chat belongs to another worker
-        that is still sending (then `call` waits, so that the chat's messages keep their order)."""
+    async def calls_before(self, call: OutgoingCall) -> list[OutgoingCall] | None:
+        """On a shared database, the chat's calls journalled before `call` by other workers,
+        which must go first so that the chat's messages keep their order: None while a
+        live worker still has some (wait and ask again); otherwise those of dead workers,
+        taken over now (send them first), usually none."""
         if not self.shared:
-            return False
-        alive_since = time.time() - WORKER_TIMEOUT
+            return []
         arrival = self.database.arrival
-        return await self._exists(
-            f"SELECT 1 FROM outbox o WHERE o.bot = ? AND o.chat = ? AND o.owner <> ? "
-            f"AND o.{arrival} < (SELECT {arrival} FROM outbox WHERE id = ?) "
-            "AND o.owner IN (SELECT id FROM workers WHERE alive_at >= ?) LIMIT 1",
-            (call.bot, call.chat, self.worker, call.id, alive_since),
+        rows = await self.database.fetchall(
+            f"SELECT id, owner FROM outbox WHERE bot = ? AND chat = ? AND owner IS DISTINCT FROM ? "
+            f"AND {arrival} < (SELECT {arrival} FROM outbox WHERE id = ?) ORDER BY {arrival}",
+            (call.bot, call.chat, self.worker, call.id),
         )
+        if not rows:
+            return []
+        alive = {worker for worker, _ in await self.workers()}
+        if any(row[1] in alive for row in rows):
+            return None
+        await self._write(
+            [("UPDATE outbox SET owner = ? WHERE id = ? AND owner IS NOT DISTINCT FROM ?", (self.worker, row[0], row[1])) for row in rows],
+            alone=True,
+        )
+        ids = [str(row[0]) for row in rows]
+        taken = await self.database.fetchall(
+            f"SELECT id, chat, seq, method, params FROM outbox WHERE owner = ? AND id IN ({','.join('?' * len(ids))}) "
+            f"ORDER BY {arrival}",
+            (self.worker, *ids),
+        )
+        if len(taken) < len(ids):
+            return None  # another worker took some of them: they are live again, wait for them
+        return self._calls(call.bot, taken)
 
     async def call_done(self, call: OutgoingCall) -> None:
         await self._write([("DELETE FROM outbox WHERE id = ?", (call.id,))])

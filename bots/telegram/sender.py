@@ -109,9 +109,13 @@ class Sender:
         queue = self.queues[chat]
         while queue and not self.stopping:
             call = queue[0]
-            while await self.store.earlier_call_elsewhere(call):
-                # another worker still sends this chat's earlier messages: they go first
+            before = await self.store.calls_before(call)
+            if before is None:  # another worker still sends this chat's earlier messages: they go first
                 await asyncio.sleep(ORDER_WAIT)
+                continue
+            if before:  # a stopped worker's earlier messages: taken over, sent first
+                queue.extendleft(reversed(before))
+                continue
             outcome = await self._deliver(call)
             if outcome == "blocked":
                 queue.clear()

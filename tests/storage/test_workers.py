@@ -70,18 +70,26 @@ async def test_calls_of_a_dead_worker_are_taken_over_once(store: SQLStore, secon
     assert await store.adopt_calls("mara", now=later) == []
 
 
-async def test_a_chats_earlier_calls_of_another_live_worker_go_first(store: SQLStore, second: SQLStore) -> None:
+async def test_a_chats_earlier_calls_of_another_worker_go_first(store: SQLStore, second: SQLStore) -> None:
     if not store.shared:
         pytest.skip("one process per SQLite file: no other worker can hold a chat's calls")
-    await store.heartbeat()
-    await second.heartbeat()
+    started = time.time()
+    await store.heartbeat(now=started)
+    await second.heartbeat(now=started)
     await store.commit_step(None, None, update=None, calls=[call(0)], now=NOW)
     await second.commit_step(None, None, update=None, calls=[call(1), call(0, "c2")], now=NOW)
-    assert await second.earlier_call_elsewhere(call(1))
-    assert not await second.earlier_call_elsewhere(call(0, "c2"))
-    assert not await store.earlier_call_elsewhere(call(0))
+    assert await second.calls_before(call(1)) is None  # the other worker is alive: wait for it
+    assert await second.calls_before(call(0, "c2")) == []  # another chat: nothing to wait for
+    assert await store.calls_before(call(0)) == []
     await store.call_done(call(0))
-    assert not await second.earlier_call_elsewhere(call(1))
+    assert await second.calls_before(call(1)) == []
+    # a worker dies with a chat's earlier call unsent: the next call's worker takes it over first
+    await store.commit_step(None, None, update=None, calls=[call(2)], now=NOW)
+    await second.commit_step(None, None, update=None, calls=[call(3)], now=NOW)
+    await store.heartbeat(now=started - WORKER_TIMEOUT - 1)
+    taken = await second.calls_before(call(3))
+    assert taken is not None and [c.id for c in taken] == ["call-c1-2"]
+    assert await second.calls_before(call(3)) == []  # now its own: nothing before it is anyone else's
 
 
 async def test_a_conversation_is_held_by_one_worker_at_a_time(store: SQLStore, second: SQLStore) -> None:

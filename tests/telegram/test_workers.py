@@ -1,0 +1,199 @@
+"""Several workers on one PostgreSQL database, through the Bot API stand-in.
+
+- Polling: two `bots run` on one database; one holds the poll lease. A burst from 40 chats,
+  and the poller is killed with SIGKILL in the middle: the survivor takes the lease over,
+  nothing is lost, each chat's replies keep their order, at most the calls in flight at the
+  kill are repeated.
+- Webhook: two workers behind one address (a round-robin proxy here, as nginx or Caddy
+  would be), and every update also given to the other worker (a redelivery): each update is
+  answered once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import signal
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bots.standin import BotApiStandin
+from tests.conftest import write_project
+from tests.telegram.conftest import SECRET_KEY, BotProcess
+
+ECHO = """\
+start: ask
+nodes:
+  ask:
+    type: input
+    text: "Say something"
+    save: said
+    next: echo
+  echo:
+    type: message
+    text: "You said {{ said }}"
+    next: ask
+"""
+
+CHATS = 40
+BURST = 6
+
+
+def echoes(api: BotApiStandin, person: object) -> list[str]:
+    return [m.text for m in api.messages(person) if m.text.startswith("You said")]  # type: ignore[arg-type]
+
+
+def check_answers(api: BotApiStandin, people: list[object], expected: list[str], *, repeats_allowed: int) -> int:
+    repeated_total = 0
+    for person in people:
+        said = echoes(api, person)
+        deduplicated = [t for i, t in enumerate(said) if i == 0 or said[i - 1] != t]
+        assert deduplicated == expected  # nothing lost, order kept
+        repeated = sum(count - 1 for count in Counter(said).values())
+        assert repeated <= repeats_allowed
+        repeated_total += repeated
+    return repeated_total
+
+
+@pytest.fixture
+def echo_project(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "echo", {"flows/demo/main.yaml": ECHO})
+
+
+def worker(project: Path, api: BotApiStandin, url: str, *args: str) -> BotProcess:
+    process = BotProcess(project, api, Path("unused.db"), "--pace", "off", "--no-reload", *args, env={"BOTS_DATABASE_URL": url})
+    return process
+
+
+async def lease_holder(url: str, name: str) -> str | None:
+    from bots.storage import store_at
+    from bots.vault import Vault, parse_key
+
+    async with store_at(url, Vault(parse_key(SECRET_KEY))) as store:
+        return await store.lease_holder(name)
+
+
+async def test_two_polling_workers_one_killed_mid_burst(api: BotApiStandin, echo_project: Path, postgres_url: str) -> None:
+    people = [api.user(f"P{i}") for i in range(CHATS)]
+    first = await worker(echo_project, api, postgres_url).start()
+    second = None
+    try:
+        for person in people[:2]:
+            await api.send_text(person, "/start")
+        for person in people[:2]:
+            await api.wait_for_messages(person, 1, timeout=30)
+        poller = await lease_holder(postgres_url, "poll demo")
+        assert poller is not None and poller.split(":")[1] == str(first.process.pid)  # type: ignore[union-attr]
+        second = await worker(echo_project, api, postgres_url).start()
+        for person in people[2:]:
+            await api.send_text(person, "/start")
+        for person in people[2:]:
+            await api.wait_for_messages(person, 1, timeout=30)
+
+        async def burst(person: object) -> None:
+            for n in range(BURST):
+                await api.send_text(person, f"m{n}")  # type: ignore[arg-type]
+                await asyncio.sleep(0.01)
+
+        sending = asyncio.gather(*(burst(p) for p in people))
+        await api.wait_until(lambda: sum(len(echoes(api, p)) for p in people) >= CHATS * BURST // 3, timeout=60)
+        await first.stop(signal.SIGKILL)
+        await sending
+
+        expected = [f"You said m{n}" for n in range(BURST)]
+        for person in people:  # the lease expires and the survivor polls: within 10 s
+            await api.wait_until(lambda p=person: echoes(api, p)[-1:] == [expected[-1]], timeout=60)
+        poller = await lease_holder(postgres_url, "poll demo")
+        assert poller is not None and poller.split(":")[1] == str(second.process.pid)  # type: ignore[union-attr]
+        code, errors = await second.stop()
+        assert code == 0, errors
+    finally:
+        for process in (first, second):
+            if process is not None and process.process is not None and process.process.returncode is None:
+                await process.stop(signal.SIGKILL)
+    # at most the calls in flight at the kill: one per chat
+    check_answers(api, people, [f"You said m{n}" for n in range(BURST)], repeats_allowed=1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[tuple[str, list[str]]]:
+    """A reverse proxy at one address: each update goes to the next worker in turn, and a copy
+    to the other one (Telegram redelivering, or a second worker's copy)."""
+    port = free_port()
+    backends: list[str] = []
+    turn = itertools.count()
+
+    async def forward(request: web.Request) -> web.Response:
+        body = await request.read()
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "x-telegram-bot-api-secret-token")}
+        first = next(turn) % len(backends)
+        order = [backends[first], backends[1 - first]] if len(backends) == 2 else backends
+        statuses = []
+        async with aiohttp.ClientSession() as session:
+            for base in order:
+                async with session.post(base + request.path, data=body, headers=headers) as response:
+                    statuses.append(response.status)
+        return web.Response(status=statuses[0])
+
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app.router.add_post("/{tail:.*}", forward)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{port}/hook", backends
+    finally:
+        await runner.cleanup()
+
+
+async def test_two_webhook_workers_behind_one_address_answer_each_update_once(
+    api: BotApiStandin, echo_project: Path, postgres_url: str, proxy: tuple[str, list[str]]
+) -> None:
+    public, backends = proxy
+    people = [api.user(f"W{i}") for i in range(20)]
+    processes = []
+    try:
+        for _ in range(2):
+            port = free_port()
+            backends.append(f"http://127.0.0.1:{port}")
+            processes.append(await worker(echo_project, api, postgres_url, "--webhook", public, "--listen", "127.0.0.1", "--port", str(port)).start())
+            await api.wait_until(lambda: api.webhook_info().get("url"), timeout=20)
+        for person in people:
+            await api.send_text(person, "/start")
+        for person in people:
+            await api.wait_for_messages(person, 1, timeout=30)
+
+        async def burst(person: object) -> None:
+            for n in range(BURST):
+                await api.send_text(person, f"m{n}")  # type: ignore[arg-type]
+
+        await asyncio.gather(*(burst(p) for p in people))
+        expected = [f"You said m{n}" for n in range(BURST)]
+        for person in people:
+            await api.wait_until(lambda p=person: echoes(api, p)[-1:] == [expected[-1]], timeout=60)
+        # a later message's answer is the barrier: nothing more comes for what came before
+        last = people[0]
+        await api.send_text(last, "after")
+        await api.wait_until(lambda: echoes(api, last)[-1:] == ["You said after"], timeout=30)
+        for process in processes:
+            code, errors = await process.stop()
+            assert code == 0, errors
+    finally:
+        for process in processes:
+            if process.process is not None and process.process.returncode is None:
+                await process.stop(signal.SIGKILL)
+    check_answers(api, people[1:], expected, repeats_allowed=0)
+    assert api.webhook_info()["pending_update_count"] == 0
