@@ -13,7 +13,7 @@ from bots.storage.schema import LATEST
 DB_HELP = "the database: a SQLite file or a postgresql:// URL (default: $BOTS_DATABASE_URL, $BOTS_DB or ./bots.db)"
 
 
-def add_db_parsers(db: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_db_parsers(db: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add `status`, `upgrade` and `copy` to the `bots db` command group."""
     status = db.add_parser("status", help="the database's engine, schema version, key, contents and workers")
     status.add_argument("--db", help=DB_HELP)
