@@ -19,7 +19,7 @@ from bots.storage.sql import KEY_CHECK, SQLStore, StoreError
 from bots.vault import SealBroken
 
 #: tables whose rows say who is running now, not what the deployment holds: never copied
-LIVE_TABLES = ("workers", "leases")
+LIVE_TABLES = ("workers", "leases", "flood")
 #: the tables that make a database "not empty" for `copy`
 DATA_TABLES = tuple(t for t in TABLES if t not in ("meta", *LIVE_TABLES))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from bots.storage.base import ConversationKey
 from bots.storage.database import PostgresDatabase, Statement, lock_number
 from bots.storage.journal import IncomingUpdate
 from bots.storage.sql import SQLStore
+from bots.telegram.flood import Verdict, decide
 from bots.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,25 @@ class PostgresConversationStore(SQLStore):
     async def _unlock_shared(self, key: ConversationKey) -> None:
         number = lock_number(f"chat\0{key.bot}\0{key.chat}")
         await self._locker_call("SELECT pg_advisory_unlock($1)", number)
+
+    # --- flood control shared by the workers ----------------------------------------------
+
+    async def flood_check(self, bot: str, chat: str, *, limit: int, window: float, pause: float, now: float) -> Verdict:
+        """The flood verdict on one update of a chat, the same whichever worker received it:
+        the chat's recent update times are read and written under a row lock."""
+        async with self.postgres.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "INSERT INTO flood (bot, chat, times, until, seen_at) VALUES ($1, $2, '[]', 0, $3) ON CONFLICT DO NOTHING",
+                bot, chat, now,
+            )
+            row = await connection.fetchrow("SELECT times, until FROM flood WHERE bot = $1 AND chat = $2 FOR UPDATE", bot, chat)
+            times = [t for t in json.loads(row["times"]) if now - t < window]
+            verdict, until = decide(times, float(row["until"]), now, limit, window, pause)
+            await connection.execute(
+                "UPDATE flood SET times = $3, until = $4, seen_at = $5 WHERE bot = $1 AND chat = $2",
+                bot, chat, json.dumps(times), until, now,
+            )
+        return verdict
 
     # --- telling the others about new updates --------------------------------------------
 

@@ -153,6 +153,14 @@ CREATE TABLE IF NOT EXISTS leases (
     owner TEXT NOT NULL,            -- a worker id
     until {real} NOT NULL
 );
+CREATE TABLE IF NOT EXISTS flood (  -- flood control shared by the workers (see bots.telegram.flood)
+    bot     TEXT NOT NULL,
+    chat    TEXT NOT NULL,              -- the chat's keyed hash
+    times   TEXT NOT NULL,              -- the latest update times (at most the limit + 1), JSON
+    until   {real} NOT NULL,            -- paused until then
+    seen_at {real} NOT NULL,            -- forgotten once idle for longer than the window and the pause
+    PRIMARY KEY (bot, chat)
+);
 CREATE INDEX IF NOT EXISTS updates_chat ON updates (bot, chat) WHERE payload IS NOT NULL;
 CREATE INDEX IF NOT EXISTS outbox_owner ON outbox (bot, owner);
 """
@@ -188,16 +196,17 @@ MIGRATIONS: dict[str, list[str]] = {
 }
 
 LATEST = len(MIGRATIONS["sqlite"])
-assert all(len(steps) == LATEST for steps in MIGRATIONS.values())
+if any(len(steps) != LATEST for steps in MIGRATIONS.values()):  # pragma: no cover - caught by every test
+    raise RuntimeError("every engine must have every schema version")
 
 #: what each version brought, for `bots db status`
 NOTES = {
     1: "conversations, journal, handoffs, messages, counters, news",
-    2: "several workers: worker heartbeats, leases, call owners",
+    2: "several workers: worker heartbeats, leases, call owners, shared flood control",
 }
 
 #: every table, in the order `bots db copy` fills them
 TABLES = (
     "meta", "conversations", "updates", "outbox", "blocked_chats", "files", "handoffs", "relays",
-    "messages", "counters", "subscribers", "broadcasts", "deliveries", "workers", "leases",
+    "messages", "counters", "subscribers", "broadcasts", "deliveries", "workers", "leases", "flood",
 )

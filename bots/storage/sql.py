@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import os
 import secrets
 import socket
@@ -32,6 +33,7 @@ from bots.storage.sql_counters import Count, SQLCounters, counter_statements
 from bots.storage.sql_handoffs import SQLHandoffs, handoff_statements
 from bots.storage.sql_messages import REMEMBER, SQLMessages
 from bots.storage.sql_news import SQLNews
+from bots.telegram.flood import Verdict, decide
 from bots.vault import SealBroken, Vault
 
 KEY_CHECK = "key check"
@@ -502,7 +504,9 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
     async def purge_journal(self, *, before: dt.datetime) -> int:
         count = await self._count("SELECT COUNT(*) FROM updates WHERE payload IS NULL AND received_at < ?", (before.timestamp(),))
         sql = "DELETE FROM updates WHERE payload IS NULL AND received_at < ?"
-        await self._write([(sql, (before.timestamp(),))], alone=True)
+        # shared flood control keeps a chat's recent times only while they can matter
+        flood = "DELETE FROM flood WHERE seen_at < ?"
+        await self._write([(sql, (before.timestamp(),)), (flood, (before.timestamp(),))], alone=True)
         return count
 
     # --- workers and leases ---------------------------------------------------------------
@@ -597,6 +601,23 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
 
     async def _unlock_shared(self, key: ConversationKey) -> None:
         return None
+
+    async def flood_check(self, bot: str, chat: str, *, limit: int, window: float, pause: float, now: float) -> Verdict:
+        """Flood control kept in the database, the same whichever worker an update reached
+        (`bots run` on one process keeps it in memory instead: `FloodGuard`). Here the
+        chat's row is read and written under this process's lock; PostgreSQL locks the row."""
+        async with self._local_lock(ConversationKey(f"flood\0{bot}", chat)):
+            row = await self.database.fetchone("SELECT times, until FROM flood WHERE bot = ? AND chat = ?", (bot, chat))
+            times = [t for t in json.loads(row[0]) if now - t < window] if row is not None else []
+            verdict, until = decide(times, float(row[1]) if row is not None else 0.0, now, limit, window, pause)
+            await self._write(
+                [(
+                    "INSERT INTO flood (bot, chat, times, until, seen_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (bot, chat) DO UPDATE SET times = excluded.times, until = excluded.until, seen_at = excluded.seen_at",
+                    (bot, chat, json.dumps(times), until, now),
+                )]
+            )
+        return verdict
 
     def inbox_listener(self, callback: Any) -> None:
         """Call `callback(bot)` when another worker records updates (PostgreSQL only)."""

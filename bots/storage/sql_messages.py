@@ -68,6 +68,7 @@ class SQLMessages(abc.ABC):
             (f"DELETE FROM relays WHERE handoff IN ({handoffs})", (bot, chat)),
             ("DELETE FROM handoffs WHERE bot = ? AND chat = ?", (bot, chat)),
             ("DELETE FROM messages WHERE bot = ? AND chat = ?", (bot, chat)),
+            ("DELETE FROM flood WHERE bot = ? AND chat = ?", (bot, chat)),
             # the records that keep updates from being processed twice stay, without the chat
             ("UPDATE updates SET chat = '', payload = NULL WHERE bot = ? AND chat = ?", (bot, chat)),
         ]

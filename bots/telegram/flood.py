@@ -43,7 +43,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["FloodGuard", "FloodStats", "Verdict"]
+__all__ = ["FloodGuard", "FloodStats", "Verdict", "decide"]
 
 
 class Verdict(enum.Enum):
@@ -73,6 +73,21 @@ class _Chat:
         self.times: list[float] = []  # the latest update times, oldest first, at most limit + 1
         self.seen = -math.inf  # the time of the last update (dropped ones too)
         self.until = -math.inf  # paused while the clock is below this
+
+
+def decide(times: list[float], until: float, now: float, limit: int, window: float, pause: float) -> tuple[Verdict, float]:
+    """The rule, for one update of a chat at `now`: its verdict and the chat's new pause end.
+    `times` (the chat's latest update times, oldest first) is updated in place. Shared by the
+    guard here and by the one several workers keep in their database."""
+    if now < until:
+        return Verdict.DROP, until  # not recorded: dropped updates neither extend the pause nor count later
+    times.append(now)
+    if len(times) > limit:
+        if now - times[0] < window:  # limit + 1 updates inside the window
+            times.clear()  # after the pause the chat starts afresh
+            return Verdict.WARN, now + pause
+        del times[0]  # keep at most `limit` between checks
+    return Verdict.ALLOW, until
 
 
 class FloodGuard:
@@ -110,19 +125,12 @@ class FloodGuard:
         else:
             self._chats.move_to_end(chat)
         entry.seen = now
-        if now < entry.until:
+        verdict, entry.until = decide(entry.times, entry.until, now, self.limit, self.window, self.pause)
+        if verdict is Verdict.DROP:
             self._dropped += 1
-            return Verdict.DROP  # not recorded: dropped updates neither extend the pause nor count later
-        times = entry.times
-        times.append(now)
-        if len(times) > self.limit:
-            if now - times[0] < self.window:  # limit + 1 updates inside the window
-                times.clear()  # after the pause the chat starts afresh
-                entry.until = now + self.pause
-                self._warned += 1
-                return Verdict.WARN
-            del times[0]  # keep at most `limit` between checks
-        return Verdict.ALLOW
+        elif verdict is Verdict.WARN:
+            self._warned += 1
+        return verdict
 
     def paused(self, chat: str) -> bool:
         """Whether updates of `chat` are being dropped right now (records nothing)."""

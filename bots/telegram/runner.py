@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -222,19 +223,24 @@ class BotRunner:
         metrics.update_received(self.bot_id, len(fresh))
         raw = {int(u["update_id"]): u for u in updates}  # type: ignore[call-overload]
         for update in fresh:
-            verdict = self._flood_verdict(raw.get(update.update_id, {}))
+            verdict = await self._flood_verdict(update, raw.get(update.update_id, {}))
             if verdict is Verdict.ALLOW:
                 self._dispatch(update)
             else:  # dropped at once: a flood never occupies the chat's worker
                 await self._drop_flood(update, raw.get(update.update_id, {}), warn=verdict is Verdict.WARN)
         return max((u.update_id for u in incoming), default=-1)
 
-    def _flood_verdict(self, payload: dict[str, object]) -> Verdict:
+    async def _flood_verdict(self, update: IncomingUpdate, payload: dict[str, object]) -> Verdict:
         chat = chat_of(payload)
         if not chat or chat.startswith("-") or chat == self.moderators_chat:
             return Verdict.ALLOW  # groups are not people; the moderators are never slowed down
         if "my_chat_member" in payload:
             return Verdict.ALLOW
+        if self.store.shared:  # the same limits whichever worker the update reached
+            limits = self.engine.bot.config.flood
+            return await self.store.flood_check(
+                self.bot_id, update.chat, limit=limits.messages, window=limits.seconds, pause=limits.pause, now=time.time()
+            )
         return self.flood.check(chat)
 
     async def _drop_flood(self, update: IncomingUpdate, payload: dict[str, object], *, warn: bool) -> None:

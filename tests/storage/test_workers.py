@@ -153,3 +153,21 @@ async def test_recording_updates_tells_the_other_workers(store: SQLStore, second
             continue
     else:
         pytest.fail("the other worker was never told")
+
+
+async def test_flood_control_counts_every_workers_updates(store: SQLStore, second: SQLStore) -> None:
+    from bots.telegram.flood import Verdict
+
+    now = time.time()
+    limits = {"limit": 4, "window": 60.0, "pause": 300.0}
+    verdicts = [
+        await (store if n % 2 else second).flood_check("mara", "c1", **limits, now=now + n * 0.1)
+        for n in range(7)
+    ]
+    assert verdicts == [Verdict.ALLOW] * 4 + [Verdict.WARN, Verdict.DROP, Verdict.DROP]
+    assert await store.flood_check("mara", "c2", **limits, now=now) is Verdict.ALLOW
+    # after the pause the chat starts afresh
+    assert await second.flood_check("mara", "c1", **limits, now=now + 301) is Verdict.ALLOW
+    # /forget removes the chat's row with the rest
+    await store.forget_chat("mara", "c1", update=None, calls=[], now=NOW)
+    assert await store.database.fetchval("SELECT COUNT(*) FROM flood WHERE chat = 'c1'") == 0
