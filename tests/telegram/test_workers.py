@@ -197,3 +197,62 @@ async def test_two_webhook_workers_behind_one_address_answer_each_update_once(
                 await process.stop(signal.SIGKILL)
     check_answers(api, people[1:], expected, repeats_allowed=0)
     assert api.webhook_info()["pending_update_count"] == 0
+
+
+async def rows_about(url: str, chat_key: str) -> dict[str, int]:
+    from bots.storage import store_at
+    from bots.vault import Vault, parse_key
+
+    async with store_at(url, Vault(parse_key(SECRET_KEY))) as store:
+        found = {}
+        for table in ("conversations", "updates", "outbox", "handoffs", "messages", "subscribers", "flood"):
+            found[table] = int(await store.database.fetchval(f"SELECT COUNT(*) FROM {table} WHERE chat = ?", (chat_key,)))
+        return found
+
+
+async def test_handoffs_and_forget_with_two_workers(api: BotApiStandin, desk_project: Path, postgres_url: str) -> None:
+    """A moderator's actions and the person's messages reach whichever worker; what one
+    worker writes (the handoff, /forget) is what the other sees."""
+    from tests.telegram.conftest import escalate
+
+    from bots.vault import Vault, parse_key
+
+    anna = api.user("Anna")
+    group = api.supergroup("Moderators", forum=True, members=[anna])
+    env = {"BOTS_DATABASE_URL": postgres_url, "DEMO_MODERATORS": str(group.id)}
+    workers = [BotProcess(desk_project, api, Path("unused.db"), "--pace", "off", "--no-reload", env=env) for _ in range(2)]
+    try:
+        for process in workers:
+            await process.start()
+        bob, carol = api.user("Bob"), api.user("Carol")
+        await escalate(api, bob)
+        await escalate(api, carol, "Brest")
+        topic = await api.wait_until(lambda: next((t for t in api.topics(group) if "Minsk" in t.name), None), timeout=15)
+        await api.send_text(bob, "hello")
+        await api.wait_until(lambda: any(m.text == "hello" for m in api.messages(group, topic=topic)), timeout=15)
+        await api.send_text(anna, "We are here.", chat=group, topic=topic)
+        [answer] = await api.wait_for_messages(bob, 1, timeout=15)
+        assert answer.text == "We are here."
+        await api.send_text(anna, "/close", chat=group, topic=topic)
+        ended, after = await api.wait_for_messages(bob, 2, timeout=15)
+        assert ended.text == "The conversation with our team has ended." and after.text == "Anything else?"
+
+        await api.send_text(bob, "/forget")
+        [confirm] = await api.wait_for_messages(bob, 1, timeout=15)
+        await api.press(bob, confirm, "Yes, delete everything")
+        [done] = await api.wait_for_messages(bob, 1, timeout=15)
+        assert done.text.startswith("Done: I have deleted everything I kept about you.")
+        await api.wait_until(lambda: topic.deleted, timeout=15)
+        for process in workers:
+            code, errors = await process.stop()
+            assert code == 0, errors
+    finally:
+        for process in workers:
+            if process.process is not None and process.process.returncode is None:
+                await process.stop(signal.SIGKILL)
+    vault = Vault(parse_key(SECRET_KEY))
+    assert await rows_about(postgres_url, vault.chat_key("demo", bob.id)) == dict.fromkeys(
+        ("conversations", "updates", "outbox", "handoffs", "messages", "subscribers", "flood"), 0
+    )
+    carol_rows = await rows_about(postgres_url, vault.chat_key("demo", carol.id))
+    assert carol_rows["conversations"] == 1 and carol_rows["handoffs"] == 1
