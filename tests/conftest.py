@@ -60,6 +60,67 @@ def chat(project_from: Callable[..., Project]) -> Callable[..., Conversation]:
     return start
 
 
+# --- running in parallel (pytest-xdist; `-n auto` is in pyproject's addopts) -------------------
+
+#: the longest files (measured with --durations), longest first: they start first, so that in a
+#: parallel run the short tests fill in beside them instead of one of them starting last; the
+#: order changes only how soon a run ends, never what runs
+LONGEST_FIRST = (
+    "tests/test_types.py",  # mypy over the package: a core for 10-30 s
+    "tests/telegram/test_run.py",
+    "tests/studio/test_browser.py",
+    "tests/test_broadcast.py",
+    "tests/telegram/test_workers.py",
+    "tests/telegram/test_crash.py",
+    "tests/telegram/test_backup.py",
+    "tests/telegram/test_moderators.py",
+    "tests/telegram/test_admin.py",
+    "tests/standin/test_standin.py",
+)
+#: files whose tests share one module-scoped browser and go on from each other's state: kept
+#: together, in order, on one worker
+ONE_WORKER = {"tests/studio/test_browser.py"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """xdist's `load` (the default with `-n`), test by test, except that the files of
+    ONE_WORKER go to one worker whole. (xdist's own `loadgroup` cannot do it with this pytest:
+    it marks the tests by renaming their node ids, which pytest 9 no longer lets it do.)"""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PerTestScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.partition("::")[0]
+            return file if file in ONE_WORKER else nodeid
+
+    return PerTestScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: two workers per core (at least two). Most tests wait on a subprocess, the
+    Bot API stand-in or Telegram's pace far more than they compute, so a 2-core machine finished
+    the suite fastest with 4 workers (README: running the tests)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own reading of the variable
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(2, 2 * cores)
+
+
+def _file_of(item: pytest.Item) -> str:
+    return item.nodeid.partition("::")[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first (see above); the same order in every worker, as xdist requires."""
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    position = {id(item): index for index, item in enumerate(items)}
+    items.sort(key=lambda item: (rank.get(_file_of(item), len(rank)), position[id(item)]))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _loader_cache_in_temp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The loader's disk cache (bots.loader.cache) in this session's (this xdist worker's)

@@ -60,6 +60,9 @@ class BotProcess:
         self.env = env
         self.global_args: tuple[str, ...] = ()
         self.process: asyncio.subprocess.Process | None = None
+        self._stderr = bytearray()
+        self._more = asyncio.Event()  # set whenever stderr grows
+        self._readers: list[asyncio.Task[None]] = []
 
     async def start(self) -> BotProcess:
         env = {
@@ -75,20 +78,51 @@ class BotProcess:
             sys.executable, "-m", "bots", *self.global_args, "run", *self.args,
             cwd=self.project, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self._readers = [
+            asyncio.create_task(self._drain(self.process.stdout, None)),
+            asyncio.create_task(self._drain(self.process.stderr, self._stderr)),
+        ]
         return self
+
+    async def _drain(self, stream: asyncio.StreamReader, into: bytearray | None) -> None:
+        while chunk := await stream.read(65536):
+            if into is not None:
+                into += chunk
+                self._more.set()
+
+    def _logged(self, text: str) -> int:
+        return self._stderr.decode(errors="replace").count(text)
+
+    async def logged(self, text: str, count: int = 1, timeout: float = 15) -> None:
+        """Wait until the process has written `text` to stderr `count` times in all: a barrier
+        for what it logs (a reload done), instead of sleeping for long enough."""
+
+        async def seen() -> None:
+            while self._logged(text) < count:
+                self._more.clear()
+                if self._logged(text) < count:
+                    await self._more.wait()
+
+        try:
+            await asyncio.wait_for(seen(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"not logged {count} time(s) in {timeout} s: {text!r}\n{self._stderr.decode(errors='replace')}") from None
+
+    async def _ended(self, timeout: float) -> tuple[int, str]:
+        assert self.process is not None
+        await asyncio.wait_for(asyncio.gather(self.process.wait(), *self._readers), timeout)
+        return self.process.returncode or 0, self._stderr.decode()
 
     async def wait(self, timeout: float = 30) -> tuple[int, str]:
         """Let the process end by itself; its exit status and what it printed on stderr."""
-        assert self.process is not None
-        _, err = await asyncio.wait_for(self.process.communicate(), timeout)
-        return self.process.returncode or 0, err.decode()
+        return await self._ended(timeout)
 
     async def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> tuple[int, str]:
         assert self.process is not None
         if self.process.returncode is None:
             self.process.send_signal(sig)
-        _, err = await asyncio.wait_for(self.process.communicate(), timeout)
-        return self.process.returncode or 0, err.decode()
+        return await self._ended(timeout)
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@ a conversation on a removed node starts again kindly."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from bots.standin import BotApiStandin
 
-RELOAD_WAIT = 3.0  # the watcher looks every second, then waits for the files to settle
+RELOADED = "reloaded the flows after a change"  # logged once a change is live (with -v)
+REFUSED = "a change was refused"
 
 
 async def test_changes_go_live_bad_ones_are_refused_and_removed_nodes_restart(
@@ -26,7 +26,7 @@ async def test_changes_go_live_bad_ones_are_refused_and_removed_nodes_restart(
 
     # a good change: the next step of a conversation already under way uses it
     flow.write_text(flow.read_text().replace('text: "Size for {{ colour }}?"', 'text: "Which size for {{ colour }}?"'))
-    await asyncio.sleep(RELOAD_WAIT)
+    await bot.logged(RELOADED, 1)
     await api.press(alice, api.messages(alice)[0], "Red")
     [size] = await api.wait_for_messages(alice, 1, timeout=10)
     assert size.text == "Which size for red?"
@@ -34,7 +34,7 @@ async def test_changes_go_live_bad_ones_are_refused_and_removed_nodes_restart(
     # a change with an error is refused: the running version stays
     good = flow.read_text()
     flow.write_text(good.replace("next: guide", "next: gide"))
-    await asyncio.sleep(RELOAD_WAIT)
+    await bot.logged(REFUSED, 1)
     await api.press(bob, api.messages(bob)[0], "Blue")
     [size] = await api.wait_for_messages(bob, 1, timeout=10)
     assert size.text == "Which size for blue?"
@@ -46,7 +46,7 @@ async def test_changes_go_live_bad_ones_are_refused_and_removed_nodes_restart(
             "",
         ).replace("Saved {{ size }} {{ colour }}.", "Saved {{ colour }}.")
     )
-    await asyncio.sleep(RELOAD_WAIT)
+    await bot.logged(RELOADED, 2)
     await api.send_text(alice, "7")
     changed, again = await api.wait_for_messages(alice, 2, timeout=10)
     assert changed.text == "This dialogue has been updated since we last spoke, so let's start again."
