@@ -167,6 +167,22 @@ CREATE INDEX IF NOT EXISTS outbox_owner ON outbox (bot, owner);
 
 _SQLITE_V2 = "ALTER TABLE outbox ADD COLUMN owner TEXT;\n" + _V2_TABLES.format(real="REAL")
 
+# Version 3: vanishing chats. The messages of a chat that vanishes, each with when it is to
+# be deleted; the chat id is sealed (the chat itself is its keyed hash), and a row is gone
+# once its deletion is journalled (see bots.storage.sql_vanish).
+_SQLITE_V3 = """
+CREATE TABLE IF NOT EXISTS vanishing (
+    bot        TEXT NOT NULL,
+    chat       TEXT NOT NULL,       -- the chat's keyed hash (bots.vault)
+    message_id INTEGER NOT NULL,
+    delete_at  REAL NOT NULL,
+    person     BLOB NOT NULL,       -- sealed: the chat id, to delete in
+    PRIMARY KEY (bot, chat, message_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS vanishing_due ON vanishing (bot, delete_at);
+"""
+
+
 
 def _postgres(sqlite: str) -> str:
     """The SQLite DDL in PostgreSQL's types (same tables, columns and indexes)."""
@@ -188,11 +204,12 @@ _POSTGRES_V1 = _postgres(_SQLITE_V1).replace(
     "CREATE TABLE IF NOT EXISTS outbox (\n    arrival    BIGINT GENERATED ALWAYS AS IDENTITY,\n",
 )
 _POSTGRES_V2 = "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS owner TEXT;\n" + _V2_TABLES.format(real="DOUBLE PRECISION")
+_POSTGRES_V3 = _postgres(_SQLITE_V3)
 
 #: engine -> the scripts that bring a database from version N-1 to N, for N = 1, 2, ...
 MIGRATIONS: dict[str, list[str]] = {
-    "sqlite": [_SQLITE_V1, _SQLITE_V2],
-    "postgresql": [_POSTGRES_V1, _POSTGRES_V2],
+    "sqlite": [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3],
+    "postgresql": [_POSTGRES_V1, _POSTGRES_V2, _POSTGRES_V3],
 }
 
 LATEST = len(MIGRATIONS["sqlite"])
@@ -203,10 +220,12 @@ if any(len(steps) != LATEST for steps in MIGRATIONS.values()):  # pragma: no cov
 NOTES = {
     1: "conversations, journal, handoffs, messages, counters, news",
     2: "several workers: worker heartbeats, leases, call owners, shared flood control",
+    3: "vanishing chats: messages to delete once they are old enough",
 }
 
 #: every table, in the order `bots db copy` fills them
 TABLES = (
     "meta", "conversations", "updates", "outbox", "blocked_chats", "files", "handoffs", "relays",
     "messages", "counters", "subscribers", "broadcasts", "deliveries", "workers", "leases", "flood",
+    "vanishing",
 )

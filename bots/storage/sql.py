@@ -33,6 +33,7 @@ from bots.storage.sql_counters import Count, SQLCounters, counter_statements
 from bots.storage.sql_handoffs import SQLHandoffs, handoff_statements
 from bots.storage.sql_messages import REMEMBER, SQLMessages
 from bots.storage.sql_news import SQLNews
+from bots.storage.sql_vanish import SQLVanish, Vanish
 from bots.telegram.flood import Verdict, decide
 from bots.vault import SealBroken, Vault
 
@@ -65,7 +66,7 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQLNews, SQLCounters):
+class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQLNews, SQLCounters, SQLVanish):
     """Conversations and the journal in a SQL database (see the module's docstring)."""
 
     def __init__(self, database: Database, *, vault: Vault | None = None, cache_size: int = 10_000) -> None:
@@ -343,7 +344,12 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         messages: Sequence[int] = (),
         counts: Sequence[Count] = (),
         bot: str | None = None,
+        vanish: Vanish | None = None,
+        extra: Sequence[Statement] = (),
     ) -> None:
+        """The step's new state, its calls and its other rows, in one transaction. With
+        `vanish`, the person's `messages` are also scheduled to vanish (sql_vanish);
+        `extra` are more rows of the same transaction (a schedule's done rows)."""
         statements: list[Statement] = handoff_statements(self.vault, handoffs)
         data = None
         if key is not None and state is not None:
@@ -359,6 +365,9 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         if counts and counted is not None:
             statements += counter_statements(counted, now, counts)
         statements += [(REMEMBER, (key.bot, key.chat, m, now.timestamp())) for m in messages if key is not None]
+        if key is not None and vanish is not None:
+            statements += self.vanish_statements(key.bot, key.chat, vanish, messages, now=now)
+        statements += extra
         if statements:
             await self._write(statements)
         if key is not None and data is not None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bots.storage.journal import IncomingUpdate, OutgoingCall
 from bots.storage.database import Database
 from bots.storage.sql_news import news_forget_statements
+from bots.storage.sql_vanish import Vanish, vanish_forget_statements
 
 DELETABLE_FOR = dt.timedelta(hours=48)
 REMEMBER = "INSERT INTO messages (bot, chat, message_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
@@ -36,8 +37,20 @@ class SQLMessages(abc.ABC):
     @abc.abstractmethod
     def _call_statement(self, call: OutgoingCall, now: dt.datetime) -> Statement: ...
 
-    async def remember_messages(self, bot: str, chat: str, message_ids: Sequence[int], *, now: dt.datetime) -> None:
-        await self._write([(REMEMBER, (bot, chat, int(m), now.timestamp())) for m in message_ids])
+    if TYPE_CHECKING:  # provided by SQLVanish
+
+        def vanish_statements(
+            self, bot: str, chat: str, vanish: Vanish, message_ids: Sequence[int], *, now: dt.datetime
+        ) -> list[Statement]: ...
+
+    async def remember_messages(
+        self, bot: str, chat: str, message_ids: Sequence[int], *, now: dt.datetime, vanish: Vanish | None = None
+    ) -> None:
+        """Keep the ids for /forget; with `vanish`, also schedule them to vanish (sql_vanish)."""
+        statements = [(REMEMBER, (bot, chat, int(m), now.timestamp())) for m in message_ids]
+        if vanish is not None:
+            statements += self.vanish_statements(bot, chat, vanish, message_ids, now=now)
+        await self._write(statements)
 
     async def recent_messages(self, bot: str, chat: str, *, now: dt.datetime) -> list[int]:
         """The chat's messages the bot may still delete (under 48 hours old), oldest first."""
@@ -75,6 +88,7 @@ class SQLMessages(abc.ABC):
         if update is not None:
             statements.append(("UPDATE updates SET chat = '', payload = NULL WHERE bot = ? AND update_id = ?", (bot, update.update_id)))
         statements += news_forget_statements(bot, chat)
+        statements += vanish_forget_statements(bot, chat)
         statements += [self._call_statement(call, now) for call in calls]
         self._forget_cached(bot, chat)
         await self._write(statements, alone=True)

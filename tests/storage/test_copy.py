@@ -13,7 +13,9 @@ import pytest
 from bots.engine.state import ConversationState
 from bots.storage import ConversationKey, IncomingUpdate, Opened, OutgoingCall, SQLStore, StoreError, store_at
 from bots.storage.admin import copy
+from bots.storage.schema import LATEST
 from bots.storage.handoffs import Handoff
+from bots.storage.schema import LATEST
 from bots.vault import Vault, new_key, parse_key
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
@@ -109,7 +111,7 @@ def test_the_command_copies_and_refuses(tmp_path: Path, postgres_url: str) -> No
 
     done = bots("copy", str(source), postgres_url)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"copied {source} to {postgres_url} (schema version 2): ")
+    assert done.stdout.startswith(f"copied {source} to {postgres_url} (schema version {LATEST}): ")
     again = bots("copy", str(source), postgres_url)
     assert again.returncode == 1
     assert "already holds data" in again.stderr

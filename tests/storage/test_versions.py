@@ -46,7 +46,7 @@ async def make_version_1(location: str) -> None:
 
 async def test_an_older_database_is_refused_until_upgraded_and_keeps_its_data(location: str) -> None:
     await make_version_1(location)
-    with pytest.raises(StoreError, match=r"schema version 1, this version of bots needs 2: back it up, then run 'bots db upgrade'"):
+    with pytest.raises(StoreError, match=rf"schema version 1, this version of bots needs {LATEST}: back it up, then run 'bots db upgrade'"):
         await store_at(location).initialize()
     assert (await status(store_at(location))).version == 1
     assert await upgrade(store_at(location)) == (1, LATEST)
