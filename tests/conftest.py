@@ -67,14 +67,16 @@ def chat(project_from: Callable[..., Project]) -> Callable[..., Conversation]:
 #: order changes only how soon a run ends, never what runs
 LONGEST_FIRST = (
     "tests/test_types.py",  # mypy over the package: a core for 10-30 s
-    "tests/telegram/test_run.py",
-    "tests/studio/test_browser.py",
-    "tests/test_broadcast.py",
+    "tests/telegram/test_crash.py",  # then the single tests of 10-20 s (a burst at Telegram's pace)
     "tests/telegram/test_workers.py",
-    "tests/telegram/test_crash.py",
+    "tests/test_broadcast.py",
     "tests/telegram/test_backup.py",
-    "tests/telegram/test_moderators.py",
+    "tests/studio/test_browser.py",  # 7 tests in a row on one browser
+    "tests/telegram/test_run.py",  # then files of many tests of 3-8 s
+    "tests/telegram/test_privacy.py",
     "tests/telegram/test_admin.py",
+    "tests/telegram/test_moderators.py",
+    "tests/telegram/test_counters.py",
     "tests/standin/test_standin.py",
 )
 #: files whose tests share one module-scoped browser and go on from each other's state: kept
