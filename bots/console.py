@@ -14,9 +14,9 @@ import getpass
 import sys
 from typing import TextIO
 
-from bots.engine import Engine, StepContext, event_from_text
+from bots.engine import Engine, StepContext
 from bots.engine import events as ev
-from bots.engine.outputs import Button, ForgetMe, Output, Problem, Say
+from bots.engine.outputs import Button, ExitNow, ForgetMe, Output, Problem, Say
 from bots.engine.runtime import BUILTIN_CONTEXT
 from bots.engine.texts import BUILTIN
 from bots.reload import ProjectWatcher, Version
@@ -61,6 +61,9 @@ class ConsoleChat:
                 await self.store.delete(self.key)  # nothing of this conversation is kept
                 done = self.engine.translator.translate(result.state.lang, BUILTIN["forget_done"], BUILTIN_CONTEXT)
                 result.outputs.append(Say(done))
+            elif any(isinstance(o, ExitNow) for o in result.outputs):
+                await self.store.delete(self.key)  # the quick exit: nothing kept, one harmless line
+                result.outputs.append(Say(self.engine.exit_line(result.state.lang)))
             else:
                 await self.store.save(self.key, result.state, now=now)
         if not quiet:
@@ -86,7 +89,7 @@ class ConsoleChat:
             for button in self.buttons:
                 if button.label.casefold() == answer.casefold():
                     return ev.Press(button.data)
-        return event_from_text(line.rstrip("\r\n"))
+        return self.engine.event_for_text(line.rstrip("\r\n"))
 
     async def opening(self) -> None:
         state = await self.store.load(self.key)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from bots.engine import Engine, StepContext, event_from_text
+from bots.engine import Engine, StepContext
 from bots.engine import events as ev
-from bots.engine.outputs import Button, Metric, Output
+from bots.engine.outputs import Button, ExitNow, Metric, Output, Say
 from bots.engine.state import ConversationState
 from bots.transcript import last_buttons
 
@@ -53,6 +53,7 @@ class Conversation:
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self.state: ConversationState | None = None
         self.buttons: tuple[Button, ...] = ()
+        self.offered: tuple[Button, ...] = ()
         if lang is not None:
             self.state = ConversationState(lang=engine.language_for(lang), status="ended")
 
@@ -60,7 +61,13 @@ class Conversation:
         context = StepContext(now=self.clock(), first_name=self.first_name, language=self.lang)
         result = self.engine.step(self.state, event, context)
         self.state = result.state
+        if any(isinstance(o, ExitNow) for o in result.outputs):  # as the adapters do: nothing kept, one line left
+            result.outputs.append(Say(self.engine.exit_line(result.state.lang)))
+            self.state = ConversationState(lang=result.state.lang, status="ended") if self.lang is not None else None
         self.buttons = last_buttons(result.outputs)
+        #: every button shown in the step, the waiting question's first (a person may press
+        #: any of them: the ones under /help stay above the question asked again)
+        self.offered = self.buttons + tuple(b for o in result.outputs if isinstance(o, Say) for b in o.buttons)
         #: the report counters of the last step (kept apart: they are not something said)
         self.metrics = [o for o in result.outputs if isinstance(o, Metric)]
         return [o for o in result.outputs if not isinstance(o, Metric)]
@@ -71,10 +78,16 @@ class Conversation:
                 self._pressing(find_button(self.buttons, text))
             except ButtonNotFound:
                 pass
-        return self.handle(event_from_text(text))
+        return self.handle(self.engine.event_for_text(text))
 
     def press(self, label: str) -> list[Output]:
-        button = find_button(self.buttons, label)
+        try:
+            button = find_button(self.buttons, label)
+        except ButtonNotFound:
+            try:
+                button = find_button(self.offered, label)
+            except ButtonNotFound:
+                raise ButtonNotFound(label, self.buttons) from None
         if self.on_button is not None:
             self._pressing(button)
         return self.handle(ev.Press(button.data))

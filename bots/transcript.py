@@ -9,6 +9,7 @@ from bots.engine.outputs import (
     Button,
     CloseHandoff,
     ConversationEnded,
+    ExitNow,
     ForgetMe,
     OpenHandoff,
     Output,
@@ -38,6 +39,8 @@ def plain_lines(outputs: Iterable[Output], *, numbered: bool = False, notes: boo
             lines.append("(the conversation with a person is closed)")
         elif notes and isinstance(output, ForgetMe):
             lines.append("(everything about this conversation is deleted)")
+        elif notes and isinstance(output, ExitNow):
+            lines.append("(quick exit: the chat is deleted and everything about this conversation forgotten)")
         elif notes and isinstance(output, ConversationEnded):
             lines.append("(end of the conversation: send anything to begin again)")
     return lines
@@ -50,9 +53,10 @@ def button_lines(buttons: Iterable[Button], *, numbered: bool) -> list[str]:
 
 
 def last_buttons(outputs: Iterable[Output]) -> tuple[Button, ...]:
-    """The buttons of the last thing said: the question now waiting, if it has buttons."""
+    """The buttons of the last thing said that has buttons: the question now waiting, or
+    (when the question waiting is typed, after /help) the buttons under the help."""
     found: tuple[Button, ...] = ()
     for output in outputs:
-        if isinstance(output, Say):
+        if isinstance(output, Say) and output.buttons:
             found = output.buttons
     return found

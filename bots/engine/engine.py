@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from babel import Locale, UnknownLocaleError
 
+from bots.engine import asides
 from bots.engine import events as ev
 from bots.engine.expressions import CURRENT_LANGUAGE, ExpressionError
 from bots.engine.expressions import render as render_template
@@ -25,6 +26,7 @@ from bots.engine.outputs import (
     Chosen,
     CloseHandoff,
     ConversationEnded,
+    ExitNow,
     ForgetMe,
     Metric,
     Output,
@@ -34,7 +36,8 @@ from bots.engine.outputs import (
     Subscription,
 )
 from bots.engine.project import Project, qualify_flow, split_target
-from bots.engine.runtime import Runtime, StepContext
+from bots.engine.runtime import BUILTIN_CONTEXT, Runtime, StepContext
+from bots.engine.texts import BUILTIN
 from bots.engine.state import ConversationState, Frame, Snapshot
 
 log = logging.getLogger(__name__)
@@ -104,8 +107,11 @@ class Engine:
             return StepResult(kept, [Say(apology), problem])
         finally:
             CURRENT_LANGUAGE.reset(language)
+        gone = any(isinstance(o, (ForgetMe, ExitNow)) for o in rt.outputs)
+        if state is None and not gone:
+            asides.announce_vanishing(rt, rt.outputs)
         today = context.now.date().isoformat()
-        if working.counted != today and not any(isinstance(o, ForgetMe) for o in rt.outputs):
+        if working.counted != today and not gone:
             working.counted = today  # each person once a day, without keeping who
             rt.outputs += [Metric("people"), Metric("language", working.lang)]
         for output in rt.outputs:
@@ -113,6 +119,17 @@ class Engine:
                 rt.outputs.append(Metric("outcome", output.outcome))
                 break
         return StepResult(working, rt.outputs)
+
+    def exit_line(self, lang: str) -> str:
+        """The one harmless line the quick exit leaves in the chat (Telegram HTML)."""
+        text = self.bot.config.exit_text
+        if text:
+            return html.escape(self.translator.translate(lang, text, "bot"), quote=False)
+        return self.translator.translate(lang, BUILTIN["exit_line"], BUILTIN_CONTEXT)
+
+    def event_for_text(self, text: str) -> ev.Event:
+        """A typed line as an event, with this bot's quick-exit command."""
+        return ev.event_from_text(text, self.bot.config.exit_command)
 
     def canned(self, state: ConversationState, name: str, context: StepContext) -> str | None:
         """The moderators' canned reply `name` in this person's language (Telegram HTML), or None."""
@@ -134,6 +151,8 @@ class Engine:
 
     def _dispatch(self, rt: Runtime, event: ev.Event) -> None:
         state = rt.state
+        if asides.handle(self, rt, event):  # the quick exit, vanishing messages, the safety flow
+            return
         if isinstance(event, ev.SetLanguage):
             if event.lang in self.bot.config.locales:
                 state.lang = event.lang
@@ -197,7 +216,7 @@ class Engine:
                 text = rt.builtin("help_handoff")
             else:
                 text = rt.text(self.bot.config.help) if self.bot.config.help else rt.builtin("help")
-            rt.emit(Say(text, (Button(rt.builtin("button_forget"), f"{FORGET_BUTTON}ask"),)))
+            rt.emit(Say(text, asides.help_buttons(rt)))
             self._reprompt(rt)
         elif isinstance(event, ev.Back):
             self._back(rt)
@@ -366,7 +385,12 @@ class Engine:
                         return
                     node = rt.node
                     assert node is not None
-                    transition = node.after_return(rt)
+                    frame = state.stack[-1]
+                    if frame.aside:  # back from /help's safety flow: the question again
+                        state.stack[-1] = Frame(flow=frame.flow, node=frame.node)
+                        transition = Go(f"{frame.flow}:{frame.node}")
+                    else:
+                        transition = node.after_return(rt)
                 else:
                     flow_id, node_id = split_target(transition.target, rt.flow_id)
                     left = rt.flow_id

@@ -62,6 +62,11 @@ class Forget:
 
 
 @dataclass(frozen=True)
+class QuickExit:
+    """`/x` (the bot's `exit_command`): at once, with no question, delete the chat and forget the person."""
+
+
+@dataclass(frozen=True)
 class Subscribe:
     """`/subscribe` (`on`) or `/unsubscribe`: the bot's news."""
 
@@ -96,7 +101,7 @@ class SetLanguage:
 
 Event = (
     Start | Text | Press | Back | Help | EndHandoff | HandoffClosed | Unsupported | SetLanguage | Resume
-    | ChooseLanguage | Forget | Subscribe
+    | ChooseLanguage | Forget | Subscribe | QuickExit
 )
 
 COMMANDS: dict[str, Event] = {
@@ -111,12 +116,14 @@ COMMANDS: dict[str, Event] = {
 }
 
 
-def event_from_text(text: str) -> Event:
+def event_from_text(text: str, exit_command: str = "x") -> Event:
     """Map a typed line to an event: `/start`, `/back`, `/help`, `/end`, `/language`
-    (also `/start@MaraBot args`) or text."""
+    (also `/start@MaraBot args`), the bot's quick exit (`/x`), or text."""
     stripped = text.strip()
     if stripped.startswith("/") and len(stripped) > 1:
         word = stripped[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+        if word == exit_command:
+            return QuickExit()
         command = COMMANDS.get(word)
         if command is not None:
             return command

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bots.engine.hours import OfficeHours
 from bots.engine.nodes import NODE_TYPES
@@ -37,6 +38,20 @@ class FloodLimits(Strict):
     pause: float = Field(default=300.0, gt=0, le=86_400)
 
 
+#: Telegram lets a bot delete a private chat's messages only for 48 hours: an hour's margin
+VANISH_LIMIT = 47 * 3600
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*$")
+
+
+def duration_seconds(text: str) -> int | None:
+    """`2h` -> 7200, `90m`, `1h30m`, `1d`; None when it is not such a duration."""
+    found = _DURATION.match(text.lower())
+    if found is None or not any(found.groups()):
+        return None
+    days, hours, minutes = (int(part or 0) for part in found.groups())
+    return (days * 24 + hours) * 3600 + minutes * 60
+
+
 class BotConfig(Strict):
     """`flows/<bot>/bot.yaml`."""
 
@@ -57,6 +72,39 @@ class BotConfig(Strict):
     weekly_report: bool = False
     #: extension: the language of the moderators' cards and notices (default: source_locale)
     moderators_locale: str | None = Field(default=None, pattern=LOCALE_PATTERN)
+    #: extension: delete the bot's and the person's messages in the chat once they are this old
+    #: (`2h`, `90m`, `1d`; from 1 minute to 47 hours); each person may choose otherwise under /help
+    vanish_after: str | None = None
+    #: extension: what the bot sends cannot be forwarded or saved (Telegram's `protect_content`)
+    protect_content: bool = True
+    #: extension: the quick-exit command (`/x`): deletes the chat, forgets the person, leaves `exit_text`
+    exit_command: str = Field(default="x", pattern=r"^[a-z0-9_]{1,32}$")
+    #: extension: the one harmless line the quick exit leaves in the chat (default: a weather line)
+    exit_text: str | None = Field(default=None, min_length=1, max_length=200)
+    #: extension: the flow that /help's "Your safety" button runs, then the question again
+    safety: str | None = None
+
+    @field_validator("vanish_after")
+    @classmethod
+    def _vanish_after(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        seconds = duration_seconds(value)
+        if seconds is None:
+            raise ValueError(f"is '{value}', which is not a duration: write it like 2h, 90m or 1d")
+        if seconds < 60:
+            raise ValueError(f"is '{value}': it must be at least 1 minute (1m)")
+        if seconds > VANISH_LIMIT:
+            raise ValueError(
+                f"is '{value}', longer than Telegram allows: a bot may delete the messages of a private chat "
+                "only within 48 hours, so vanish_after is at most 47h"
+            )
+        return value
+
+    @property
+    def vanish_seconds(self) -> int:
+        """`vanish_after` in seconds; 0 when the bot's messages do not vanish by default."""
+        return (duration_seconds(self.vanish_after) or 0) if self.vanish_after else 0
 
 
 class Flow(Strict):

@@ -83,6 +83,19 @@ class ForgetMe:
 
 
 @dataclass(frozen=True)
+class ExitNow:
+    """The quick exit: the adapter deletes every message it can in the chat (deletions before
+    anything else), forgets the person as for ForgetMe, and leaves one harmless line."""
+
+
+@dataclass(frozen=True)
+class VanishChosen:
+    """The person chose how old their chat's messages may get (`seconds`; 0: they stay)."""
+
+    seconds: int
+
+
+@dataclass(frozen=True)
 class Metric:
     """Add `value` to an aggregate counter of today (reports); never names the person."""
 
@@ -111,4 +124,5 @@ class Problem:
 
 Output = (
     Say | Chosen | OpenHandoff | CloseHandoff | Relay | ConversationEnded | ForgetMe | Metric | Subscription | Problem
+    | ExitNow | VanishChosen
 )

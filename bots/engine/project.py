@@ -38,6 +38,9 @@ class Project:
     def reached(self, bot_id: str) -> tuple[set[str], set[str]]:
         """Qualified flows and catalogs that a conversation with `bot_id` can reach."""
         todo = [f"{bot_id}/{flow}" for flow in self.bots[bot_id].flows]
+        safety = self.bots[bot_id].config.safety
+        if safety:  # run from /help
+            todo.append(qualify_flow(safety, bot_id))
         flows: set[str] = set()
         catalogs: set[str] = set()
         while todo:

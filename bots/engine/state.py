@@ -23,6 +23,9 @@ class Frame(BaseModel):
 
     flow: str
     node: str
+    #: a side flow (the safety flow from /help) was called from here: when it returns, this
+    #: node's question is asked again instead of going on at its `next`
+    aside: bool = False
 
 
 class Snapshot(BaseModel):
@@ -55,6 +58,9 @@ class ConversationState(BaseModel):
     sensitive: dict[str, str] = Field(default_factory=dict)
     #: the last day (YYYY-MM-DD) this person was counted among the day's people (reports)
     counted: str | None = None
+    #: the person's own choice under /help: their chat's messages vanish after this many
+    #: seconds (0: never); None follows the bot's `vanish_after`
+    vanish: int | None = None
 
     @property
     def current(self) -> Frame | None:

@@ -66,6 +66,24 @@ BUILTIN: dict[str, str] = {
     "forget_no": "No, keep it",
     "forget_kept": "Nothing was deleted.",
     "forget_done": "Done: I have deleted everything I kept about you. Send /start if you ever want to talk again.",
+    # --- the person's own safety controls under /help (bots.engine.asides) --------------------
+    "button_safety": "Your safety",
+    "button_vanish": "Delete our messages after…",
+    "button_exit": "Exit now",
+    "command_exit": "Leave at once: delete this chat",
+    "vanish_ask": (
+        "How old may our messages in this chat get? Once they are that old, I delete them, yours and mine, "
+        "on your phone and on mine. Now: {current}."
+    ),
+    "vanish_hour": "1 hour",
+    "vanish_day": "1 day",
+    "vanish_never": "Never",
+    "vanish_now_never": "they stay",
+    "vanish_now_after": "deleted after {duration}",
+    "vanish_set": "Done: I will delete our messages here once they are {duration} old.",
+    "vanish_set_never": "Done: our messages here stay until you delete them. /forget deletes them at any time.",
+    "vanish_notice": "Our messages in this chat are deleted after {duration}.",
+    "exit_line": "Weather today: sunny, light wind.",
     "command_subscribe": "Get our news",
     "command_unsubscribe": "Stop the news",
     "subscribed": "Done: you will get our news here, now and then. Send /unsubscribe to stop it.",

@@ -89,6 +89,15 @@ class ProjectChecker:
             seen.add(lang)
         if config.help:
             self._check_text_source(source.at(("help",)), "help", config.help)
+        if config.safety:
+            qualified = qualify_flow(config.safety, bot_id)
+            if self.project.flow(qualified) is None and qualified not in self.origins.unreadable_flows:
+                self.diagnostics.append(
+                    Diagnostic.error(
+                        source.at(("safety",)),
+                        f"safety flow '{config.safety}' does not exist{self._suggest_flow(config.safety, f'{bot_id}/-')}",
+                    )
+                )
 
     def _handoffs_without_moderators(self, bot_id: str) -> None:
         flows, _ = self.project.reached(bot_id)

@@ -35,6 +35,7 @@ from bots.telegram import admin, metrics
 from bots.telegram.pacing import Pacer
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
 from bots.telegram.sender import retry_seconds
+from bots.telegram.vanish import keep_vanishing
 from bots.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -318,6 +319,7 @@ async def run_bots(
             ]
         tasks.append(asyncio.create_task(keep_alive(store, started)))
         tasks.append(asyncio.create_task(while_leased(store, "tidy", functools.partial(keep_tidy, store, project, bot_ids))))
+        tasks.append(asyncio.create_task(while_leased(store, "vanish", functools.partial(keep_vanishing, started))))
         if not store.shared:
             tasks.append(asyncio.create_task(notice_other_writers(store)))
         tasks.append(asyncio.create_task(while_leased(store, "weekly reports", functools.partial(post_weekly_reports, runners))))

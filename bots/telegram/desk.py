@@ -289,6 +289,7 @@ class Desk(ModeratorCommands):
             card = await self.runner.bot.send_message(
                 self.chat_id, text, parse_mode="HTML", message_thread_id=topic.message_thread_id,
                 reply_markup=self.texts.card_buttons(fresh),  # type: ignore[arg-type]
+                protect_content=self.runner.sender.protect or None,
             )
             await self.store.set_handoff_place(handoff.id, card=card.message_id)
         except TelegramError as err:

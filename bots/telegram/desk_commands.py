@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 
 from bots.engine.project import split_target
 from bots.storage import Handoff, HandoffChange, IncomingUpdate, SQLStore
+from bots.telegram import vanish as vanishing
 from bots.telegram.cards import BUTTON_PREFIX, ModeratorTexts, Safe
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ class ModeratorCommands:
             return
         out: Out = (handoff.chat, "copyMessage", {
             "chat_id": handoff.person, "from_chat_id": self.chat_id, "message_id": message.message_id,
-            "_handoff": handoff.id, "_quiet": True,
+            "_handoff": handoff.id, "_quiet": True, **await vanishing.marks_for(self.runner, handoff.chat),
         })
         await self.answered(handoff)
         await self._journal([out], incoming, [])
@@ -218,6 +219,7 @@ class ModeratorCommands:
             return self.texts("mod_canned_unknown", name=name, names=", ".join(sorted(canned)))
         out: Out = (handoff.chat, "sendMessage", {
             "chat_id": handoff.person, "text": text, "parse_mode": "HTML", "_handoff": handoff.id, "_quiet": True,
+            **await vanishing.marks_for(self.runner, handoff.chat),
         })
         await self.answered(handoff)
         await self._journal([out, self._notice(handoff, self.texts("mod_canned_sent", name=name, language=lang))], incoming, [])

@@ -1,5 +1,9 @@
 """Telegram's pace: about 30 messages/s per bot, about 1/s per private chat (short bursts
-pass), 20/min per group. Token buckets, awaited before each call; a 429 pauses everything."""
+pass), 20/min per group. Token buckets, awaited before each call; a 429 pauses everything.
+
+An urgent call (the quick exit's deletions) waits only for a 429's pause, never for the
+buckets, and while one waits or is being made the other calls hold back: when the pause ends
+it goes first, whatever else was queued."""
 
 from __future__ import annotations
 
@@ -48,6 +52,8 @@ class Pacer:
         self.chats: dict[int, Bucket] = {}
         self.paused_until = 0.0
         self.chat_paused: dict[int, float] = {}
+        self.urgent = 0  # urgent calls waiting or being made (see `acquire`)
+        self._no_urgent: asyncio.Event | None = None
 
     def pause(self, seconds: float, chat_id: int | None = None) -> None:
         """Telegram said 429: nothing is sent by this bot (or to `chat_id` only) for `seconds`."""
@@ -71,7 +77,36 @@ class Pacer:
         for chat_id in [c for c, b in self.chats.items() if now - b.updated > 120]:
             del self.chats[chat_id]
 
-    async def acquire(self, chat_id: int) -> None:
+    async def acquire(self, chat_id: int, *, urgent: bool = False) -> None:
+        """Wait for this call's turn. An `urgent` one waits only for a 429's pause, and holds
+        every other call back until `release_urgent()` (after the call was made)."""
+        if urgent:
+            self.urgent += 1
+            if self._no_urgent is None:
+                self._no_urgent = asyncio.Event()
+            self._no_urgent.clear()
+            try:
+                paused = max(self.paused_until, self.chat_paused.get(chat_id, 0.0)) - self.clock()
+                if paused > 0:
+                    await asyncio.sleep(paused)
+            except BaseException:
+                self.release_urgent()
+                raise
+            return
+        await self._paced(chat_id)
+        while self.urgent and self._no_urgent is not None:
+            await self._no_urgent.wait()
+            paused = max(self.paused_until, self.chat_paused.get(chat_id, 0.0)) - self.clock()
+            if paused > 0:  # the urgent call met a 429 of its own
+                await asyncio.sleep(paused)
+
+    def release_urgent(self) -> None:
+        """An urgent call was made (or given up): the others may go when none is left."""
+        self.urgent = max(0, self.urgent - 1)
+        if not self.urgent and self._no_urgent is not None:
+            self._no_urgent.set()
+
+    async def _paced(self, chat_id: int) -> None:
         now = self.clock()
         paused = max(self.paused_until, self.chat_paused.get(chat_id, 0.0)) - now
         if paused <= 0 and chat_id in self.chat_paused:

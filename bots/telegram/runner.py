@@ -20,16 +20,18 @@ from collections.abc import Callable
 from telegram import Bot, BotCommand, Message, Update
 from telegram.error import TelegramError
 
-from bots.engine import Engine, StepContext, event_from_text
+from bots.engine import Engine, StepContext
 from bots.engine import events as ev
 from bots.engine.i18n import Translator
 from bots.engine.outputs import (
+    ExitNow,
     ForgetMe,
     Metric,
     OpenHandoff,
     Output,
     Problem,
     Subscription,
+    VanishChosen,
 )
 from bots.engine.project import Project
 from bots.engine.runtime import BUILTIN_CONTEXT
@@ -45,6 +47,7 @@ from bots.storage import (
     SQLStore,
 )
 from bots.telegram import metrics
+from bots.telegram import vanish as vanishing
 from bots.telegram.desk import Desk, Out, handoff_counts
 from bots.telegram.flood import FloodGuard, Verdict
 from bots.telegram.pacing import Pacer
@@ -111,7 +114,8 @@ class BotRunner:
         self.moderators_chat = os.environ.get(env, "").strip() if env else ""
         self.desk = Desk(self)
         self.sender = Sender(
-            bot_id, bot, store, self.pacer, self.pseudonyms, project.root / "knowledge", apology=self._apology, hooks=self.desk
+            bot_id, bot, store, self.pacer, self.pseudonyms, project.root / "knowledge", apology=self._apology, hooks=self.desk,
+            protect=self.engine.bot.config.protect_content,
         )
         limits = self.engine.bot.config.flood
         self.flood = FloodGuard(limits.messages, limits.seconds, limits.pause)
@@ -195,13 +199,16 @@ class BotRunner:
         self.engine = Engine(project, self.bot_id, translator)
         self.translator = translator
         self.desk.texts.translator = translator
+        self.sender.protect = self.engine.bot.config.protect_content
 
     async def register_commands(self) -> None:
         config = self.engine.bot.config
         for index, lang in enumerate(config.locales):
-            names = HANDOFF_COMMANDS if self.desk.available else COMMANDS
+            names = (HANDOFF_COMMANDS if self.desk.available else COMMANDS) + (config.exit_command,)
             commands = [
-                BotCommand(name, self.translator.translate(lang, BUILTIN[f"command_{name}"], BUILTIN_CONTEXT))
+                BotCommand(name, self.translator.translate(
+                    lang, BUILTIN["command_exit" if name == config.exit_command else f"command_{name}"], BUILTIN_CONTEXT
+                ))
                 for name in names
             ]
             try:
@@ -393,8 +400,12 @@ class BotRunner:
             if isinstance(output, Problem):
                 log.error("%s: flow problem at %s: %s", self.bot_id, output.where, output.detail)
         lang = state.lang if state is not None else self.engine.bot.config.locales[0]
+        if any(isinstance(o, ExitNow) for o in outputs):
+            return await vanishing.quick_exit(self, key, chat_id, incoming, lang=lang, now=context.now), None
+        seconds = vanishing.seconds_for(self, state)  # the chat's messages vanish after this (0: never)
         outs: list[Out] = [
-            (key.chat, call.method, {**call.params, "_lang": lang}) for call in render(chat_id, outputs, pressed)
+            (key.chat, call.method, {**call.params, "_lang": lang, **vanishing.marks(seconds)})
+            for call in render(chat_id, outputs, pressed)
         ]
         handoff_outs, handoff_changes = await self.desk.for_outputs(
             key.chat, chat_id, lang, outputs, message_id, context.now
@@ -403,6 +414,8 @@ class BotRunner:
         if any(isinstance(o, ForgetMe) for o in outputs):
             return await self.forget(key, chat_id, incoming, lang=lang, now=context.now), None
         for output in outputs:
+            if isinstance(output, VanishChosen):
+                await vanishing.chosen(self, key.chat, chat_id, output.seconds, now=context.now)
             if isinstance(output, Subscription):
                 if output.on:
                     await self.store.subscribe(self.bot_id, key.chat, chat_id, lang, now=context.now)
@@ -416,15 +429,18 @@ class BotRunner:
         await self.store.commit_step(
             key, state, update=incoming, calls=calls, now=context.now, handoffs=all_changes,
             messages=[message_id] if message_id is not None else [], counts=counts,
+            vanish=(chat_id, seconds) if seconds else None,
         )
         return calls, state
 
     async def forget(
-        self, key: ConversationKey, chat_id: int, incoming: IncomingUpdate | None, *, lang: str | None, now: dt.datetime
+        self, key: ConversationKey, chat_id: int, incoming: IncomingUpdate | None, *, lang: str | None, now: dt.datetime,
+        farewell: str | None = None,
     ) -> list[OutgoingCall]:
         """Delete every row about the person, the bot's and their messages of the last 48
         hours in the chat, and their handoffs' topics (or relayed copies); then, with `lang`,
-        tell them it is done. The caller holds the conversation's lock."""
+        tell them it is done (or leave `farewell`, the quick exit's line). The caller holds
+        the conversation's lock."""
         outs: list[Out] = []
         recent = await self.store.recent_messages(self.bot_id, key.chat, now=now)
         if incoming is not None:
@@ -432,13 +448,16 @@ class BotRunner:
             query = payload.get("callback_query") or {}
             if isinstance(query.get("message"), dict):  # the confirmation itself
                 recent.append(int(query["message"]["message_id"]))
+            message = payload.get("message") or {}
+            if isinstance(message, dict) and message.get("message_id"):  # the command that asked (the quick exit)
+                recent.append(int(message["message_id"]))
         recent = sorted(set(recent))
         for start in range(0, len(recent), 100):
             outs.append((key.chat, "deleteMessages", {"chat_id": chat_id, "message_ids": recent[start : start + 100], "_quiet": True}))
         for handoff in await self.store.handoffs_of(self.bot_id, key.chat):
             outs += await self.desk.erasing(handoff)
         if lang is not None:
-            done = self.translator.translate(lang, BUILTIN["forget_done"], BUILTIN_CONTEXT)
+            done = farewell if farewell is not None else self.translator.translate(lang, BUILTIN["forget_done"], BUILTIN_CONTEXT)
             outs.append((key.chat, "sendMessage", {"chat_id": chat_id, "text": done, "_quiet": True, "_unrecorded": True}))
         calls = self.to_calls(outs)
         await self.store.forget_chat(self.bot_id, key.chat, update=incoming, calls=calls, now=now)
@@ -501,7 +520,7 @@ class BotRunner:
         if message is None:
             return None, None
         if message.text is not None:
-            return event_from_text(message.text), None
+            return self.engine.event_for_text(message.text), None
         kind = next(
             (k for k in ("sticker", "photo", "document", "voice", "video", "audio", "location", "contact") if getattr(message, k)),
             "other",

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 30.0
 ORDER_WAIT = 0.1
 HARMLESS = ("message is not modified", "message to edit not found", "query is too old")
+#: what `protect_content` applies to: every call that puts a message in a chat
+PROTECTED = frozenset({"sendMessage", "sendDocument", "copyMessage", "sendPhoto", "sendVideo", "sendAudio", "sendVoice"})
 
 
 class CallHooks(Protocol):
@@ -69,6 +71,7 @@ class Sender:
         knowledge: Path,
         apology: Callable[[str | None], str] = lambda lang: BUILTIN["apology"],
         hooks: CallHooks | None = None,
+        protect: bool = False,
     ) -> None:
         self.bot_id = bot_id
         self.bot = bot
@@ -82,13 +85,33 @@ class Sender:
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.stopping = False
         self.sent = 0
+        #: the bot's `protect_content`: what it sends cannot be forwarded or saved
+        self.protect = protect
+        self._in_flight: set[str] = set()  # chats whose call is with Telegram right now
+        self._exiting: set[str] = set()  # chats whose quick exit is being sent
 
     def enqueue(self, calls: list[OutgoingCall]) -> None:
+        for chat in {c.chat for c in calls if c.params.get("_urgent")}:
+            self._jump_queue(chat)
         for call in calls:
             self.queues.setdefault(call.chat, deque()).append(call)
             worker = self.workers.get(call.chat)
             if worker is None or worker.done():
                 self.workers[call.chat] = asyncio.create_task(self._drain(call.chat))
+
+    def _jump_queue(self, chat: str) -> None:
+        """A quick exit: what was queued for the chat is dropped (its journal rows are gone
+        with the person) and its worker, unless a call is with Telegram this instant, stops
+        waiting, so that the exit's calls go first."""
+        self._exiting.add(chat)
+        queue = self.queues.get(chat)
+        if queue is not None:
+            queue.clear()
+        worker = self.workers.get(chat)
+        if worker is not None and not worker.done() and chat not in self._in_flight:
+            worker.cancel()
+            self.workers.pop(chat, None)
+            self.queues.pop(chat, None)
 
     @property
     def busy(self) -> bool:
@@ -121,17 +144,20 @@ class Sender:
                 queue.clear()
                 await self.store.drop_calls(self.bot_id, chat)
                 break
-            queue.popleft()
+            if queue and queue[0] is call:  # (a quick exit may have replaced the queue meanwhile)
+                queue.popleft()
             await self.store.call_done(call)
         if not queue:
             self.queues.pop(chat, None)
+            self._exiting.discard(chat)
 
     async def _deliver(self, call: OutgoingCall) -> str:
         backoff = 0.5
         chat_id = int(call.params.get("chat_id", 0))
         who = self.pseudonyms.of(call.chat)
+        urgent = bool(call.params.get("_urgent"))
         while True:
-            await self.pacer.acquire(chat_id)
+            await self.pacer.acquire(chat_id, urgent=urgent)
             try:
                 if not await self._call(call):
                     return "skipped"
@@ -167,6 +193,9 @@ class Sender:
             except TelegramError as err:
                 log.error("%s: %s failed for %s: %s", self.bot_id, call.method, who, type(err).__name__)
                 return "refused"
+            finally:
+                if urgent:
+                    self.pacer.release_urgent()
 
     async def _call(self, call: OutgoingCall) -> bool:
         """Make the call; False if it turned out to have nothing left to do."""
@@ -177,9 +206,18 @@ class Sender:
             params = prepared
         else:
             params = {k: v for k, v in call.params.items() if not k.startswith("_")}
+        if self.protect and call.method in PROTECTED:
+            params["protect_content"] = True
+        self._in_flight.add(call.chat)
+        try:
+            return await self._make(call, params)
+        finally:
+            self._in_flight.discard(call.chat)
+
+    async def _make(self, call: OutgoingCall, params: dict[str, Any]) -> bool:
         if call.method == "sendDocument":
             sent = await self._send_document(params)
-            await self.store.remember_messages(self.bot_id, call.chat, [sent], now=dt.datetime.now(dt.timezone.utc))
+            await self._remember(call, sent)
             return True
         result = await self.bot.do_api_request(call.method, api_kwargs=params)
         if self.hooks is not None and "_place" in call.params:
@@ -189,8 +227,24 @@ class Sender:
             isinstance(result, dict) and "message_id" in result and isinstance(chat_id, int) and chat_id > 0
             and not call.params.get("_unrecorded")
         ):  # a message in a person's chat: /forget may delete it within 48 hours
-            await self.store.remember_messages(self.bot_id, call.chat, [int(result["message_id"])], now=dt.datetime.now(dt.timezone.utc))
+            await self._remember(call, int(result["message_id"]))
         return True
+
+    async def _remember(self, call: OutgoingCall, message_id: int) -> None:
+        """Keep a person's chat's message for /forget, scheduled to vanish if the chat does
+        (`_vanish`: seconds). A message that reached Telegram while the chat's quick exit was
+        queued goes into the exit's deletion instead: nothing of the person is written."""
+        if call.chat in self._exiting:
+            deletion = next(
+                (c for c in self.queues.get(call.chat, ()) if c.method == "deleteMessages" and c.params.get("_urgent")), None
+            )
+            if deletion is not None:
+                deletion.params["message_ids"] = [*deletion.params["message_ids"], message_id]
+                return
+        seconds = call.params.get("_vanish")
+        chat_id = int(call.params.get("chat_id", 0))
+        vanish = (chat_id, float(seconds)) if seconds else None
+        await self.store.remember_messages(self.bot_id, call.chat, [message_id], now=dt.datetime.now(dt.timezone.utc), vanish=vanish)
 
     async def _send_document(self, params: dict[str, Any]) -> int:
         """Send a document from knowledge/ (uploaded once, then by file_id); its message id."""
@@ -199,9 +253,12 @@ class Sender:
         content = path.read_bytes()
         digest = hashlib.sha256(content).hexdigest()
         known = await self.store.file_id(self.bot_id, relative, digest)
+        protect = params.get("protect_content")
         if known:
-            return (await self.bot.send_document(chat_id=params["chat_id"], document=known)).message_id
-        message: Message = await self.bot.send_document(chat_id=params["chat_id"], document=content, filename=path.name)
+            return (await self.bot.send_document(chat_id=params["chat_id"], document=known, protect_content=protect)).message_id
+        message: Message = await self.bot.send_document(
+            chat_id=params["chat_id"], document=content, filename=path.name, protect_content=protect
+        )
         if message.document is not None:
             await self.store.remember_file_id(self.bot_id, relative, digest, message.document.file_id)
         return message.message_id
@@ -217,6 +274,7 @@ class Sender:
                 "chat_id": failed.params.get("chat_id"),
                 "text": self.apology(failed.params.get("_lang")),
                 "_apology": True,
+                **({"_vanish": failed.params["_vanish"]} if failed.params.get("_vanish") else {}),
             },
         )
         await self.store.commit_step(None, None, update=None, calls=[apology], now=dt.datetime.now(dt.timezone.utc))

@@ -127,7 +127,7 @@ async def test_commands_are_registered_in_every_language(api: BotApiStandin, run
     bot = await running().start()
     await api.wait_until(lambda: api.commands(language_code="ru"), timeout=15)
     names = [c["command"] for c in api.commands(language_code="ru")]
-    assert names == ["start", "back", "help", "language", "subscribe", "unsubscribe", "forget"]
+    assert names == ["start", "back", "help", "language", "subscribe", "unsubscribe", "forget", "x"]
     assert [c["command"] for c in api.commands(language_code="en")] == names
     code, _ = await bot.stop(signal.SIGINT)
     assert code == 0
