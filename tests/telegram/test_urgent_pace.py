@@ -21,16 +21,19 @@ async def test_an_urgent_call_goes_when_the_pause_ends_and_before_the_queued_one
     clock = FakeClock()
     real_sleep = asyncio.sleep
     asked: dict[str, float] = {}
+    pause_over = asyncio.Event()
 
-    async def sleep(seconds: float) -> None:  # records how long each task would wait; waits for nothing
+    async def sleep(seconds: float) -> None:  # records how long each task would wait, until the 429 ends
         task = asyncio.current_task()
         asked[task.get_name() if task else "?"] = seconds
-        await real_sleep(0)
+        await pause_over.wait()
 
     monkeypatch.setattr("bots.telegram.pacing.asyncio.sleep", sleep)
     pacer = Pacer(clock=clock)
+    pause_over.set()
     for _ in range(40):  # the bot's bucket is empty: a plain call would also wait for it
         await pacer.acquire(1)
+    pause_over.clear()
     pacer.pause(2.0)  # a 429 with retry_after 2
     order: list[str] = []
 
@@ -46,8 +49,11 @@ async def test_an_urgent_call_goes_when_the_pause_ends_and_before_the_queued_one
         pacer.release_urgent()
 
     waiting = [asyncio.create_task(plain(f"plain {n}"), name=f"plain {n}") for n in range(3)]
+    await real_sleep(0)  # they wait for the pause
+    exiting = asyncio.create_task(urgent(), name="urgent")  # the quick exit comes during the 429
     await real_sleep(0)
-    await asyncio.gather(asyncio.create_task(urgent(), name="urgent"), *waiting)
+    pause_over.set()  # the 429 ends
+    await asyncio.gather(exiting, *waiting)
     assert asked["urgent"] == 2.0  # exactly until the 429 ends, not a moment longer
     assert all(asked[f"plain {n}"] >= 2.0 for n in range(3))  # they too wait for the pause, at least
     assert order[:2] == ["urgent", "urgent done"]  # and it goes first, though queued last
