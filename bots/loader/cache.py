@@ -52,7 +52,9 @@ from bots.engine.project import Project
 
 T = TypeVar("T")
 ENV = "BOTS_CACHE_DIR"
-MEMORY_ENTRIES = 512
+#: what memory keeps: the parses of the last texts seen, up to this much text in all (a parse
+#: takes some 20 times the text's size; `bots studio` parses every draft typed)
+MEMORY_TEXT = 2_000_000
 KEEP_DAYS = 30
 #: texts that may hold a secret (a Telegram token, a long key) are never written to disk
 _SECRET_LIKE = re.compile(r"\d{5,12}:[A-Za-z0-9_-]{30,}|[A-Za-z0-9+/_=-]{40,}")
@@ -79,7 +81,8 @@ class _Load:
     parsed: bool = False
 
 
-_memory: OrderedDict[str, Any] = OrderedDict()
+_memory: OrderedDict[str, tuple[Any, int]] = OrderedDict()  # key -> (outcome, length of the text)
+_memory_text = [0]
 _lock = threading.Lock()
 _current: ContextVar[_Load | None] = ContextVar("bots_loader_cache_load", default=None)
 #: per cache file: the keys it holds (as this process last read or wrote it)
@@ -94,30 +97,40 @@ def remembered(name: str, text: str, make: Callable[[], T], *, from_file: bool) 
     """
     key = hashlib.sha256(f"{name}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
     with _lock:
-        outcome = _memory.get(key)
-        if outcome is not None:
+        kept = _memory.get(key)
+        if kept is not None:
             _memory.move_to_end(key)
     load = _current.get()
-    if outcome is None:
+    if kept is not None:
+        outcome = kept[0]
+        STATS.reused += 1
+    else:
         outcome = make()
         STATS.parsed += 1
-        with _lock:
-            _memory[key] = outcome
-            while len(_memory) > MEMORY_ENTRIES:
-                _memory.popitem(last=False)
+        _keep(key, outcome, len(text))
         if load is not None and from_file:
             load.parsed = True
-    else:
-        STATS.reused += 1
     if load is not None and from_file and not _SECRET_LIKE.search(text):
-        load.used[key] = outcome
+        load.used[key] = (outcome, len(text))
     return outcome
+
+
+def _keep(key: str, outcome: Any, size: int) -> None:
+    with _lock:
+        if key in _memory:
+            return
+        _memory[key] = (outcome, size)
+        _memory_text[0] += size
+        while _memory_text[0] > MEMORY_TEXT and len(_memory) > 1:
+            _, (_, dropped) = _memory.popitem(last=False)
+            _memory_text[0] -= dropped
 
 
 def forget() -> None:
     """Forget everything kept in memory (benchmarks measure cold and disk-warm loads with it)."""
     with _lock:
         _memory.clear()
+        _memory_text[0] = 0
         _on_disk.clear()
     expressions.clear_caches()
 
@@ -248,9 +261,8 @@ def loading(root: Path, display_base: Path) -> Iterator[Callable[[Project], None
         if kept is not None:
             entries, facts = kept
             expressions.learn_facts(facts)
-            with _lock:
-                for key, outcome in entries.items():
-                    _memory.setdefault(key, outcome)
+            for key, (outcome, size) in entries.items():
+                _keep(key, outcome, size)
             known = frozenset(entries)
         with _lock:
             _on_disk[path] = known

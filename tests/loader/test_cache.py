@@ -213,3 +213,17 @@ def test_bots_check_in_fresh_processes(project: Path, own_cache: Path) -> None:
     assert runs[0].stdout == runs[1].stdout != ""
     assert runs[0].returncode == runs[1].returncode == 1
     assert "parsed 3 disk 0" in runs[0].stderr and "parsed 0 disk 1" in runs[1].stderr
+
+
+def test_memory_keeps_a_bounded_amount_of_text(own_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bots studio` parses every draft typed: the oldest parses make way."""
+    from bots.loader.yamlsource import parse_yaml
+
+    monkeypatch.setattr(cache, "MEMORY_TEXT", 10_000)
+    for n in range(50):
+        parse_yaml(f"start: a\nnodes:\n  a:\n    type: end\n    text: '{n} {'x' * 1000}'\n", "flows/demo/main.yaml")
+    assert 0 < cache._memory_text[0] <= 10_000
+    assert len(cache._memory) < 50
+    parsed = cache.STATS.parsed
+    parse_yaml(f"start: a\nnodes:\n  a:\n    type: end\n    text: '49 {'x' * 1000}'\n", "flows/demo/main.yaml")
+    assert cache.STATS.parsed == parsed  # the latest are kept
