@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+
+from pydantic import Field
 
 from bots.engine.nodes.base import WAIT, Node, Transition, node_type
 from bots.engine.outputs import OpenHandoff, Relay
@@ -29,6 +31,9 @@ class HandoffNode(Node):
       next: menu
     ```
 
+    `share` (an addition) lists the answers the card carries, and nothing else: what the
+    person chose to give for this. A sensitive answer is shown only when named there.
+
     With `accept` and `decline` (an addition of this project) the handoff is an
     application: the moderators' card gets Accept and Decline buttons, and the flow goes
     on at the node they name, which tells the person the result in their language.
@@ -50,6 +55,10 @@ class HandoffNode(Node):
     next: str | None = None
     accept: str | None = None
     decline: str | None = None
+    #: the variables the moderators' card shows, and only those (an answer marked sensitive
+    #: only if it is named here: the person gave it for them); without it, every answer not
+    #: marked sensitive
+    share: list[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]] | None = None
 
     TEXT_KEYS: ClassVar[tuple[str, ...]] = ("text",)
     TEMPLATE_KEYS: ClassVar[tuple[str, ...]] = ("topic",)
@@ -79,12 +88,17 @@ class HandoffNode(Node):
                 flow=rt.flow_id,
                 node=self.id,
                 topic=topic,
-                answers=rt.shareable_answers(),
+                answers=self._answers(rt),
                 application=self.is_application,
             )
         )
         rt.state.status = "handoff"
         return WAIT
+
+    def _answers(self, rt: Runtime) -> dict[str, object]:
+        if self.share is None:
+            return rt.shareable_answers()
+        return {name: rt.state.vars[name] for name in self.share if rt.state.vars.get(name) is not None}
 
     def on_text(self, rt: Runtime, text: str) -> Transition:
         rt.emit(Relay(text))
