@@ -47,10 +47,17 @@ from bots.standin.world import BotState
 
 HERE = Path(__file__).resolve().parent
 STEP_TIMEOUT = 10.0
-TOKENS = {"ptb": "7000001:bench-ptb", "aiogram": "7000002:bench-aiogram", "ours": "7000003:bench-ours"}
+TOKENS = {"ptb": "7000001:bench-ptb", "aiogram": "7000002:bench-aiogram", "ours": "7000003:bench-ours",
+          "ours-pg": "7000004:bench-ours-pg", "ours-pg2": "7000005:bench-ours-pg2"}
+#: the project's bot on SQLite, on PostgreSQL with one worker, and with two workers on one database
+OURS = {"ours": 1, "ours-pg": 1, "ours-pg2": 2}
+POSTGRES: Any = None  # the throw-away PostgreSQL server, started when an ours-pg run is asked for
 # (what the person does, words the bot's reply must contain)
 STEPS = [("start", "What do you need?"), ("press", "Your name?"), ("type", "Confirm?"), ("yes", "What do you need?")]
-BOT_YAML = "name: Bench\nstart: main\nsource_locale: en\nlocales: [en]\ntoken_env: BENCH_BOT_TOKEN\n"
+BOT_YAML = (  # flood control off in effect: a simulated person writes far faster than a real one
+    "name: Bench\nstart: main\nsource_locale: en\nlocales: [en]\ntoken_env: BENCH_BOT_TOKEN\n"
+    "flood: {messages: 10000, seconds: 1}\n"
+)
 MAIN_YAML = """\
 start: menu
 nodes:
@@ -236,10 +243,38 @@ def jiffies() -> tuple[int, int]:
     return sum(values) - values[3] - values[4], sum(values)
 
 
-def cpu_sample(pid: int) -> tuple[float, float, int, int]:
-    """CPU seconds of this process and of ``pid``, and the machine's (busy, total) jiffies."""
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (time.process_time(), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK"), *jiffies())
+def database_pids() -> list[int]:
+    """The PostgreSQL server's processes (the postmaster and its children), when it is ours."""
+    if POSTGRES is None:
+        return []
+    try:
+        postmaster = int((POSTGRES.folder / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return []
+    found = [postmaster]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def cpu_of(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a backend may end between the listing and the read
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(stat[11]) + int(stat[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_sample(pids: list[int]) -> tuple[float, float, int, int]:
+    """CPU seconds of this process and of the bot's ``pids``, and the machine's (busy, total) jiffies."""
+    ticks = 0
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(stat[11]) + int(stat[12])
+    return (time.process_time(), ticks / os.sysconf("SC_CLK_TCK"), *jiffies())
 
 
 async def wait_quiet(limit: float) -> None:
@@ -270,13 +305,17 @@ def where_time_goes(profile: str, top: int = 7) -> dict[str, float]:
 def bot_command(name: str, api: Standin, work: Path, args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that start bot ``name`` against ``api``."""
     env = {**os.environ, "PTB_TIMEDELTA": "true"}
-    if name == "ours":
+    if name in OURS:
         (work / "flows" / "bench").mkdir(parents=True, exist_ok=True)
         (work / "flows" / "bench" / "bot.yaml").write_text(BOT_YAML)
         (work / "flows" / "bench" / "main.yaml").write_text(MAIN_YAML)
         env.update(TELEGRAM_API_URL=api.base_url, BENCH_BOT_TOKEN=TOKENS[name])
         bots = str(Path(sys.executable).parent / "bots")
-        return [bots, "--project", str(work), "run", "bench", "--insecure-dev", "--pace", "off", "--db", str(work / "bench.db")], env
+        command = [bots, "--project", str(work), "run", "bench", "--insecure-dev", "--pace", "off", "--no-reload"]
+        if name == "ours":
+            return [*command, "--db", str(work / "bench.db")], env
+        env["BOTS_DATABASE_URL"] = args.database_url  # a fresh database for the run, shared by its workers
+        return command, env
     cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", name, "--api", api.url, "--token", TOKENS[name]]
     cmd += ["--ptb-concurrent"] if args.ptb_concurrent else []
     cmd += ["--profile-out", str(Path(args.profile) / f"{name}-{args.current_people}.prof")] if args.profile else []
@@ -290,13 +329,18 @@ async def run_one(name: str, people: int, args: argparse.Namespace) -> dict[str,
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
         work, log = Path(tmp), Path(tmp) / "bot.log"
         async with Standin(TOKENS[name]) as api:
+            if name in OURS and name != "ours":
+                args.database_url = args.pg_url or POSTGRES.new_database()
             cmd, env = bot_command(name, api, work, args)
+            procs = []
             with log.open("wb") as out:
                 try:
-                    proc = await asyncio.create_subprocess_exec(*cmd, env=env, stdin=asyncio.subprocess.DEVNULL,
-                                                                stdout=out, stderr=out)
+                    for _ in range(OURS.get(name, 1)):
+                        procs.append(await asyncio.create_subprocess_exec(*cmd, env=env, stdin=asyncio.subprocess.DEVNULL,
+                                                                          stdout=out, stderr=out))
                 except OSError as exc:
                     return {**row, "status": f"not available yet: {exc}"}
+            proc = procs[0]
             try:
                 ready = asyncio.ensure_future(step(api, api.user("Probe"), "start", STEPS[0][1], None))
                 exited = asyncio.ensure_future(proc.wait())
@@ -305,12 +349,14 @@ async def run_one(name: str, people: int, args: argparse.Namespace) -> dict[str,
                     ready.cancel()
                     why = f"exited with {proc.returncode}" if exited.done() else f"no reply in {args.ready_timeout:.0f} s"
                     tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
-                    return {**row, "status": ("not available yet: " if name == "ours" else "failed: ") + why,
+                    return {**row, "status": ("not available yet: " if name in OURS else "failed: ") + why,
                             "log_tail": tail[-400:]}
-                return {**row, **await measure(api, proc.pid, people, args, name)}
+                return {**row, **await measure(api, [p.pid for p in procs], people, args, name)}
             finally:
-                if proc.returncode is None:
-                    proc.send_signal(signal.SIGINT)
+                for proc in procs:
+                    if proc.returncode is None:
+                        proc.send_signal(signal.SIGINT)
+                for proc in procs:
                     try:
                         await asyncio.wait_for(proc.wait(), 15)
                     except TimeoutError:
@@ -318,7 +364,7 @@ async def run_one(name: str, people: int, args: argparse.Namespace) -> dict[str,
                         await proc.wait()
 
 
-async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace, name: str) -> dict[str, Any]:
+async def measure(api: Standin, pids: list[int], people: int, args: argparse.Namespace, name: str) -> dict[str, Any]:
     """Run the crowd: warm-up, then the measured window with CPU samples (and profiles) around it."""
     window = Window()
     crowd = [api.user(f"P{i}") for i in range(people)]
@@ -326,9 +372,12 @@ async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace,
     window.end = window.start + args.seconds
     tasks = [asyncio.create_task(person(api, who, window)) for who in crowd]
     profiler = cProfile.Profile() if args.profile else None
-    signals = profiler is not None and name != "ours"  # the reference bots profile themselves on signals
+    signals = profiler is not None and name not in OURS  # the reference bots profile themselves on signals
+    pid = pids[0]
     await asyncio.sleep(window.start - time.perf_counter())
-    (cpu0, bot0, busy0, all0), req0 = cpu_sample(pid), api.requests
+    (cpu0, bot0, busy0, all0), req0 = cpu_sample(pids), api.requests
+    db_pids = database_pids()
+    db0 = cpu_of(db_pids)
     if profiler:
         os.kill(pid, signal.SIGUSR1) if signals else None
         profiler.enable()
@@ -336,7 +385,8 @@ async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace,
     if profiler:
         profiler.disable()
         os.kill(pid, signal.SIGUSR2) if signals else None
-    (cpu1, bot1, busy1, all1), req1 = cpu_sample(pid), api.requests
+    (cpu1, bot1, busy1, all1), req1 = cpu_sample(pids), api.requests
+    db1 = cpu_of(db_pids)
     wall = time.perf_counter() - window.start
     _done, pending = await asyncio.wait(tasks, timeout=2)
     for task in pending:
@@ -351,10 +401,11 @@ async def measure(api: Standin, pid: int, people: int, args: argparse.Namespace,
         "http_per_step": round((req1 - req0) / max(window.completed, 1), 2),
         "cpu_bot_pct": round((bot1 - bot0) / wall * 100), "cpu_standin_pct": round((cpu1 - cpu0) / wall * 100),
         "machine_busy_pct": round(busy),
+        "cpu_db_pct": round((db1 - db0) / wall * 100) if name in OURS and name != "ours" else 0,
     }
     # % of a core used by every other process: other people's jobs skew a run; rerun when this is high
     result["cpu_others_pct"] = max(0, round(busy * (os.cpu_count() or 1)) - result["cpu_bot_pct"]
-                                   - result["cpu_standin_pct"])
+                                   - result["cpu_standin_pct"] - result["cpu_db_pct"])
     if profiler:
         path = str(Path(args.profile) / f"standin-{name}-{people}.prof")
         profiler.dump_stats(path)
@@ -371,20 +422,22 @@ def versions() -> dict[str, str]:
 
 
 HEADER = (f"{'bot':<8} {'people':>6} {'steps/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'t/o':>4} {'HTTP/step':>9} "
-          f"{'bot CPU':>7} {'stand-in CPU':>12} {'others':>7}")
+          f"{'bot CPU':>7} {'stand-in CPU':>12} {'DB CPU':>6} {'others':>7}")
 
 
 def print_row(r: dict[str, Any]) -> None:
+    if r.get("status") == "ok" and not r.get("steps"):
+        r = {**r, "status": "no step completed in the window"}
     if r.get("status") != "ok":
         print(f"{r['bot']:<8} {r['people']:>6}  {r['status']}" + (f"  [{r['log_tail']}]" if r.get("log_tail") else ""))
     else:
         print(f"{r['bot']:<8} {r['people']:>6} {r['steps_per_s']:>8,.0f} {r['p50_ms']:>7} {r['p99_ms']:>7} "
               f"{r['timeouts']:>4} {r['http_per_step']:>9} {r['cpu_bot_pct']:>6}% {r['cpu_standin_pct']:>11}% "
-              f"{r['cpu_others_pct']:>6}%", flush=True)
+              f"{r.get('cpu_db_pct', 0):>5}% {r['cpu_others_pct']:>6}%", flush=True)
 
 
 async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
-    names = [n for n in ("ptb", "aiogram", "ours") if n in args.bots and (n != "ours" or args.ours)]
+    names = [n for n in ("ptb", "aiogram", *OURS) if n in args.bots and (n not in OURS or args.ours)]
     rows: list[dict[str, Any]] = []
     print(HEADER, "-" * len(HEADER), sep="\n", flush=True)
     for people in args.people:
@@ -404,9 +457,13 @@ def main() -> None:
     parser.add_argument("--people", type=int, nargs="+", default=[100], help="people at once (several: a run each)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
-    parser.add_argument("--bots", nargs="+", default=["ptb", "aiogram", "ours"], choices=["ptb", "aiogram", "ours"])
+    parser.add_argument("--bots", nargs="+", default=["ptb", "aiogram", "ours"], choices=["ptb", "aiogram", *OURS],
+                        help="ours-pg: on PostgreSQL, one worker; ours-pg2: two workers on one PostgreSQL database")
     parser.add_argument("--ours", action=argparse.BooleanOptionalAction, default=True, help="run the project's bot")
     parser.add_argument("--ptb-concurrent", action="store_true", help="PTB with concurrent_updates (default off)")
+    parser.add_argument("--pg-sync", choices=["on", "off"], default="off",
+                        help="PostgreSQL's synchronous_commit for ours-pg runs (off: like SQLite's synchronous=NORMAL)")
+    parser.add_argument("--pg-url", help="an empty PostgreSQL database for one ours-pg run, instead of a throw-away server")
     parser.add_argument("--ready-timeout", type=float, default=10.0, help="seconds for a bot's first reply")
     parser.add_argument("--quiet-wait", type=float, default=60.0, help="seconds to wait for an idle machine")
     parser.add_argument("--profile", metavar="DIR", help="cProfile the stand-in and the reference bots (window only)")
@@ -427,7 +484,22 @@ def main() -> None:
     if "aiogram" in args.bots and "aiogram" not in versions():
         print("aiogram is not installed: its bot is skipped (.venv/bin/pip install aiogram)", file=sys.stderr)
     print(f"{os.cpu_count()} CPUs, {args.seconds:.0f} s measured after {args.warmup:.0f} s warm-up, people {args.people}")
-    rows = asyncio.run(bench(args))
+    global POSTGRES
+    if any(n in args.bots for n in OURS if n != "ours") and not args.pg_url:
+        from tests.support import postgres
+
+        reason = postgres.missing_reason()
+        if reason is not None:
+            sys.exit(f"the ours-pg runs need a PostgreSQL server: {reason}")
+        POSTGRES = postgres.start_server(durable=True)
+        if args.pg_sync == "off":  # commits as durable as SQLite's synchronous=NORMAL (see bench/README.md)
+            POSTGRES.psql("ALTER SYSTEM SET synchronous_commit = off")
+            POSTGRES.psql("SELECT pg_reload_conf()")
+    try:
+        rows = asyncio.run(bench(args))
+    finally:
+        if POSTGRES is not None:
+            postgres.remove(POSTGRES)
     for row in rows if args.profile else []:
         prof = Path(args.profile) / f"{row['bot']}-{row['people']}.prof"
         if row["bot"] != "ours" and prof.exists():

@@ -150,14 +150,14 @@ def cmd_forget(args: argparse.Namespace) -> int:
 def cmd_broadcast(args: argparse.Namespace) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     from bots.broadcast import command
-    from bots.storage import database_path
+    from bots.storage import database_location
 
     loaded = _bot_and_vault(args, "bots broadcast")
     if isinstance(loaded, int):
         return loaded
     project, vault = loaded
     return command(
-        project, args.bot, Path(args.file), vault=vault, db=database_path(args.db), api_url=_api_url(args),
+        project, args.bot, Path(args.file), vault=vault, db=database_location(args.db), api_url=_api_url(args),
         dry_run_only=args.dry_run, drop_unfinished=args.drop_unfinished,
     )
 
@@ -308,7 +308,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from bots.report import ReportError, build_report, choose_period, render
-    from bots.storage import database_path
+    from bots.storage import database_location
 
     project = _load(args)
     if project is None:
@@ -323,7 +323,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     bots = [args.bot] if args.bot else sorted(b for b, loaded in project.bots.items() if loaded.config.start)
     output = Path(args.output) if args.output else None
     try:
-        report = build_report(project, database_path(args.db), period, bots)
+        report = build_report(project, database_location(args.db), period, bots)
     except ReportError as err:
         print(f"bots: {err}", file=sys.stderr)
         return 1
@@ -552,10 +552,13 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("--port", type=int, default=8765, help="the port on 127.0.0.1 (default 8765; 0 for any free one)")
     studio.set_defaults(func=cmd_studio)
 
-    db = commands.add_parser("db", help="the database: backup, restore")  # the lead's db group merges here
+    db = commands.add_parser("db", help="the database: status, upgrade, copy, backup, restore")
+    from bots.dbcli import add_db_parsers
     from bots.ops.commands import add_backup_parsers
 
-    add_backup_parsers(db.add_subparsers(dest="db_command", required=True, metavar="COMMAND"))
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    add_db_parsers(db_commands)
+    add_backup_parsers(db_commands)
 
     from bots.i18n_cli import add_i18n_parser
 

@@ -145,6 +145,7 @@ class SQLiteDatabase(Database):
 
 
 RETRIES = 3
+MIGRATION_LOCK = 0x626F7473  # "bots": the advisory lock that schema migrations take turns on
 _PLACEHOLDER = re.compile(r"\?")
 
 
@@ -207,7 +208,7 @@ class PostgresDatabase(Database):
         try:
             self._pool = await asyncpg.create_pool(
                 self.url, min_size=self.min_size, max_size=self.max_size, command_timeout=60,
-                server_settings={"application_name": "bots"},
+                server_settings={"application_name": "bots"}, reset=_keep_as_is,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
             raise DatabaseUnavailable(f"{self.where}: cannot connect to PostgreSQL ({type(err).__name__}: {err})") from None
@@ -223,6 +224,11 @@ class PostgresDatabase(Database):
     async def transaction(self, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
         import asyncpg
 
+        if len(grouped) == 1:
+            [(sql, rows)] = grouped.items()
+            if len(rows) == 1:  # one statement is its own transaction: no BEGIN and COMMIT to wait for
+                await self.pool.execute(self.sql(sql), *rows[0])
+                return
         for attempt in range(1, RETRIES + 1):
             try:
                 async with self.pool.acquire() as connection, connection.transaction():
@@ -239,12 +245,21 @@ class PostgresDatabase(Database):
                     raise
 
     async def script(self, sql: str) -> None:
+        # workers starting together on a new database take turns: the second finds the tables made
         async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
             await connection.execute(sql)
 
     async def tables(self) -> set[str]:
         rows = await self.fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         return {str(row[0]) for row in rows}
+
+
+async def _keep_as_is(connection: Any) -> None:
+    """A connection goes back to the pool as it is. asyncpg's default reset costs four round
+    trips (unlock all, RESET ALL, UNLISTEN, CLOSE ALL) on every release, for state this
+    store never leaves on a pooled connection: its transactions are closed by `async with`,
+    its advisory locks and LISTEN live on connections of their own, outside the pool's turns."""
 
 
 def is_postgres_url(text: str) -> bool:

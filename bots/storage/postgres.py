@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from bots.storage.base import ConversationKey
-from bots.storage.database import PostgresDatabase, Statement, lock_number
+from bots.storage.database import PostgresDatabase, lock_number
 from bots.storage.journal import IncomingUpdate
-from bots.storage.sql import SQLStore
-from bots.telegram.flood import Verdict, decide
+from bots.storage.sql import SQLStore, _update_context
+from bots.telegram.flood import Verdict
 from bots.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -83,26 +82,36 @@ class PostgresConversationStore(SQLStore):
 
     async def flood_check(self, bot: str, chat: str, *, limit: int, window: float, pause: float, now: float) -> Verdict:
         """The flood verdict on one update of a chat, the same whichever worker received it:
-        the chat's recent update times are read and written under a row lock."""
-        async with self.postgres.pool.acquire() as connection, connection.transaction():
-            await connection.execute(
-                "INSERT INTO flood (bot, chat, times, until, seen_at) VALUES ($1, $2, '[]', 0, $3) ON CONFLICT DO NOTHING",
-                bot, chat, now,
-            )
-            row = await connection.fetchrow("SELECT times, until FROM flood WHERE bot = $1 AND chat = $2 FOR UPDATE", bot, chat)
-            times = [t for t in json.loads(row["times"]) if now - t < window]
-            verdict, until = decide(times, float(row["until"]), now, limit, window, pause)
-            await connection.execute(
-                "UPDATE flood SET times = $3, until = $4, seen_at = $5 WHERE bot = $1 AND chat = $2",
-                bot, chat, json.dumps(times), until, now,
-            )
-        return verdict
+        one call of the database's `bots_flood` (the chat's row locked while it decides)."""
+        verdict = await self.postgres.fetchval(
+            "SELECT bots_flood(?, ?, ?, ?, ?, ?)", (bot, chat, float(now), int(limit), float(window), float(pause))
+        )
+        return Verdict(verdict)
+
+    # --- recording updates: once, in one round trip, telling the others -------------------
+
+    async def record_updates(self, updates: Sequence[IncomingUpdate], *, now: dt.datetime) -> list[IncomingUpdate]:
+        """Record updates; those this worker recorded first (not a redelivery, nor another
+        worker's copy) are returned, and every worker is told there are updates waiting."""
+        if not updates:
+            return []
+        unique = list({(u.bot, u.update_id): u for u in updates}.values())
+        at = now.timestamp()
+        rows = await self.postgres.fetchall(
+            "WITH new AS (INSERT INTO updates (bot, update_id, chat, payload, received_at) "
+            "SELECT * FROM unnest(?::TEXT[], ?::BIGINT[], ?::TEXT[], ?::BYTEA[], ?::DOUBLE PRECISION[]) "
+            "ON CONFLICT (bot, update_id) DO NOTHING RETURNING bot, update_id) "
+            "SELECT new.bot, new.update_id, pg_notify(?, new.bot) FROM new",
+            (
+                [u.bot for u in unique], [u.update_id for u in unique], [u.chat for u in unique],
+                [self.vault.seal_text(u.payload, _update_context(u.bot, u.update_id)) for u in unique],
+                [at] * len(unique), INBOX_CHANNEL,
+            ),
+        )
+        fresh = {(str(row[0]), int(row[1])) for row in rows}
+        return [u for u in unique if (u.bot, u.update_id) in fresh]
 
     # --- telling the others about new updates --------------------------------------------
-
-    def _record_statements(self, fresh: Sequence[IncomingUpdate], now: dt.datetime) -> list[Statement]:
-        bots = sorted({u.bot for u in fresh})
-        return super()._record_statements(fresh, now) + [("SELECT pg_notify(?, ?)", (INBOX_CHANNEL, bot)) for bot in bots]
 
     def inbox_listener(self, callback: Callable[[str], None]) -> None:
         self._listeners.append(callback)

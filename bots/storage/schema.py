@@ -183,7 +183,6 @@ CREATE INDEX IF NOT EXISTS vanishing_due ON vanishing (bot, delete_at);
 """
 
 
-
 def _postgres(sqlite: str) -> str:
     """The SQLite DDL in PostgreSQL's types (same tables, columns and indexes)."""
     text = sqlite.replace(") WITHOUT ROWID;", ");")
@@ -203,7 +202,45 @@ _POSTGRES_V1 = _postgres(_SQLITE_V1).replace(
     "CREATE TABLE IF NOT EXISTS outbox (\n",
     "CREATE TABLE IF NOT EXISTS outbox (\n    arrival    BIGINT GENERATED ALWAYS AS IDENTITY,\n",
 )
-_POSTGRES_V2 = "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS owner TEXT;\n" + _V2_TABLES.format(real="DOUBLE PRECISION")
+# One update's flood verdict in one round trip, atomic among workers (the row is locked):
+# the rule of `bots.telegram.flood.decide`, which a test runs against this on the same inputs.
+_POSTGRES_FLOOD = """
+CREATE OR REPLACE FUNCTION bots_flood(p_bot TEXT, p_chat TEXT, p_now DOUBLE PRECISION,
+                                      p_limit INTEGER, p_window DOUBLE PRECISION, p_pause DOUBLE PRECISION)
+RETURNS TEXT LANGUAGE plpgsql AS $$
+DECLARE
+    kept DOUBLE PRECISION[];
+    paused DOUBLE PRECISION;
+    verdict TEXT := 'allow';
+BEGIN
+    INSERT INTO flood (bot, chat, times, until, seen_at) VALUES (p_bot, p_chat, '[]', 0, p_now)
+        ON CONFLICT (bot, chat) DO NOTHING;
+    SELECT COALESCE(ARRAY(SELECT value::DOUBLE PRECISION FROM json_array_elements_text(times::json)), '{}'), until
+        INTO kept, paused FROM flood WHERE bot = p_bot AND chat = p_chat FOR UPDATE;
+    kept := COALESCE(ARRAY(SELECT t FROM unnest(kept) AS t WHERE p_now - t < p_window), '{}');
+    IF p_now < paused THEN
+        verdict := 'drop';
+    ELSE
+        kept := kept || p_now;
+        IF cardinality(kept) > p_limit THEN
+            IF p_now - kept[1] < p_window THEN
+                kept := '{}';
+                paused := p_now + p_pause;
+                verdict := 'warn';
+            ELSE
+                kept := kept[2:];
+            END IF;
+        END IF;
+    END IF;
+    UPDATE flood SET times = array_to_json(kept)::TEXT, until = paused, seen_at = p_now
+        WHERE bot = p_bot AND chat = p_chat;
+    RETURN verdict;
+END;
+$$;
+"""
+_POSTGRES_V2 = (
+    "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS owner TEXT;\n" + _V2_TABLES.format(real="DOUBLE PRECISION") + _POSTGRES_FLOOD
+)
 _POSTGRES_V3 = _postgres(_SQLITE_V3)
 
 #: engine -> the scripts that bring a database from version N-1 to N, for N = 1, 2, ...

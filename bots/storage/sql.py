@@ -81,7 +81,11 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         self.cache_size = cache_size if not database.shared else 0
         self._cache: OrderedDict[ConversationKey, str] = OrderedDict()
         self._pending: list[_Write] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
+        self._flushing = 0  # flushers still taking writes (a finished task leaves the set later)
+        #: transactions in progress at once: one on SQLite's single connection; a few on a
+        #: pool, so that a write waits for a round trip less, not for the whole batch before it
+        self.parallel_writes = 3 if database.shared else 1
         self._opened = False
 
     @property
@@ -166,8 +170,8 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         )
 
     async def shutdown(self) -> None:
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        if self._flushers:
+            await asyncio.gather(*self._flushers, return_exceptions=True)
         await self._closing_hook()
         await self.database.close()
         self._opened = False
@@ -209,11 +213,20 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         (group commit); return once it is committed."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append(_Write(statements, done, alone))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
+        if self._flushing < self.parallel_writes:
+            self._flushing += 1  # counted here and uncounted by the flusher as it stops, with no await between
+            flusher = asyncio.create_task(self._flush())
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
         await done
 
     async def _flush(self) -> None:
+        try:
+            await self._flush_pending()
+        finally:
+            self._flushing -= 1
+
+    async def _flush_pending(self) -> None:
         while self._pending:
             batch = [self._pending.pop(0)]
             if not batch[0].alone:
@@ -290,25 +303,7 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
                 fresh.append(update)
         if fresh:
             await self._write(self._record_statements(fresh, now))
-        if self.shared and fresh:
-            # another worker may have recorded the same update a moment ago: only the
-            # updates whose row this worker wrote are its own to process now
-            return await self._still_ours(fresh, now)
         return fresh
-
-    async def _still_ours(self, fresh: list[IncomingUpdate], now: dt.datetime) -> list[IncomingUpdate]:
-        """Of the updates just recorded, those recorded by this call (the `received_at` it wrote)."""
-        mine: list[IncomingUpdate] = []
-        for bot in {u.bot for u in fresh}:
-            ids = [u.update_id for u in fresh if u.bot == bot]
-            marks = ",".join("?" * len(ids))
-            rows = await self.database.fetchall(
-                f"SELECT update_id FROM updates WHERE bot = ? AND received_at = ? AND update_id IN ({marks})",
-                (bot, now.timestamp(), *ids),
-            )
-            ours = {int(row[0]) for row in rows}
-            mine += [u for u in fresh if u.bot == bot and u.update_id in ours]
-        return mine
 
     async def unprocessed_updates(self, bot: str, *, chat: str | None = None) -> list[IncomingUpdate]:
         """Updates recorded but not processed, in the order they arrived (of one chat, or all)."""

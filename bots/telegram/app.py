@@ -298,6 +298,8 @@ async def run_bots(
         )
         for bot_id in bot_ids
     ]
+    for runner in runners:
+        runner.flood_in_database = store.shared and bool(settings.webhook_url)
     started: list[BotRunner] = []
     asyncio.get_running_loop().set_exception_handler(asyncio_exception_handler)
     tasks: list[asyncio.Task[None]] = []

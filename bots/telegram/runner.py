@@ -62,6 +62,7 @@ COMMANDS = ("start", "back", "help", "language", "subscribe", "unsubscribe", "fo
 HANDOFF_COMMANDS = COMMANDS + ("end",)
 STOP_GRACE = 10.0
 SEND_GRACE = 2.0
+TRIGGER = -1  # the update_id of a queue entry that only says "look at the chat's waiting updates"
 SWEEP_AGE = 3.0  # an update waiting this long on a shared database is anyone's to process
 MAX_ATTEMPTS = 3  # an update that fails this often is given up (logged), not retried forever
 
@@ -119,6 +120,9 @@ class BotRunner:
         )
         limits = self.engine.bot.config.flood
         self.flood = FloodGuard(limits.messages, limits.seconds, limits.pause)
+        #: webhook workers behind one address each receive some of a person's updates: their
+        #: flood control is kept in the database; the one poller of a bot sees them all
+        self.flood_in_database = False
         self.queues: dict[str, deque[IncomingUpdate]] = {}
         self.workers: dict[str, asyncio.Task[None]] = {}
         self._scanning: asyncio.Task[None] | None = None
@@ -243,7 +247,7 @@ class BotRunner:
             return Verdict.ALLOW  # groups are not people; the moderators are never slowed down
         if "my_chat_member" in payload:
             return Verdict.ALLOW
-        if self.store.shared:  # the same limits whichever worker the update reached
+        if self.flood_in_database:  # the same limits whichever worker the update reached
             limits = self.engine.bot.config.flood
             return await self.store.flood_check(
                 self.bot_id, update.chat, limit=limits.messages, window=limits.seconds, pause=limits.pause, now=time.time()
@@ -270,9 +274,12 @@ class BotRunner:
             self.workers[update.chat] = asyncio.create_task(self._work(update.chat))
 
     def _trigger(self, chat: str) -> None:
-        """On a shared database: look at the chat's waiting updates (the queue only wakes the
-        chat's worker, which takes the updates from the database, in order)."""
-        self._dispatch(IncomingUpdate(self.bot_id, -1, chat, ""))
+        """On a shared database: look at the chat's waiting updates, unless another worker has
+        the chat now (it sees them too: every worker is told of every update recorded)."""
+        self.queues.setdefault(chat, deque()).append(IncomingUpdate(self.bot_id, TRIGGER, chat, ""))
+        worker = self.workers.get(chat)
+        if worker is None or worker.done():
+            self.workers[chat] = asyncio.create_task(self._work(chat))
 
     async def _work(self, chat: str) -> None:
         """Process a chat's updates one at a time, in order, holding the conversation's lock
@@ -282,8 +289,13 @@ class BotRunner:
         key = ConversationKey(self.bot_id, chat)
         while queue:
             if self.store.shared:
+                # an update this worker recorded is waited for; a word that some are waiting
+                # is not, when another worker has the chat (it takes them, in order)
+                wait = any(update.update_id != TRIGGER for update in queue)
                 queue.clear()
-                async with self.store.lock(key):
+                async with self.store.lock(key) if wait else self.store.try_lock(key) as held:
+                    if held is False:
+                        continue
                     for update in await self.store.unprocessed_updates(self.bot_id, chat=chat):
                         await self._attempt(update)
             else:

@@ -171,3 +171,23 @@ async def test_flood_control_counts_every_workers_updates(store: SQLStore, secon
     # /forget removes the chat's row with the rest
     await store.forget_chat("mara", "c1", update=None, calls=[], now=NOW)
     assert await store.database.fetchval("SELECT COUNT(*) FROM flood WHERE chat = 'c1'") == 0
+
+
+async def test_the_databases_flood_rule_is_the_guards(store: SQLStore) -> None:
+    """The rule kept in PostgreSQL (`bots_flood`) and the one in memory (`FloodGuard`) give the
+    same verdicts on the same bursts, pauses and quiet spells."""
+    import random
+
+    from bots.telegram.flood import FloodGuard
+
+    rng = random.Random(7)
+    for case in range(6):
+        limit, window, pause = rng.randint(1, 5), rng.choice([1.0, 2.5, 10.0]), rng.choice([0.5, 3.0, 20.0])
+        clock = [1_000.0]
+        guard = FloodGuard(limit, window, pause, clock=lambda: clock[0])
+        chat = f"case-{case}"
+        for _ in range(60):
+            clock[0] += rng.choice([0.01, 0.1, 0.4, 1.5, 4.0])
+            expected = guard.check(chat)
+            got = await store.flood_check("mara", chat, limit=limit, window=window, pause=pause, now=clock[0])
+            assert got is expected, (case, clock[0])

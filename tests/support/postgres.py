@@ -83,16 +83,20 @@ class Server:
     def stop(self, *, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", mode, "-w", "stop", check=False)
 
+    #: False for tests (nothing written to disk is waited for); True for benchmarks, which
+    #: must pay what a real deployment pays for each commit
+    durable: bool = False
+
     def start(self) -> None:
+        fast = "" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             "pg_ctl", "-D", str(self.folder / "data"), "-w", "-t", "60", "-l", str(self.folder / "log"),
-            "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c max_connections=200{fast}",
             "start",
         )
 
 
-def start_server() -> Server:
+def start_server(*, durable: bool = False) -> Server:
     binaries = find_binaries()
     if binaries is None:
         raise RuntimeError("no PostgreSQL server binaries")
@@ -102,7 +106,7 @@ def start_server() -> Server:
         entry = pwd.getpwnam("postgres")
         os.chown(folder, entry.pw_uid, entry.pw_gid)
     user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
-    server = Server(folder, _free_port(), binaries, user)
+    server = Server(folder, _free_port(), binaries, user, durable)
     server._run("initdb", "-D", str(folder / "data"), "-A", "trust", "-U", user, "-E", "UTF8", "--no-sync")
     server.start()
     deadline = time.monotonic() + 30
