@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from babel.dates import format_datetime, format_timedelta
+from markupsafe import Markup
 
 from bots.engine.engine import native_name
 from bots.engine.i18n import Translator
@@ -56,10 +57,6 @@ def _value(value: Any) -> str:
     return html.escape(text, quote=False)
 
 
-class Safe(str):
-    """Telegram HTML that is already escaped (put in as it is)."""
-
-
 class ModeratorTexts:
     """The moderators' texts in one language, with the time zone their times are shown in."""
 
@@ -68,13 +65,14 @@ class ModeratorTexts:
         self.lang = lang
         self.zone = zone
 
-    def __call__(self, key: str, **params: Any) -> Safe:
-        """The text `key` as Telegram HTML, with `params` escaped (except `Safe` ones)."""
+    def __call__(self, key: str, **params: Any) -> Markup:
+        """The text `key` as Telegram HTML, with `params` escaped (except `Markup` ones, already
+        HTML). Plain values are escaped as Telegram needs (`<`, `>`, `&`; quotes kept as typed)."""
         shown = {
-            name: value if isinstance(value, Safe) else html.escape(str(value), quote=False)
+            name: value if isinstance(value, Markup) else html.escape(str(value), quote=False)
             for name, value in params.items()
         }
-        return Safe(self._format(key, shown))
+        return Markup(self._format(key, shown))
 
     def plain(self, key: str, **params: Any) -> str:
         """The text `key` as plain text (button labels, topic names)."""

@@ -12,19 +12,20 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
 from telegram import CallbackQuery, Message, Update
 from telegram.error import TelegramError
 
+from bots.calls import BotApiCall, Delivery, Placement
 from bots.engine.project import split_target
 from bots.storage import Handoff, HandoffChange, IncomingUpdate, SQLStore
 from bots.telegram import vanish as vanishing
-from bots.telegram.cards import BUTTON_PREFIX, ModeratorTexts, Safe
+from bots.telegram.cards import BUTTON_PREFIX, ModeratorTexts
 
 if TYPE_CHECKING:
     from bots.telegram.runner import BotRunner
 
 #: (chat key, Bot API method, params) of one call; the runner journals them
-Out = tuple[str, str, dict[str, Any]]
 
 CONTENT = (
     "text", "photo", "document", "voice", "video", "video_note", "audio", "animation", "sticker",
@@ -73,10 +74,10 @@ class ModeratorCommands:
     username: str
 
     # provided by Desk
-    def _notice(self, handoff: Handoff, text: str) -> Out:
+    def _notice(self, handoff: Handoff, text: str) -> BotApiCall:
         raise NotImplementedError
 
-    async def _journal(self, outs: list[Out], incoming: IncomingUpdate | None, changes: list[HandoffChange]) -> None:
+    async def _journal(self, outs: list[BotApiCall], incoming: IncomingUpdate | None, changes: list[HandoffChange]) -> None:
         raise NotImplementedError
 
     async def answered(self, handoff: Handoff) -> None:
@@ -116,20 +117,26 @@ class ModeratorCommands:
         if not handoff.is_open:
             await self._journal([self._reply(message, self.texts("mod_not_delivered_closed"))], incoming, [])
             return
-        out: Out = (handoff.chat, "copyMessage", {
-            "chat_id": handoff.person, "from_chat_id": self.chat_id, "message_id": message.message_id,
-            "_handoff": handoff.id, "_quiet": True, **await vanishing.marks_for(self.runner, handoff.chat),
-        })
+        out = BotApiCall(
+            handoff.chat, "copyMessage",
+            {"chat_id": handoff.person, "from_chat_id": self.chat_id, "message_id": message.message_id},
+            await self._to_person(handoff),
+        )
         await self.answered(handoff)
         await self._journal([out], incoming, [])
 
-    def _reply(self, message: Message, text: str) -> Out:
-        params: dict[str, Any] = {"chat_id": self.chat_id, "text": text, "parse_mode": "HTML", "_quiet": True}
+    async def _to_person(self, handoff: Handoff) -> Delivery:
+        """How a moderator's message reaches the person: a refusal is told in the topic, and
+        in a vanishing chat it vanishes like the rest."""
+        return Delivery(quiet=True, handoff=Placement(handoff.id), vanish=await vanishing.vanish_for(self.runner, handoff.chat))
+
+    def _reply(self, message: Message, text: str) -> BotApiCall:
+        params: dict[str, Any] = {"chat_id": self.chat_id, "text": text, "parse_mode": "HTML"}
         if message.is_topic_message and message.message_thread_id:
             params["message_thread_id"] = message.message_thread_id
         else:
             params["reply_parameters"] = {"message_id": message.message_id, "allow_sending_without_reply": True}
-        return (self.chat, "sendMessage", params)
+        return BotApiCall(self.chat, "sendMessage", params, Delivery(quiet=True))
 
     async def _command(self, incoming: IncomingUpdate, message: Message, command: Command, handoff: Handoff | None) -> None:
         name = message.from_user.first_name if message.from_user else "?"
@@ -179,10 +186,11 @@ class ModeratorCommands:
             await self._journal(
                 [
                     self._notice(handoff, self.texts("mod_claimed", name=name, wait=wait)),
-                    (self.chat, "editMessageReplyMarkup", {
-                        "chat_id": self.chat_id, "reply_markup": self.texts.card_buttons(claimed),
-                        "_handoff": handoff.id, "_card_of": True, "_quiet": True,
-                    }),
+                    BotApiCall(
+                        self.chat, "editMessageReplyMarkup",
+                        {"chat_id": self.chat_id, "reply_markup": self.texts.card_buttons(claimed)},
+                        Delivery(quiet=True, handoff=Placement(handoff.id, card_of=True)),
+                    ),
                 ],
                 incoming, [],
             )
@@ -217,17 +225,17 @@ class ModeratorCommands:
         text, lang = await self.runner.canned_for(handoff, name)
         if text is None:
             return self.texts("mod_canned_unknown", name=name, names=", ".join(sorted(canned)))
-        out: Out = (handoff.chat, "sendMessage", {
-            "chat_id": handoff.person, "text": text, "parse_mode": "HTML", "_handoff": handoff.id, "_quiet": True,
-            **await vanishing.marks_for(self.runner, handoff.chat),
-        })
+        out = BotApiCall(
+            handoff.chat, "sendMessage", {"chat_id": handoff.person, "text": text, "parse_mode": "HTML"},
+            await self._to_person(handoff),
+        )
         await self.answered(handoff)
         await self._journal([out, self._notice(handoff, self.texts("mod_canned_sent", name=name, language=lang))], incoming, [])
         return ""
 
-    async def queue_text(self) -> Safe:
+    async def queue_text(self) -> Markup:
         handoffs = await self.store.open_handoffs(self.bot_id)
-        return Safe(self.texts.queue(handoffs, self.runner.clock().timestamp(), self._link))
+        return Markup(self.texts.queue(handoffs, self.runner.clock().timestamp(), self._link))
 
     def _link(self, handoff: Handoff) -> str:
         internal = self.raw.removeprefix("-100") if self.raw.startswith("-100") else ""

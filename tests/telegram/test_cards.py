@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from markupsafe import Markup
+
 from bots.engine.i18n import SourceTexts
 from bots.storage import Handoff
 from bots.telegram.cards import CARD_LIMIT, TOPIC_NAME_LIMIT, ModeratorTexts, topic_name
@@ -56,6 +58,14 @@ def test_the_queue_shows_waits_claims_and_links() -> None:
     assert lines[1] == '• <a href="https://t.me/c/1/K7Q2">K7Q2 · Mara: detained · waiting 25 minutes · not claimed</a>'
     assert "claimed by Ol&lt;e" in lines[2]
     assert texts.queue([], now, lambda h: "") == "No open conversations."
+
+
+def test_texts_escape_plain_values_and_keep_markup_as_it_is() -> None:
+    texts = ModeratorTexts(SourceTexts(), "en")
+    note = texts("mod_closed_note", name="Ol<e & 'Anna'", note=Markup("<i>sent</i>"))
+    assert note == "Ol&lt;e &amp; 'Anna' closed this conversation: <i>sent</i>"
+    assert isinstance(note, Markup)  # safe to pass on as a value of another text
+    assert texts("mod_closed_note", name="A", note=note).endswith(": Ol&lt;e &amp; 'Anna' closed this conversation: <i>sent</i>")
 
 
 def test_commands_addressed_to_another_bot_are_not_ours() -> None:
