@@ -16,14 +16,12 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import BytesIOPayload, BytesPayload, Payload, StringPayload
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -33,6 +31,9 @@ _LOGGER = logging.getLogger(__name__)
 _FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 _WRITE_CHUNK = 64 * 1024  # httpx writes uploads in 64 KiB pieces; each gets the write timeout
 _BIG_FILE = 1 << 20  # aiohttp wants bytes above this as a (chunked, loop-friendly) BytesIO
+#: the files of an upload, as `RequestData.multipart_data` gives them: name -> (file name,
+#: content, MIME type); PTB's own alias for it lives in a private module
+_Files = dict[str, tuple[str, bytes | IO[bytes], str]]
 _POOL_TIMEOUT_MESSAGE = (
     "Pool timeout: All connections in the connection pool are occupied. Request was *not* sent "
     "to Telegram. Consider adjusting the connection pool size or the pool timeout."
@@ -74,7 +75,17 @@ class _FormData(aiohttp.MultipartWriter):
         await super().write(writer, close_boundary)
 
 
-async def _multipart(params: dict[str, str], files: UploadFileDict, write_timeout: float | None) -> _FormData:
+def _timeout(given: object, default: float | None) -> float | None:
+    """A timeout passed to `do_request`: `default` when not passed (PTB's public way to tell is
+    `given is BaseRequest.DEFAULT_NONE`), else seconds or None (no limit)."""
+    if given is BaseRequest.DEFAULT_NONE:
+        return default
+    if given is None or (isinstance(given, (int, float)) and not isinstance(given, bool)):
+        return given
+    raise TypeError(f"a timeout is a number of seconds or None, not {type(given).__name__}")
+
+
+async def _multipart(params: dict[str, str], files: _Files, write_timeout: float | None) -> _FormData:
     """Text fields then files, as httpx (and aiogram, with real Telegram) send them.
 
     Names are sent as raw UTF-8, not percent-quoted, exactly as httpx and browsers do.
@@ -186,10 +197,10 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """See :meth:`BaseRequest.do_request`: returns ``(HTTP status, body)``."""
         session = self._session
@@ -197,16 +208,13 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("This AiohttpRequest is not initialized!")
 
         files = request_data.multipart_data if request_data is not None and request_data.contains_files else None
-        if isinstance(write_timeout, DefaultValue):
-            write_timeout = self._media_write_timeout if files else self._write_timeout
-        if isinstance(pool_timeout, DefaultValue):
-            pool_timeout = self._pool_timeout
-        if isinstance(read_timeout, DefaultValue) and isinstance(connect_timeout, DefaultValue):
+        write = _timeout(write_timeout, self._media_write_timeout if files else self._write_timeout)
+        pool = _timeout(pool_timeout, self._pool_timeout)
+        if read_timeout is BaseRequest.DEFAULT_NONE and connect_timeout is BaseRequest.DEFAULT_NONE:
             timeout = self._default_timeout
         else:
             timeout = aiohttp.ClientTimeout(
-                connect=self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout,
-                sock_read=self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout,
+                connect=_timeout(connect_timeout, self._connect_timeout), sock_read=_timeout(read_timeout, self._read_timeout)
             )
 
         data: Any = None
@@ -214,14 +222,14 @@ class AiohttpRequest(BaseRequest):
         if request_data is not None:
             params = request_data.json_parameters  # JSON-encodes the values: read it once
             if files:
-                data = await _multipart(params, files, write_timeout)
+                data = await _multipart(params, files, write)
             elif params:
                 data, headers = urlencode(params).encode(), _FORM_HEADERS
 
         slots = self._slots
         if slots.locked():  # every connection is busy: wait for one, as httpx's pool does
             try:
-                async with asyncio.timeout(pool_timeout):
+                async with asyncio.timeout(pool):
                     await slots.acquire()
             except TimeoutError as err:
                 raise TimedOut(_POOL_TIMEOUT_MESSAGE) from err

@@ -14,8 +14,7 @@ import pytest
 from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.request import HTTPXRequest, RequestData
-from telegram.request._requestparameter import RequestParameter
+from telegram.request import HTTPXRequest
 
 from bots.standin import BotApiStandin, Person
 from bots.telegram.request import AiohttpRequest
@@ -193,12 +192,12 @@ async def test_write_timeout_on_a_stalled_upload() -> None:
 
     server = await asyncio.start_server(never_read, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    data = RequestData([RequestParameter.from_input("document", InputFile(b"x" * (64 << 20), filename="big.bin"))])
     try:
         async with AiohttpRequest(media_write_timeout=0.3) as request:  # read_timeout stays 5 s
+            ptb = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
             started = time.monotonic()
             with pytest.raises(TimedOut):
-                await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/sendDocument", data)
+                await ptb.send_document(1, InputFile(b"x" * (64 << 20), filename="big.bin"))
             assert time.monotonic() - started < 3
     finally:
         for writer in accepted:

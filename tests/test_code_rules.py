@@ -1,0 +1,53 @@
+"""Rules the code keeps, checked on its syntax trees (no linter needed to hold them).
+
+- No import of python-telegram-bot's private modules (`telegram._utils`, `telegram._bot`,
+  ...): they change without notice between PTB releases, and `pyproject.toml` allows any 22.x.
+  What we need is public: `BaseRequest.DEFAULT_NONE`, `RequestData.multipart_data`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE = ("bots", "tests", "bench")
+
+
+def python_files() -> Iterator[Path]:
+    for folder in CODE:
+        yield from sorted((ROOT / folder).rglob("*.py"))
+
+
+def where(path: Path, node: ast.AST) -> str:
+    return f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+
+
+def private_telegram_imports(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] in ("telegram",) and any(part.startswith("_") for part in parts[1:]):
+                yield node, name
+                break
+
+
+def test_the_rules_see_what_they_look_for() -> None:
+    tree = ast.parse("from telegram._utils.types import ODVInput\nimport telegram._bot\nfrom telegram import _utils\n")
+    assert len(list(private_telegram_imports(tree))) == 3
+    assert not list(private_telegram_imports(ast.parse("from telegram.request import BaseRequest\n")))
+
+
+def test_no_private_python_telegram_bot_imports() -> None:
+    found = [
+        f"{where(path, node)}: {name}"
+        for path in python_files()
+        for node, name in private_telegram_imports(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+    ]
+    assert not found, "private python-telegram-bot modules imported (use its public API):\n" + "\n".join(found)
