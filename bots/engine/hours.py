@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-TIME_PATTERN = r"^([01]?[0-9]|2[0-4]):[0-5][0-9]$"
+TIME_PATTERN = r"^(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)$"  # 24:00: until midnight, as `to`
 
 
 def _weekdays() -> list[Day]:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from bots.engine.hours import TIME_PATTERN
 from bots.loader.diagnostics import Diagnostic, suggest
 from bots.loader.yamlsource import PathKey, SourceMap
 from bots.loader.yamlsource import show as show_path
@@ -188,4 +189,5 @@ def _pattern_hint(pattern: str) -> str:
         r"^[a-z0-9_]+$": "use only lowercase letters a-z, digits and _",
         r"^[a-z0-9_-]+$": "use only lowercase letters a-z, digits, - and _",
         r"^[A-Za-z_][A-Za-z0-9_]*$": "use letters, digits and _ (like MARA_BOT_TOKEN)",
+        TIME_PATTERN: 'write a time of day from 00:00 to 24:00, in quotes, like "19:00"',
     }.get(pattern, "use a language code like be, ru or en" if "a-z]{2,3}" in pattern else f"must match {pattern}")

@@ -142,6 +142,19 @@ def test_office_hours_explain_their_mistakes():
         OfficeHours.model_validate({"from": "19:00", "to": "10:00"})
 
 
+@pytest.mark.parametrize("time", ["24:59", "24:01", "25:00", "23:60", 24 * 60 + 59])  # the last: YAML 1.1's 24:59
+def test_office_hours_are_times_of_day(time):
+    with pytest.raises(ValidationError, match="should match pattern"):
+        OfficeHours.model_validate({"from": "10:00", "to": time})
+
+
+def test_office_hours_may_end_at_midnight():
+    hours = OfficeHours.model_validate({"timezone": "UTC", "days": ["mon"], "from": "20:00", "to": "24:00"})
+    monday = dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc)
+    assert hours.is_open(monday.replace(hour=23, minute=59))
+    assert not hours.is_open(monday + dt.timedelta(days=1))  # Tuesday 00:00
+
+
 class Russian:
     def translate(self, lang: str, message: str, context: str | None = None) -> str:
         if lang == "ru" and context == "canned:hours":
