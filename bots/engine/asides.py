@@ -24,7 +24,7 @@ from bots.engine.state import ConversationState, Frame
 if TYPE_CHECKING:
     from bots.engine.engine import Engine
     from bots.engine.model import BotConfig
-    from bots.engine.runtime import Runtime
+    from bots.engine.runtime import StepRuntime
 
 SAFETY_BUTTON = "S:"  # button data: run the bot's safety flow
 VANISH_BUTTON = "V:"  # V:ask (from /help), V:<seconds> (a choice; 0: never)
@@ -51,7 +51,7 @@ def duration_text(seconds: int, lang: str) -> str:
         return format_timedelta(dt.timedelta(seconds=seconds), threshold=10**6, granularity=unit, format="long", locale="en")
 
 
-def help_buttons(rt: Runtime) -> tuple[Button, ...]:
+def help_buttons(rt: StepRuntime) -> tuple[Button, ...]:
     """The buttons under /help: the safety flow (not while a person is talking with the
     team), vanishing messages, /forget, and the quick exit, nearest the thumb."""
     buttons = []
@@ -63,7 +63,7 @@ def help_buttons(rt: Runtime) -> tuple[Button, ...]:
     return tuple(buttons)
 
 
-def handle(engine: Engine, rt: Runtime, event: ev.Event) -> bool:
+def handle(engine: Engine, rt: StepRuntime, event: ev.Event) -> bool:
     """Take the event if it is one of these side matters; False leaves it to the engine."""
     if isinstance(event, ev.QuickExit) or (isinstance(event, ev.Press) and event.data == EXIT_BUTTON):
         rt.emit(ExitNow())  # no question asked: the person may have seconds
@@ -82,7 +82,7 @@ def handle(engine: Engine, rt: Runtime, event: ev.Event) -> bool:
     return False
 
 
-def _ask_vanish(rt: Runtime) -> None:
+def _ask_vanish(rt: StepRuntime) -> None:
     seconds = vanish_seconds(rt.state, rt.bot.config)
     current = (
         rt.builtin("vanish_now_after", duration=duration_text(seconds, rt.state.lang)) if seconds else rt.builtin("vanish_now_never")
@@ -91,7 +91,7 @@ def _ask_vanish(rt: Runtime) -> None:
     rt.emit(Say(rt.builtin("vanish_ask", current=current), buttons))
 
 
-def _set_vanish(engine: Engine, rt: Runtime, value: str) -> None:
+def _set_vanish(engine: Engine, rt: StepRuntime, value: str) -> None:
     choice = next(((key, seconds) for key, seconds in CHOICES if str(seconds) == value), None)
     if choice is None:  # forged or from another version: nothing changes
         rt.hint("expired")
@@ -108,7 +108,7 @@ def _set_vanish(engine: Engine, rt: Runtime, value: str) -> None:
     engine._carry_on(rt)
 
 
-def _safety(engine: Engine, rt: Runtime) -> None:
+def _safety(engine: Engine, rt: StepRuntime) -> None:
     """Run the bot's safety flow; when it ends, the question the person was at comes again."""
     state = rt.state
     safety = rt.bot.config.safety
@@ -126,7 +126,7 @@ def _safety(engine: Engine, rt: Runtime) -> None:
     engine._run(rt, Call(safety))
 
 
-def announce_vanishing(rt: Runtime, outputs: list[Output]) -> None:
+def announce_vanishing(rt: StepRuntime, outputs: list[Output]) -> None:
     """A new conversation of a bot whose messages vanish: its first message says so, in a line."""
     seconds = rt.bot.config.vanish_seconds
     if not seconds:

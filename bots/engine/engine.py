@@ -6,7 +6,6 @@ it can without the person, then stops at a question, a handoff or the end.
 
 from __future__ import annotations
 
-import copy
 import html
 import logging
 import re
@@ -20,7 +19,7 @@ from bots.engine.expressions import CURRENT_LANGUAGE, ExpressionError
 from bots.engine.expressions import render as render_template
 from bots.engine.i18n import SourceTexts, Translator
 from bots.engine.inputs import MAX_FILE_BYTES, MAX_INPUT_CHARS
-from bots.engine.nodes.base import END_CONVERSATION, WAIT, Call, Go, Transition
+from bots.engine.nodes.base import WAIT, Call, End, Go, Transition
 from bots.engine.outputs import (
     Button,
     Chosen,
@@ -36,9 +35,9 @@ from bots.engine.outputs import (
     Subscription,
 )
 from bots.engine.project import Project, qualify_flow, split_target
-from bots.engine.runtime import BUILTIN_CONTEXT, Runtime, StepContext
+from bots.engine.runtime import BUILTIN_CONTEXT, StepContext, StepRuntime
 from bots.engine.texts import BUILTIN
-from bots.engine.state import ConversationState, Frame, Snapshot
+from bots.engine.state import ConversationState, Frame
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +93,13 @@ class Engine:
             if state is not None
             else ConversationState(lang=self.language_for(context.language), status="ended")
         )
-        rt = Runtime(self.project, self.bot, working, context, self.translator)
+        rt = StepRuntime(self.project, self.bot, working, context, self.translator)
         language = CURRENT_LANGUAGE.set(working.lang)
         try:
             self._dispatch(rt, event)
         except (ExpressionError, FlowError) as err:
             # the person gets an apology and keeps the state they had; the log gets the place
-            apology = Runtime(self.project, self.bot, working, context, self.translator).builtin("apology")
+            apology = StepRuntime(self.project, self.bot, working, context, self.translator).builtin("apology")
             problem = Problem(where=rt.where, detail=str(err))
             log.error("flow problem at %s: %s", problem.where, problem.detail)
             kept = state if state is not None else ConversationState(lang=working.lang, status="ended")
@@ -136,7 +135,7 @@ class Engine:
         source = self.project.canned.get(name)
         if source is None:
             return None
-        rt = Runtime(self.project, self.bot, state.copy_deep(), context, self.translator)
+        rt = StepRuntime(self.project, self.bot, state.copy_deep(), context, self.translator)
         translated = self.translator.translate(state.lang, source, f"canned:{name}")
         language = CURRENT_LANGUAGE.set(state.lang)
         try:
@@ -149,7 +148,7 @@ class Engine:
 
     # --- events -------------------------------------------------------------------------
 
-    def _dispatch(self, rt: Runtime, event: ev.Event) -> None:
+    def _dispatch(self, rt: StepRuntime, event: ev.Event) -> None:
         state = rt.state
         if asides.handle(self, rt, event):  # the quick exit, vanishing messages, the safety flow
             return
@@ -241,7 +240,7 @@ class Engine:
         elif isinstance(event, ev.Unsupported):
             self._unsupported(rt, event.kind, event.size)
 
-    def _start(self, rt: Runtime) -> None:
+    def _start(self, rt: StepRuntime) -> None:
         state = rt.state
         if state.status == "handoff":
             rt.emit(CloseHandoff(by="restart"))
@@ -254,7 +253,7 @@ class Engine:
         start = qualify_flow(self.bot.config.start, self.bot.id)
         self._run(rt, Call(start))
 
-    def _text(self, rt: Runtime, text: str) -> None:
+    def _text(self, rt: StepRuntime, text: str) -> None:
         node = rt.node
         assert node is not None
         if rt.state.status != "handoff" and _COMMAND_LIKE.match(text.strip()) and len(text) < 200:
@@ -267,7 +266,7 @@ class Engine:
             return
         self._run(rt, node.on_text(rt, text))
 
-    def _unsupported(self, rt: Runtime, kind: str, size: int = 0) -> None:
+    def _unsupported(self, rt: StepRuntime, kind: str, size: int = 0) -> None:
         node = rt.node
         assert node is not None
         if size > MAX_FILE_BYTES:
@@ -285,7 +284,7 @@ class Engine:
             rt.hint("hint_use_buttons")
             node.prompt(rt)
 
-    def _press(self, rt: Runtime, data: str) -> None:
+    def _press(self, rt: StepRuntime, data: str) -> None:
         node = rt.node
         assert node is not None
         step, _, code = data.partition(":")
@@ -296,7 +295,7 @@ class Engine:
             return
         self._run(rt, node.on_press(rt, code))
 
-    def _back(self, rt: Runtime) -> None:
+    def _back(self, rt: StepRuntime) -> None:
         state = rt.state
         if state.status == "handoff":
             rt.hint("help_handoff")
@@ -310,19 +309,14 @@ class Engine:
         del state.history[len(state.history) - drop + 1 :]
         snapshot = state.history.pop()
         left = _here(state)
-        state.stack = list(snapshot.stack)
-        state.vars = copy.deepcopy(snapshot.vars)
-        state.sensitive = {k: v for k, v in state.sensitive.items() if k in state.vars}
-        state.status = "active"
-        state.scratch = {}
+        rt.restore(snapshot)
         node = rt.node
         if node is None:
             raise FlowError("the previous question no longer exists")
-        rt._variables = None
         _count_move(rt, left)  # going back is a move too: the question left was not given up
         self._run(rt, node.enter(rt))
 
-    def _carry_on(self, rt: Runtime) -> None:
+    def _carry_on(self, rt: StepRuntime) -> None:
         """After a side matter (language, news, /forget declined): the question again, or the
         start when the conversation had ended."""
         if rt.state.status == "ended":
@@ -330,12 +324,12 @@ class Engine:
         else:
             self._reprompt(rt)
 
-    def _reprompt(self, rt: Runtime) -> None:
+    def _reprompt(self, rt: StepRuntime) -> None:
         node = rt.node
         if rt.state.status == "waiting" and node is not None:
             node.prompt(rt)
 
-    def _resume_after_handoff(self, rt: Runtime, resume_at: str | None, how: str) -> None:
+    def _resume_after_handoff(self, rt: StepRuntime, resume_at: str | None, how: str) -> None:
         node = rt.node
         target = getattr(node, "next", None)
         if how in ("accepted", "declined"):
@@ -350,14 +344,12 @@ class Engine:
         rt.state.status = "active"
         self._run(rt, Go(resume_at or target))
 
-    def _still_valid(self, rt: Runtime) -> bool:
-        if rt.state.status == "ended":
-            return True
-        return all(self.project.node(frame.flow, frame.node) is not None for frame in rt.state.stack)
+    def _still_valid(self, rt: StepRuntime) -> bool:
+        return rt.state.status == "ended" or rt.position_exists()
 
     # --- moving through nodes ---------------------------------------------------------
 
-    def _run(self, rt: Runtime, transition: Transition) -> None:
+    def _run(self, rt: StepRuntime, transition: Transition) -> None:
         state = rt.state
         came_from = _here(state)
         for _ in range(MAX_HOPS):
@@ -365,8 +357,8 @@ class Engine:
                 if state.status != "handoff":
                     state.status = "waiting"
                 return
-            if transition is END_CONVERSATION:
-                self._finish(rt, rt.outcome)
+            if isinstance(transition, End):
+                self._finish(rt, transition.outcome)
                 return
             if isinstance(transition, Call):
                 caller = state.current.flow if state.current else qualify_flow(self.bot.config.start, self.bot.id)
@@ -396,12 +388,12 @@ class Engine:
                     left = rt.flow_id
                     state.stack[-1] = Frame(flow=flow_id, node=node_id)
                     if left != flow_id and all(frame.flow != left for frame in state.stack):
-                        self._wipe_sensitive(rt, left)  # a jump ends the flow it leaves
+                        rt.wipe_sensitive(left)  # a jump ends the flow it leaves
                     transition = self._enter(rt, came_from)
                     came_from = _here(state)
         raise FlowError(f"more than {MAX_HOPS} nodes in one step without a question: the flow loops")
 
-    def _enter(self, rt: Runtime, came_from: str | None) -> Transition:
+    def _enter(self, rt: StepRuntime, came_from: str | None) -> Transition:
         node = rt.node
         if node is None:
             frame = rt.state.current
@@ -411,28 +403,16 @@ class Engine:
         _count_move(rt, came_from)
         return node.enter(rt)
 
-    def _flow_ended(self, rt: Runtime) -> None:
+    def _flow_ended(self, rt: StepRuntime) -> None:
         ended = rt.state.stack.pop()
-        self._wipe_sensitive(rt, ended.flow)
+        rt.wipe_sensitive(ended.flow)
 
-    def _wipe_sensitive(self, rt: Runtime, flow_id: str | None) -> None:
-        state = rt.state
-        gone = [name for name, owner in state.sensitive.items() if flow_id is None or owner == flow_id]
-        for name in gone:
-            state.vars.pop(name, None)
-            del state.sensitive[name]
-        if gone:
-            state.history = [
-                Snapshot(stack=s.stack, vars={k: v for k, v in s.vars.items() if k not in gone}) for s in state.history
-            ]
-            rt._variables = None
-
-    def _finish(self, rt: Runtime, outcome: str | None) -> None:
+    def _finish(self, rt: StepRuntime, outcome: str | None) -> None:
         state = rt.state
         state.stack = []
         state.scratch = {}
         state.status = "ended"
-        self._wipe_sensitive(rt, None)
+        rt.wipe_sensitive(None)
         rt.emit(ConversationEnded(outcome))
 
 
@@ -442,7 +422,7 @@ def _here(state: ConversationState) -> str | None:
     return f"{frame.flow}:{frame.node}" if frame else None
 
 
-def _count_move(rt: Runtime, came_from: str | None) -> None:
+def _count_move(rt: StepRuntime, came_from: str | None) -> None:
     """Count an entry into the node now current and, when the conversation came from another
     node, the move (`edge`, `from>to`). Every entry of a node is followed by a move out of it
     or by nothing at all (the conversation ended there, started again or went idle), so the

@@ -1,18 +1,18 @@
 """The organisers' files as typed data: bot, flow, catalog and conversation-test models.
 
 The same models validate the YAML at load time and (later) generate the JSON Schemas that
-editors use, so the two cannot disagree.
+editors use, so the two cannot disagree. Catalogs are defined in `bots.engine.catalog` (nodes
+read them at run time) and named here too.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import TYPE_CHECKING, Annotated, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bots.engine.catalog import Catalog, CatalogItem  # noqa: F401 (read from here by the loader and tools)
 from bots.engine.hours import OfficeHours
 from bots.engine.nodes import NODE_TYPES
 from bots.engine.nodes.base import Node
@@ -116,53 +116,6 @@ class Flow(Strict):
 
     def node(self, node_id: str) -> Node | None:
         return self.nodes.get(node_id)
-
-
-class CatalogItem(BaseModel):
-    """One item of a catalog. Fields beyond these are free and usable in `filter`."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str = Field(min_length=1, max_length=64)
-    title: str = Field(min_length=1)
-    summary: str | None = None
-    #: extension: who can apply, shown in the item's details
-    eligibility: str | None = None
-    #: extension: how to apply, shown in the item's details
-    how_to_apply: str | None = None
-    contact: str | None = None
-    url: str | None = None
-    valid_until: dt.date | None = None
-
-    @functools.cached_property
-    def variables(self) -> dict[str, Any]:
-        data = dict(self.model_extra or {})
-        data.update(
-            id=self.id,
-            title=self.title,
-            summary=self.summary,
-            eligibility=self.eligibility,
-            how_to_apply=self.how_to_apply,
-            contact=self.contact,
-            url=self.url,
-        )
-        data["valid_until"] = self.valid_until.isoformat() if self.valid_until else None
-        return data
-
-    def as_variables(self) -> dict[str, Any]:
-        """The item as `filter` sees it."""
-        return self.variables
-
-
-class Catalog(Strict):
-    """`knowledge/<catalog>.yaml`."""
-
-    catalog: str = Field(pattern=r"^[a-z0-9_-]+$")
-    items: list[CatalogItem] = Field(default_factory=list)
-
-    @functools.cached_property
-    def by_id(self) -> dict[str, CatalogItem]:
-        return {item.id: item for item in self.items}
 
 
 CANNED_NAME_PATTERN = r"^[a-z0-9_-]{1,32}$"

@@ -1,7 +1,9 @@
-"""What a node may do during one step: say things, ask, store answers, evaluate expressions.
+"""The engine's runtime: what a node may do during one step, and what the engine keeps of it.
 
-A `Runtime` lives for one step of one conversation. It owns the working copy of the state
-and collects the outputs; it performs no I/O.
+A `StepRuntime` lives for one step of one conversation. It owns the working copy of the state
+and collects the outputs; it performs no I/O. Nodes see it through the `Runtime` protocol
+(`bots.engine.interfaces`); the engine also uses the rest (where the conversation stands,
+the outputs, going back to a snapshot).
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from babel.dates import format_date
 from jinja2 import Undefined
 
 from bots.engine import expressions
+from bots.engine.catalog import Catalog, CatalogItem
+from bots.engine.hours import OfficeHours
 from bots.engine.i18n import Translator
+from bots.engine.interfaces import KeyPath
+from bots.engine.nodes.base import Node
 from bots.engine.outputs import Button, Output, Say
 from bots.engine.state import HISTORY_LIMIT, ConversationState, Snapshot
 from bots.engine.texts import BUILTIN
 
 if TYPE_CHECKING:
-    from bots.engine.model import Catalog, CatalogItem
-    from bots.engine.nodes.base import Node
     from bots.engine.project import LoadedBot, Project
 
 BUILTIN_CONTEXT = "bots"
@@ -60,7 +64,7 @@ def plain_value(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _at(path: tuple[str | int, ...]) -> Iterator[None]:
+def _at(path: KeyPath) -> Iterator[None]:
     """Name the key of the node in a run-time expression error (`cases[0].when: ...`)."""
     try:
         yield
@@ -69,7 +73,9 @@ def _at(path: tuple[str | int, ...]) -> Iterator[None]:
         raise expressions.ExpressionError(f"{where}: {err}") from None
 
 
-class Runtime:
+class StepRuntime:
+    """One step of one conversation: a `Runtime` for the nodes, and more for the engine."""
+
     def __init__(
         self,
         project: Project,
@@ -84,7 +90,6 @@ class Runtime:
         self.context = context
         self.translator = translator
         self.outputs: list[Output] = []
-        self.outcome: str | None = None
         self._variables: dict[str, Any] | None = None
 
     # --- where we are ------------------------------------------------------------------
@@ -105,12 +110,24 @@ class Runtime:
         return f"{frame.flow}:{frame.node}" if frame else f"{self.bot.id}/-"
 
     @property
+    def now(self) -> dt.datetime:
+        return self.context.now
+
+    @property
     def today(self) -> dt.date:
         return self.context.now.date()
 
     @property
     def bot_name(self) -> str:
         return self.bot.config.name
+
+    @property
+    def hours(self) -> OfficeHours | None:
+        return self.bot.config.hours
+
+    def position_exists(self) -> bool:
+        """Every node of the stack is still in the flows (a live reload may have removed one)."""
+        return all(self.project.node(frame.flow, frame.node) is not None for frame in self.state.stack)
 
     # --- variables and expressions -------------------------------------------------------
 
@@ -129,13 +146,37 @@ class Runtime:
             self.state.sensitive[name] = self.flow_id
         self._variables = None
 
-    def evaluate(self, source: str, path: tuple[str | int, ...], **extra: Any) -> Any:
+    def restore(self, snapshot: Snapshot) -> None:
+        """Go back to where a question was asked (`/back`), with the answers known then."""
+        state = self.state
+        state.stack = list(snapshot.stack)
+        state.vars = copy.deepcopy(snapshot.vars)
+        state.sensitive = {k: v for k, v in state.sensitive.items() if k in state.vars}
+        state.status = "active"
+        state.scratch = {}
+        self._variables = None
+
+    def wipe_sensitive(self, flow_id: str | None) -> None:
+        """Forget the sensitive answers that `flow_id` asked (all of them for None), in the
+        snapshots for /back too: the flow that asked them has ended."""
+        state = self.state
+        gone = [name for name, owner in state.sensitive.items() if flow_id is None or owner == flow_id]
+        for name in gone:
+            state.vars.pop(name, None)
+            del state.sensitive[name]
+        if gone:
+            state.history = [
+                Snapshot(stack=s.stack, vars={k: v for k, v in s.vars.items() if k not in gone}) for s in state.history
+            ]
+            self._variables = None
+
+    def evaluate(self, source: str, path: KeyPath, **extra: Any) -> Any:
         """Evaluate the expression found at `path` of the current node (named in errors)."""
         variables = {**self.variables(), **extra} if extra else self.variables()
         with _at(path):
             return expressions.evaluate(source, variables)
 
-    def truth(self, source: str, path: tuple[str | int, ...], **extra: Any) -> bool:
+    def truth(self, source: str, path: KeyPath, **extra: Any) -> bool:
         return bool(self.evaluate(source, path, **extra))
 
     def shareable_answers(self) -> dict[str, Any]:
@@ -155,7 +196,7 @@ class Runtime:
         with self._plurals():
             return expressions.render(translated, self.variables())
 
-    def label(self, source: str, path: tuple[str | int, ...]) -> str:
+    def label(self, source: str, path: KeyPath) -> str:
         """A button label: translated, rendered as plain text."""
         translated = self.translator.translate(self.state.lang, source, self._context())
         with _at(path), self._plurals():
@@ -175,7 +216,7 @@ class Runtime:
         finally:
             expressions.CURRENT_PLURAL.reset(token)
 
-    def render_plain(self, source: str, path: tuple[str | int, ...]) -> str:
+    def render_plain(self, source: str, path: KeyPath) -> str:
         """A template for moderators (not translated), as plain text."""
         with _at(path):
             return expressions.render(source, self.variables(), escape=False).strip()
@@ -202,9 +243,8 @@ class Runtime:
     def catalog(self, name: str) -> Catalog:
         return self.project.catalogs[name]
 
-    def catalog_text(self, catalog: str, item: CatalogItem, field: str, *, plain: bool = False) -> str:
-        source = getattr(item, field) or ""
-        translated = self.translator.translate(self.state.lang, source, f"{catalog}:{item.id}")
+    def catalog_text(self, catalog: str, item: CatalogItem, source: str | None, *, plain: bool = False) -> str:
+        translated = self.translator.translate(self.state.lang, source or "", f"{catalog}:{item.id}")
         return translated if plain else html.escape(translated, quote=False)
 
     # --- outputs ---------------------------------------------------------------------------
@@ -239,6 +279,5 @@ class Runtime:
         """Button data: the current step and the node's own code, e.g. `12:o3`."""
         return f"{self.state.step}:{code}"
 
-    @staticmethod
-    def code_of(data: str) -> str:
+    def code_of(self, data: str) -> str:
         return data.partition(":")[2]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-if TYPE_CHECKING:
-    from bots.engine.runtime import Runtime
+from bots.engine.interfaces import Runtime
 
 
 @dataclass(frozen=True)
@@ -25,20 +24,21 @@ class Call:
     flow: str
 
 
+@dataclass(frozen=True)
+class End:
+    """End the whole conversation, however deep in subflows; `outcome` is counted in reports."""
+
+    outcome: str | None = None
+
+
 class _Wait:
     def __repr__(self) -> str:
         return "WAIT"
 
 
-class _EndConversation:
-    def __repr__(self) -> str:
-        return "END"
-
-
 WAIT = _Wait()
-END_CONVERSATION = _EndConversation()
 
-Transition = Go | Call | _Wait | _EndConversation
+Transition = Go | Call | End | _Wait
 
 
 class Node(BaseModel):

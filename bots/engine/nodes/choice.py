@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bots.engine.interfaces import Runtime
 from bots.engine.nodes.base import WAIT, Call, Go, Node, Transition, node_type
 from bots.engine.outputs import Button, Chosen
 
-if TYPE_CHECKING:
-    from bots.engine.runtime import Runtime
 
 TICK = "✅ "
 

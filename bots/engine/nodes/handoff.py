@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from bots.engine.interfaces import Runtime
 from bots.engine.nodes.base import WAIT, Node, Transition, node_type
 from bots.engine.outputs import OpenHandoff, Relay
-
-if TYPE_CHECKING:
-    from bots.engine.runtime import Runtime
 
 
 @node_type
@@ -78,10 +76,10 @@ class HandoffNode(Node):
 
     def enter(self, rt: Runtime) -> Transition:
         rt.say(self.text, "text")
-        hours = rt.bot.config.hours
-        if hours is not None and not hours.is_open(rt.context.now):
+        hours = rt.hours
+        if hours is not None and not hours.is_open(rt.now):
             lang = rt.state.lang
-            rt.hint("handoff_after_hours", hours=hours.describe(lang), when=hours.describe_opening(rt.context.now, lang))
+            rt.hint("handoff_after_hours", hours=hours.describe(lang), when=hours.describe_opening(rt.now, lang))
         topic = rt.render_plain(self.topic, ("topic",)) if self.topic else rt.bot_name
         rt.emit(
             OpenHandoff(

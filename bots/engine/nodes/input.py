@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from bots.engine.inputs import InvalidAnswer, check_answer
+from bots.engine.interfaces import Runtime
 from bots.engine.nodes.base import WAIT, Go, Node, Transition, node_type
 
-if TYPE_CHECKING:
-    from bots.engine.runtime import Runtime
 
 InputKind = Literal["text", "number", "date", "phone", "email"]
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from bots.engine.catalog import CatalogItem
+from bots.engine.interfaces import Runtime
 from bots.engine.nodes.base import WAIT, Go, Node, Transition, node_type
 from bots.engine.outputs import Button, Chosen, Metric
-
-if TYPE_CHECKING:
-    from bots.engine.model import CatalogItem
-    from bots.engine.runtime import Runtime
 
 DEFAULT_LIMIT = 5
 
@@ -82,7 +80,7 @@ class ResultsNode(Node):
         for index in range(first, min(first + self.limit, len(matches))):
             item = items.get(matches[index])
             if item is not None:
-                buttons.append(Button(rt.catalog_text(self.catalog, item, "title", plain=True), rt.button(f"i{index}")))
+                buttons.append(Button(rt.catalog_text(self.catalog, item, item.title, plain=True), rt.button(f"i{index}")))
                 if shown:
                     rt.emit(Metric("item_shown", f"{self.catalog}/{item.id}"))
         if first + self.limit < len(matches):
@@ -126,15 +124,15 @@ class ResultsNode(Node):
         return super().on_text(rt, text)
 
     def _details(self, rt: Runtime, item: CatalogItem) -> str:
-        lines = [f"<b>{rt.catalog_text(self.catalog, item, 'title')}</b>"]
+        lines = [f"<b>{rt.catalog_text(self.catalog, item, item.title)}</b>"]
         if item.summary:
-            lines.append(rt.catalog_text(self.catalog, item, "summary"))
+            lines.append(rt.catalog_text(self.catalog, item, item.summary))
         if item.eligibility:
-            lines.append(rt.builtin("item_eligibility", text=rt.catalog_text(self.catalog, item, "eligibility", plain=True)))
+            lines.append(rt.builtin("item_eligibility", text=rt.catalog_text(self.catalog, item, item.eligibility, plain=True)))
         if item.how_to_apply:
-            lines.append(rt.builtin("item_how_to_apply", text=rt.catalog_text(self.catalog, item, "how_to_apply", plain=True)))
+            lines.append(rt.builtin("item_how_to_apply", text=rt.catalog_text(self.catalog, item, item.how_to_apply, plain=True)))
         if item.contact:
-            lines.append(rt.builtin("item_contact", contact=rt.catalog_text(self.catalog, item, "contact", plain=True)))
+            lines.append(rt.builtin("item_contact", contact=rt.catalog_text(self.catalog, item, item.contact, plain=True)))
         if item.url:
             lines.append(html.escape(item.url))
         return "\n\n".join(lines)

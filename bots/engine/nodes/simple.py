@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bots.engine.interfaces import Runtime
 from bots.engine.nodes.base import (
-    END_CONVERSATION,
     Call,
+    End,
     Go,
     Node,
     Transition,
     node_type,
 )
-
-if TYPE_CHECKING:
-    from bots.engine.runtime import Runtime
 
 
 @node_type
@@ -178,5 +176,4 @@ class EndNode(Node):
 
     def enter(self, rt: Runtime) -> Transition:
         rt.say(self.text, "text")
-        rt.outcome = self.outcome
-        return END_CONVERSATION
+        return End(self.outcome)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
+from bots.engine.interfaces import Runtime
 from bots.engine.nodes.base import Go, Node, Transition, node_type
 from bots.engine.outputs import Metric, Subscription
-
-if TYPE_CHECKING:
-    from bots.engine.runtime import Runtime
 
 
 @node_type
