@@ -1,18 +1,26 @@
 """The node types, by their YAML `type`: the table of contents of what a flow can do.
 
+One node type, one file, one class, registered under its `type` by `@node_type`:
+
 | type      | class                         |
 |-----------|-------------------------------|
-| message   | `simple.MessageNode`          |
+| message   | `message.MessageNode`         |
 | choice    | `choice.ChoiceNode`           |
 | input     | `input.InputNode`             |
-| branch    | `simple.BranchNode`           |
-| set       | `simple.SetNode`              |
+| branch    | `branch.BranchNode`           |
+| set       | `set.SetNode`                 |
 | results   | `results.ResultsNode`         |
-| flow      | `simple.FlowNode`             |
+| flow      | `flow.FlowNode`               |
 | handoff   | `handoff.HandoffNode`         |
-| end       | `simple.EndNode`              |
+| end       | `end.EndNode`                 |
 | subscribe | `subscribe.SubscribeNode`     |
+
+What a node may use while it runs is the `Runtime` protocol (`bots.engine.interfaces`).
 """
+
+# ruff: noqa: I001
+# The order of these imports is the order the types are registered in, which messages
+# ("the types are: ...") and the JSON Schemas follow: keep it.
 
 from __future__ import annotations
 
@@ -21,12 +29,17 @@ from bots.engine.nodes.choice import ChoiceNode, Option
 from bots.engine.nodes.handoff import HandoffNode
 from bots.engine.nodes.input import InputNode
 from bots.engine.nodes.results import ResultsNode
-from bots.engine.nodes.simple import BranchNode, EndNode, FlowNode, MessageNode, SetNode
+from bots.engine.nodes.message import MessageNode
+from bots.engine.nodes.branch import BranchNode, Case
+from bots.engine.nodes.set import SetNode
+from bots.engine.nodes.flow import FlowNode
+from bots.engine.nodes.end import EndNode
 from bots.engine.nodes.subscribe import SubscribeNode
 
 __all__ = [
     "NODE_TYPES",
     "BranchNode",
+    "Case",
     "ChoiceNode",
     "EndNode",
     "FlowNode",

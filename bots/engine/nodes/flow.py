@@ -1,0 +1,33 @@
+"""The `flow` node: runs another flow, then goes on."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bots.engine.interfaces import Runtime
+from bots.engine.nodes.base import Call, Node, Transition, node_type
+
+
+@node_type
+class FlowNode(Node):
+    """Runs another flow; when that flow ends, comes back and goes on at `next`.
+
+    `flow` is a flow of this bot, or of another bot as `<bot>/<flow>`.
+
+    ```yaml
+    ask_human:
+      type: flow
+      flow: human
+      next: menu
+    ```
+    """
+
+    type: Literal["flow"]
+    flow: str
+    next: str | None = None
+
+    def enter(self, rt: Runtime) -> Transition:
+        return Call(self.flow)
+
+    def flow_refs(self) -> list[tuple[tuple[str | int, ...], str]]:
+        return [(("flow",), self.flow)]
