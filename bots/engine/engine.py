@@ -277,12 +277,7 @@ class Engine:
         if rt.state.status == "handoff":
             rt.emit(Relay("", kind=kind))
             return
-        handler = getattr(node, "on_unsupported", None)
-        if handler is not None:
-            self._run(rt, handler(rt))
-        else:
-            rt.hint("hint_use_buttons")
-            node.prompt(rt)
+        self._run(rt, node.on_unsupported(rt))
 
     def _press(self, rt: StepRuntime, data: str) -> None:
         node = rt.node
@@ -329,18 +324,11 @@ class Engine:
         if rt.state.status == "waiting" and node is not None:
             node.prompt(rt)
 
-    def _resume_after_handoff(self, rt: StepRuntime, resume_at: str | None, how: str) -> None:
+    def _resume_after_handoff(self, rt: StepRuntime, resume_at: str | None, how: ev.HandoffEnding) -> None:
         node = rt.node
-        target = getattr(node, "next", None)
-        if how in ("accepted", "declined"):
-            # the node the application names says the result; no generic notice
-            target = getattr(node, "accept" if how == "accepted" else "decline", None) or target
-        elif how == "returned":
-            rt.hint("handoff_returned")
-        elif how == "unavailable":
-            rt.hint("handoff_unavailable")
-        else:
-            rt.hint("handoff_ended")
+        target = node.resume_target(how) if node is not None else None
+        if how not in ("accepted", "declined"):  # an application's own node says the result
+            rt.hint({"returned": "handoff_returned", "unavailable": "handoff_unavailable"}.get(how, "handoff_ended"))
         rt.state.status = "active"
         self._run(rt, Go(resume_at or target))
 

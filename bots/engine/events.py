@@ -6,6 +6,10 @@ Adapters (Telegram, the terminal, the test runner) turn what a person does into 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+#: how a handoff ended (`HandoffClosed.how`), which says what the person is told
+HandoffEnding = Literal["closed", "returned", "accepted", "declined", "unavailable"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class HandoffClosed:
     """
 
     resume_at: str | None = None
-    how: str = "closed"
+    how: HandoffEnding = "closed"
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ class TestStep(Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TestStep:
-        given = [k for k in ("send", "press", "expect", "expect_not") if getattr(self, k) is not None]
+        given = [key for key, value in self._actions().items() if value is not None]
         if not given:
             raise ValueError("has none of send, press, expect, expect_not; a step has exactly one")
         if len(given) > 1:
@@ -149,10 +149,12 @@ class TestStep(Strict):
             )
         return self
 
+    def _actions(self) -> dict[str, str | None]:
+        return {"send": self.send, "press": self.press, "expect": self.expect, "expect_not": self.expect_not}
+
     @property
     def action(self) -> tuple[str, str]:
-        for key in ("send", "press", "expect", "expect_not"):
-            value = getattr(self, key)
+        for key, value in self._actions().items():
             if value is not None:
                 return key, str(value)
         raise AssertionError("validated to have one action")

@@ -7,7 +7,10 @@ escaped). Button labels are plain text. Adapters decide how to show them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+#: who ended a handoff (`CloseHandoff.by`): the person with /end, a moderator, or the person's /start
+ClosedBy = Literal["person", "moderator", "restart"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class OpenHandoff:
 class CloseHandoff:
     """The handoff ended (`by` is "person" (/end), "moderator" or "restart" (/start))."""
 
-    by: str
+    by: ClosedBy
 
 
 @dataclass(frozen=True)

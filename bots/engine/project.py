@@ -53,9 +53,7 @@ class Project:
             for node in flow.nodes.values():
                 todo.extend(qualify_flow(ref, owner) for _, ref in node.flow_refs())
                 todo.extend(qualify_flow(t.partition(":")[0], owner) for _, t in node.targets() if ":" in t)
-                catalog = getattr(node, "catalog", None)
-                if isinstance(catalog, str):
-                    catalogs.add(catalog)
+                catalogs.update(name for _, name in node.catalog_refs())
         return flows, catalogs
 
 

@@ -231,9 +231,8 @@ class ProjectChecker:
                     base + ("catalog",),
                     f"{where}catalog '{node.catalog}' does not exist{suggest(node.catalog, self.project.catalogs)}",
                 )
-        document = getattr(node, "document", None)
-        if document:
-            self._check_document(flow, base + ("document",), where, document)
+        for path, document in node.document_refs():
+            self._check_document(flow, base + path, where, document)
 
     def _check_target(self, flow: str, path: PathKey, where: str, key: str | int, target: str) -> None:
         target_flow, node_id = split_target(target, flow)

@@ -287,7 +287,7 @@ class ProjectLoader:
         node, problems = validate(model, raw, source, base, where=where, fields_of=_nested_keys(model))
         self.diagnostics.extend(problems)
         if node is not None:
-            node._id = node_id
+            node.set_id(node_id)
         return node
 
     def load_tests(self, path: Path, bot: LoadedBot) -> None:

@@ -17,6 +17,7 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import TelegramError
 
 from bots.calls import BotApiCall, Delivery, Placement
+from bots.engine.events import HandoffEnding
 from bots.engine.project import split_target
 from bots.storage import Handoff, HandoffChange, IncomingUpdate, SQLStore
 from bots.telegram import vanish as vanishing
@@ -198,9 +199,10 @@ class ModeratorCommands:
         if action == "canned":
             return await self._canned(handoff, argument.strip(), incoming)
         resume_at = None
-        how = {"close": "closed", "return": "returned", "accept": "accepted", "decline": "declined"}[action]
+        endings: dict[str, HandoffEnding] = {"close": "closed", "return": "returned", "accept": "accepted", "decline": "declined"}
+        how = endings[action]
         here = self.runner.engine.project.node(handoff.flow, handoff.node)
-        node_shown = str(getattr(here, "next", None) or "—")
+        node_shown = str((here.next_target() if here is not None else None) or "—")
         if action == "return" and argument:
             flow_id, node_id = split_target(argument.strip(), handoff.flow)
             if self.runner.engine.project.node(flow_id, node_id) is None:

@@ -486,7 +486,7 @@ class BotRunner:
         return calls
 
     async def close_handoff(
-        self, handoff: Handoff, how: str, notice: str, *, resume_at: str | None = None, incoming: IncomingUpdate | None = None
+        self, handoff: Handoff, how: ev.HandoffEnding, notice: str, *, resume_at: str | None = None, incoming: IncomingUpdate | None = None
     ) -> bool:
         """A moderator ended the handoff: the person's flow goes on, the topic is told and closed."""
         key = ConversationKey(self.bot_id, handoff.chat)

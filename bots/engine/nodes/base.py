@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from bots.engine.events import HandoffEnding
 from bots.engine.interfaces import Runtime
 
 
@@ -58,7 +59,21 @@ class Node(BaseModel):
 
     @property
     def id(self) -> str:
+        """The node's id in its flow (its key under `nodes:`), given by the loader."""
         return self._id
+
+    def set_id(self, node_id: str) -> None:
+        """Name the node by its key under `nodes:` (the loader does, once it is validated)."""
+        self._id = node_id
+
+    def next_target(self) -> str | None:
+        """The node's `next`: where the flow goes on once this node is done (None: the flow
+        ends there). Types with a `next` key return it; the others have none."""
+        return None
+
+    def resume_target(self, how: HandoffEnding) -> str | None:
+        """Where the flow goes on when a handoff at this node ended `how`: its `next`."""
+        return self.next_target()
 
     # --- behaviour ---------------------------------------------------------------------
 
@@ -76,22 +91,36 @@ class Node(BaseModel):
         self.prompt(rt)
         return WAIT
 
+    def on_unsupported(self, rt: Runtime) -> Transition:
+        """A sticker, a photo, a voice message while this node waits. Default: use the buttons."""
+        rt.hint("hint_use_buttons")
+        self.prompt(rt)
+        return WAIT
+
     def prompt(self, rt: Runtime, *, replace: bool = False) -> None:
         """Show this node's question again (after /help, a hint, an expired button)."""
 
     def after_return(self, rt: Runtime) -> Transition:
         """A subflow this node called has finished."""
-        return Go(getattr(self, "next", None))
+        return Go(self.next_target())
 
     # --- what the loader checks ----------------------------------------------------------
 
     def targets(self) -> list[tuple[tuple[str | int, ...], str]]:
         """(path of the key, target) for every `next`-like reference to a node."""
-        target = getattr(self, "next", None)
+        target = self.next_target()
         return [(("next",), target)] if target else []
 
     def flow_refs(self) -> list[tuple[tuple[str | int, ...], str]]:
         """(path of the key, flow id) for every reference to a flow."""
+        return []
+
+    def catalog_refs(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """(path of the key, catalog name) for every catalog the node reads."""
+        return []
+
+    def document_refs(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """(path of the key, file under `knowledge/`) for every document the node sends."""
         return []
 
     def expressions(self) -> list[tuple[tuple[str | int, ...], str]]:
@@ -102,7 +131,7 @@ class Node(BaseModel):
         """(path of the key, text) for every translatable text."""
         found: list[tuple[tuple[str | int, ...], str]] = []
         for key in self.TEXT_KEYS:
-            value = getattr(self, key, None)
+            value = getattr(self, key)  # a field: checked when the type is registered
             if value:
                 found.append(((key,), value))
         return found
@@ -111,7 +140,7 @@ class Node(BaseModel):
         """Every template: the texts plus moderator-only templates."""
         found = self.texts()
         for key in self.TEMPLATE_KEYS:
-            value = getattr(self, key, None)
+            value = getattr(self, key)
             if value:
                 found.append(((key,), value))
         return found
@@ -128,5 +157,8 @@ def node_type(cls: type[Node]) -> type[Node]:
     """Register a node class under the `type` literal it declares."""
     annotation: Any = cls.model_fields["type"].annotation
     (name,) = annotation.__args__
+    undeclared = [key for key in (*cls.TEXT_KEYS, *cls.TEMPLATE_KEYS) if key not in cls.model_fields]
+    if undeclared:
+        raise TypeError(f"{cls.__name__}: TEXT_KEYS / TEMPLATE_KEYS name keys it does not have: {undeclared}")
     NODE_TYPES[name] = cls
     return cls

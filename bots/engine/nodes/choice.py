@@ -63,6 +63,9 @@ class ChoiceNode(Node):
     TEXT_KEYS: ClassVar[tuple[str, ...]] = ("text",)
     WAITS: ClassVar[bool] = True
 
+    def next_target(self) -> str | None:
+        return self.next
+
     def enter(self, rt: Runtime) -> Transition:
         rt.begin_question()
         rt.state.scratch["ticked"] = []

@@ -26,6 +26,9 @@ class FlowNode(Node):
     flow: str
     next: str | None = None
 
+    def next_target(self) -> str | None:
+        return self.next
+
     def enter(self, rt: Runtime) -> Transition:
         return Call(self.flow)
 

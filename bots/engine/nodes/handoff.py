@@ -6,6 +6,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from bots.engine.events import HandoffEnding
 from bots.engine.interfaces import Runtime
 from bots.engine.nodes.base import WAIT, Node, Transition, node_type
 from bots.engine.outputs import OpenHandoff, Relay
@@ -62,12 +63,23 @@ class HandoffNode(Node):
     TEMPLATE_KEYS: ClassVar[tuple[str, ...]] = ("topic",)
     WAITS: ClassVar[bool] = True
 
+    def next_target(self) -> str | None:
+        return self.next
+
+    def resume_target(self, how: HandoffEnding) -> str | None:
+        """An application goes on at `accept` or `decline` (which say the result); else `next`."""
+        if how == "accepted":
+            return self.accept or self.next
+        if how == "declined":
+            return self.decline or self.next
+        return self.next
+
     def targets(self) -> list[tuple[tuple[str | int, ...], str]]:
         found = super().targets()
-        for key in ("accept", "decline"):
-            target = getattr(self, key)
-            if target:
-                found.append(((key,), target))
+        if self.accept:
+            found.append((("accept",), self.accept))
+        if self.decline:
+            found.append((("decline",), self.decline))
         return found
 
     @property

@@ -61,6 +61,9 @@ class InputNode(Node):
     TEXT_KEYS: ClassVar[tuple[str, ...]] = ("text", "error")
     WAITS: ClassVar[bool] = True
 
+    def next_target(self) -> str | None:
+        return self.next
+
     def enter(self, rt: Runtime) -> Transition:
         rt.begin_question()
         self.prompt(rt)

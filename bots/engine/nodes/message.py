@@ -28,6 +28,12 @@ class MessageNode(Node):
 
     TEXT_KEYS: ClassVar[tuple[str, ...]] = ("text",)
 
+    def next_target(self) -> str | None:
+        return self.next
+
     def enter(self, rt: Runtime) -> Transition:
         rt.say(self.text, "text", document=self.document)
         return Go(self.next)
+
+    def document_refs(self) -> list[tuple[tuple[str | int, ...], str]]:
+        return [(("document",), self.document)] if self.document else []

@@ -52,6 +52,9 @@ class ResultsNode(Node):
     TEXT_KEYS: ClassVar[tuple[str, ...]] = ("text", "done")
     WAITS: ClassVar[bool] = True
 
+    def next_target(self) -> str | None:
+        return self.next
+
     def enter(self, rt: Runtime) -> Transition:
         today = rt.today
         matches = []
@@ -142,6 +145,9 @@ class ResultsNode(Node):
         if self.empty:
             found.append((("empty",), self.empty))
         return found
+
+    def catalog_refs(self) -> list[tuple[tuple[str | int, ...], str]]:
+        return [(("catalog",), self.catalog)]
 
     def expressions(self) -> list[tuple[tuple[str | int, ...], str]]:
         return [(("filter",), self.filter)]

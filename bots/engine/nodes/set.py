@@ -33,6 +33,9 @@ class SetNode(Node):
     values: dict[str, Scalar] = Field(min_length=1)
     next: str | None = None
 
+    def next_target(self) -> str | None:
+        return self.next
+
     def enter(self, rt: Runtime) -> Transition:
         for name, expression in self.values.items():
             value: Any = expression

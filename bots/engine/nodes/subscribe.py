@@ -32,6 +32,9 @@ class SubscribeNode(Node):
 
     TEXT_KEYS: ClassVar[tuple[str, ...]] = ("text",)
 
+    def next_target(self) -> str | None:
+        return self.next
+
     def enter(self, rt: Runtime) -> Transition:
         rt.emit(Subscription(not self.unsubscribe))
         rt.emit(Metric("unsubscribed" if self.unsubscribe else "subscribed"))
