@@ -11,9 +11,10 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from bots.calls import BotApiCall, Delivery
 from bots.engine.state import ConversationState
 from bots.storage.base import ConversationKey
 from bots.storage.handoffs import HandoffChange
@@ -31,7 +32,8 @@ class IncomingUpdate:
 
 @dataclass(frozen=True)
 class OutgoingCall:
-    """One Bot API call to make for a chat, in `seq` order within the chat."""
+    """A journalled Bot API call: `id` in the journal, `seq` its order within the chat's step;
+    `params` are the Bot API's own, `delivery` how to deliver it (see `bots.calls`)."""
 
     id: str
     bot: str
@@ -39,6 +41,19 @@ class OutgoingCall:
     seq: int
     method: str
     params: dict[str, Any]
+    delivery: Delivery = field(default_factory=Delivery)
+
+    @classmethod
+    def of(cls, call_id: str, bot: str, seq: int, call: BotApiCall) -> OutgoingCall:
+        return cls(call_id, bot, call.chat, seq, call.method, call.params, call.delivery)
+
+    @property
+    def call(self) -> BotApiCall:
+        return BotApiCall(self.chat, self.method, self.params, self.delivery)
+
+    @property
+    def chat_id(self) -> int:
+        return self.call.chat_id
 
 
 class DeliveryJournal(abc.ABC):

@@ -244,9 +244,14 @@ _POSTGRES_V2 = (
 _POSTGRES_V3 = _postgres(_SQLITE_V3)
 
 #: engine -> the scripts that bring a database from version N-1 to N, for N = 1, 2, ...
+# Version 4: how a call is delivered (bots.calls.Delivery), sealed in a column of its own
+# instead of markers inside its params; rows without it are read the old way.
+_SQLITE_V4 = "ALTER TABLE outbox ADD COLUMN delivery BLOB;  -- sealed JSON\n"
+_POSTGRES_V4 = "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS delivery BYTEA;\n"
+
 MIGRATIONS: dict[str, list[str]] = {
-    "sqlite": [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3],
-    "postgresql": [_POSTGRES_V1, _POSTGRES_V2, _POSTGRES_V3],
+    "sqlite": [_SQLITE_V1, _SQLITE_V2, _SQLITE_V3, _SQLITE_V4],
+    "postgresql": [_POSTGRES_V1, _POSTGRES_V2, _POSTGRES_V3, _POSTGRES_V4],
 }
 
 LATEST = len(MIGRATIONS["sqlite"])
@@ -258,6 +263,7 @@ NOTES = {
     1: "conversations, journal, handoffs, messages, counters, news",
     2: "several workers: worker heartbeats, leases, call owners, shared flood control",
     3: "vanishing chats: messages to delete once they are old enough",
+    4: "how each unsent call is delivered, typed and sealed in its own column",
 }
 
 #: every table, in the order `bots db copy` fills them

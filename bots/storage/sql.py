@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bots.calls import Delivery, from_old_params
 from bots.engine.state import ConversationState
 from bots.storage.base import ConversationKey, ConversationStore
 from bots.storage.database import Database, DatabaseUnavailable, Statement
@@ -52,7 +53,10 @@ UPSERT = (
     "INSERT INTO conversations (bot, chat, state, updated_at) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (bot, chat) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
 )
-CALL = "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+CALL = (
+    "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at, owner, delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+CALL_COLUMNS = "id, chat, seq, method, params, delivery"
 
 
 @dataclass
@@ -374,6 +378,7 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
             (
                 call.id, call.bot, call.chat, call.seq, call.method,
                 self.vault.seal_json(call.params, _call_context(call.id)), now.timestamp(), self.worker,
+                self.vault.seal_json(call.delivery.to_json(), _delivery_context(call.id)),
             ),
         )
 
@@ -396,14 +401,21 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         self._cache.pop(ConversationKey(bot, chat), None)
 
     def _calls(self, bot: str, rows: Sequence[Sequence[Any]]) -> list[OutgoingCall]:
-        return [
-            OutgoingCall(str(row[0]), bot, str(row[1]), int(row[2]), str(row[3]), self.vault.open_json(bytes(row[4]), _call_context(str(row[0]))))
-            for row in rows
-        ]
+        """Journalled calls from rows of CALL_COLUMNS."""
+        calls = []
+        for row in rows:
+            call_id = str(row[0])
+            params = self.vault.open_json(bytes(row[4]), _call_context(call_id))
+            if row[5] is None:  # journalled by a version before deliveries had their column
+                params, delivery = from_old_params(params)
+            else:
+                delivery = Delivery.from_json(self.vault.open_json(bytes(row[5]), _delivery_context(call_id)))
+            calls.append(OutgoingCall(call_id, bot, str(row[1]), int(row[2]), str(row[3]), params, delivery))
+        return calls
 
     async def pending_calls(self, bot: str) -> list[OutgoingCall]:
         rows = await self.database.fetchall(
-            f"SELECT id, chat, seq, method, params FROM outbox WHERE bot = ? ORDER BY {self.database.arrival}", (bot,)
+            f"SELECT {CALL_COLUMNS} FROM outbox WHERE bot = ? ORDER BY {self.database.arrival}", (bot,)
         )
         return self._calls(bot, rows)
 
@@ -433,7 +445,7 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             taken += await self.database.fetchall(
-                f"SELECT id, chat, seq, method, params FROM outbox WHERE owner = ? AND id IN ({','.join('?' * len(part))}) "
+                f"SELECT {CALL_COLUMNS} FROM outbox WHERE owner = ? AND id IN ({','.join('?' * len(part))}) "
                 f"ORDER BY {self.database.arrival}",
                 (self.worker, *part),
             )
@@ -463,7 +475,7 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         )
         ids = [str(row[0]) for row in rows]
         taken = await self.database.fetchall(
-            f"SELECT id, chat, seq, method, params FROM outbox WHERE owner = ? AND id IN ({','.join('?' * len(ids))}) "
+            f"SELECT {CALL_COLUMNS} FROM outbox WHERE owner = ? AND id IN ({','.join('?' * len(ids))}) "
             f"ORDER BY {arrival}",
             (self.worker, *ids),
         )
@@ -652,3 +664,7 @@ def _update_context(bot: str, update_id: int) -> str:
 
 def _call_context(call_id: str) -> str:
     return f"call\0{call_id}"
+
+
+def _delivery_context(call_id: str) -> str:
+    return f"call\0{call_id}\0delivery"

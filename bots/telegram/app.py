@@ -26,6 +26,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bots.calls import BotApiCall, Delivery
 from bots.engine.i18n import Translator
 from bots.engine.project import Project
 from bots.logsafe import asyncio_exception_handler
@@ -402,7 +403,9 @@ async def post_weekly_report(runner: BotRunner, now: dt.datetime) -> bool:
     except ReportError as err:
         log.warning("%s: no weekly report: %s", runner.bot_id, err)
         return False
-    calls = runner.to_calls([(runner.desk.chat, "sendMessage", {"chat_id": runner.desk.chat_id, "text": text, "parse_mode": "HTML", "_quiet": True})])
+    calls = runner.to_calls([
+        BotApiCall(runner.desk.chat, "sendMessage", {"chat_id": runner.desk.chat_id, "text": text, "parse_mode": "HTML"}, Delivery(quiet=True))
+    ])
     await runner.store.commit_step(None, None, update=None, calls=calls, now=now)
     await runner.store.set_meta(mark, b"posted")
     runner.sender.enqueue(calls)

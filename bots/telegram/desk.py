@@ -7,8 +7,8 @@ start with `!` stay in the group. In a group without topics the same works by re
 message posted for a handoff is remembered, and a reply to one reaches its person.
 
 Calls go through the delivery journal like any other; the ones that depend on what Telegram
-created earlier (the topic, the card) carry markers (`_handoff`, `_in_topic`, `_card_of`,
-`_place`) that `prepare` and `sent` resolve at send time.
+created earlier (the topic, the card) are delivered with a `Placement` (see `bots.calls`)
+that `prepare` and `sent` resolve at send time.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from telegram.error import BadRequest, TelegramError
 
+from bots.calls import BotApiCall, Delivery, Placement
 from bots.engine.outputs import CloseHandoff, OpenHandoff, Output, Relay
 from bots.storage import (
     Closed,
@@ -35,7 +36,7 @@ from bots.telegram.cards import (
     new_alias,
     topic_name,
 )
-from bots.telegram.desk_commands import ModeratorCommands, Out
+from bots.telegram.desk_commands import ModeratorCommands
 
 if TYPE_CHECKING:
     from bots.telegram.runner import BotRunner
@@ -111,9 +112,9 @@ class Desk(ModeratorCommands):
 
     async def for_outputs(
         self, chat: str, person: int, lang: str, outputs: Sequence[Output], message_id: int | None, now: dt.datetime
-    ) -> tuple[list[Out], list[HandoffChange]]:
+    ) -> tuple[list[BotApiCall], list[HandoffChange]]:
         """Calls and handoff changes for the handoff outputs of one person's step."""
-        calls: list[Out] = []
+        calls: list[BotApiCall] = []
         changes: list[HandoffChange] = []
         if not any(isinstance(o, (OpenHandoff, Relay, CloseHandoff)) for o in outputs):
             return calls, changes  # most steps: no look-up on the per-message path
@@ -151,63 +152,56 @@ class Desk(ModeratorCommands):
             person=person,
         )
 
-    def opening(self, handoff: Handoff, answers: dict[str, Any] | None, *, notice: str | None = None) -> list[Out]:
-        calls: list[Out] = []
+    def _call(self, method: str, placement: Placement | None = None, **params: Any) -> BotApiCall:
+        """A call in the moderators' chat: quiet (no apology to anyone if it is refused)."""
+        return BotApiCall(self.chat, method, {"chat_id": self.chat_id, **params}, Delivery(quiet=True, handoff=placement))
+
+    def opening(self, handoff: Handoff, answers: dict[str, Any] | None, *, notice: str | None = None) -> list[BotApiCall]:
+        calls: list[BotApiCall] = []
         if self.forum:
             calls.append(
-                (self.chat, "createForumTopic", {
-                    "chat_id": self.chat_id, "name": topic_name(handoff.topic, handoff.alias),
-                    "_handoff": handoff.id, "_place": "topic", "_quiet": True,
-                })
+                self._call(
+                    "createForumTopic", Placement(handoff.id, place="topic"), name=topic_name(handoff.topic, handoff.alias)
+                )
             )
         card = self.texts.card(handoff, self._bot_name(), answers, forum=self.forum)
         if notice:
             card = f"<i>{notice}</i>\n\n{card}"
         calls.append(
-            (self.chat, "sendMessage", {
-                "chat_id": self.chat_id, "text": card, "parse_mode": "HTML",
-                "reply_markup": self.texts.card_buttons(handoff),
-                "_handoff": handoff.id, "_place": "card", "_in_topic": True, "_quiet": True,
-            })
+            self._call(
+                "sendMessage", Placement(handoff.id, place="card", in_topic=True),
+                text=card, parse_mode="HTML", reply_markup=self.texts.card_buttons(handoff),
+            )
         )
         return calls
 
-    def closing(self, handoff: Handoff, notice: str) -> list[Out]:
+    def closing(self, handoff: Handoff, notice: str) -> list[BotApiCall]:
         """Tell the topic, take the card's buttons away, mark and close the topic."""
+        in_topic_only = Placement(handoff.id, in_topic=True, topic_only=True)
         return [
             self._notice(handoff, notice),
-            (self.chat, "editMessageReplyMarkup", {"chat_id": self.chat_id, "_handoff": handoff.id, "_card_of": True, "_quiet": True}),
-            (self.chat, "editForumTopic", {
-                "chat_id": self.chat_id, "name": topic_name(handoff.topic, handoff.alias, closed=True),
-                "_handoff": handoff.id, "_in_topic": True, "_topic_only": True, "_quiet": True,
-            }),
-            (self.chat, "closeForumTopic", {
-                "chat_id": self.chat_id, "_handoff": handoff.id, "_in_topic": True, "_topic_only": True, "_quiet": True,
-            }),
+            self._call("editMessageReplyMarkup", Placement(handoff.id, card_of=True)),
+            self._call("editForumTopic", in_topic_only, name=topic_name(handoff.topic, handoff.alias, closed=True)),
+            self._call("closeForumTopic", in_topic_only),
         ]
 
-    async def erasing(self, handoff: Handoff) -> list[Out]:
+    async def erasing(self, handoff: Handoff) -> list[BotApiCall]:
         """The calls that remove a handoff from the moderators' chat: its topic, or (without
         topics) its card and every message posted for it. The rows go in the same step."""
         if self.chat_id is None or handoff.mod_chat != self.chat:
             return []
         if handoff.thread:
-            return [(self.chat, "deleteForumTopic", {"chat_id": self.chat_id, "message_thread_id": handoff.thread, "_quiet": True})]
+            return [self._call("deleteForumTopic", message_thread_id=handoff.thread)]
         posted = await self.store.relayed_messages(handoff.id)
         if handoff.card:
             posted.append(handoff.card)
         posted = sorted(set(posted))
-        return [
-            (self.chat, "deleteMessages", {"chat_id": self.chat_id, "message_ids": posted[i : i + 100], "_quiet": True})
-            for i in range(0, len(posted), 100)
-        ]
+        return [self._call("deleteMessages", message_ids=posted[i : i + 100]) for i in range(0, len(posted), 100)]
 
-    def _post(self, handoff: Handoff, method: str, **params: Any) -> Out:
-        return (self.chat, method, {
-            "chat_id": self.chat_id, **params, "_handoff": handoff.id, "_place": "relay", "_in_topic": True, "_quiet": True,
-        })
+    def _post(self, handoff: Handoff, method: str, **params: Any) -> BotApiCall:
+        return self._call(method, Placement(handoff.id, place="relay", in_topic=True), **params)
 
-    def _notice(self, handoff: Handoff, text: str) -> Out:
+    def _notice(self, handoff: Handoff, text: str) -> BotApiCall:
         return self._post(handoff, "sendMessage", text=text, parse_mode="HTML")
 
     def _bot_name(self) -> str:
@@ -217,32 +211,32 @@ class Desk(ModeratorCommands):
 
     async def prepare(self, call: OutgoingCall) -> dict[str, Any] | None:
         """The call's final parameters, with the topic or card filled in; None to skip it."""
-        params = {k: v for k, v in call.params.items() if not k.startswith("_")}
-        handoff_id = call.params.get("_handoff")
-        if handoff_id is None:
+        params = dict(call.params)
+        placement = call.delivery.handoff
+        if placement is None:
             return params
-        handoff = await self.store.handoff(str(handoff_id))
+        handoff = await self.store.handoff(placement.handoff)
         if handoff is None:  # forgotten meanwhile
             return None
-        if call.params.get("_card_of"):
+        if placement.card_of:
             if handoff.card is None:
                 return None
             params["message_id"] = handoff.card
-        if call.params.get("_in_topic"):
+        if placement.in_topic:
             if handoff.thread:
                 params["message_thread_id"] = handoff.thread
-            elif call.params.get("_topic_only"):
+            elif placement.topic_only:
                 return None
-            elif handoff.card is not None and call.params.get("_place") != "card":
+            elif handoff.card is not None and placement.place != "card":
                 params["reply_parameters"] = {"message_id": handoff.card, "allow_sending_without_reply": True}
         return params
 
     async def sent(self, call: OutgoingCall, result: Any) -> None:
         """Remember what Telegram created: the topic, the card, each message posted."""
-        handoff_id = call.params.get("_handoff")
-        place = call.params.get("_place")
-        if handoff_id is None or place is None or not isinstance(result, dict):
+        placement = call.delivery.handoff
+        if placement is None or placement.place is None or not isinstance(result, dict):
             return
+        handoff_id, place = placement.handoff, placement.place
         if place == "topic" and result.get("message_thread_id"):
             await self.store.set_handoff_place(str(handoff_id), thread=int(result["message_thread_id"]))
         elif place == "card" and result.get("message_id"):
@@ -252,9 +246,10 @@ class Desk(ModeratorCommands):
 
     async def refused(self, call: OutgoingCall, err: BadRequest) -> bool:
         """A 400 for a handoff's call. True: try the call again (the topic was made anew)."""
-        handoff = await self.store.handoff(str(call.params.get("_handoff")))
+        placement = call.delivery.handoff
+        handoff = await self.store.handoff(placement.handoff) if placement is not None else None
         reason = str(err.message).lower()
-        if handoff is None:
+        if handoff is None or placement is None:
             return False
         if call.method == "createForumTopic":
             if any(r in reason for r in NOT_A_FORUM):
@@ -265,7 +260,7 @@ class Desk(ModeratorCommands):
                 )
             return False
         if any(r in reason for r in TOPIC_GONE) and call.chat == self.chat:
-            if not handoff.is_open or call.params.get("_topic_only"):
+            if not handoff.is_open or placement.topic_only:
                 return False
             log.warning("%s: a handoff's topic was deleted by hand: opening it again", self.bot_id)
             return await self._reopen(handoff)
@@ -310,7 +305,7 @@ class Desk(ModeratorCommands):
 
     # --- journalling -------------------------------------------------------------------------
 
-    async def _journal(self, outs: list[Out], incoming: IncomingUpdate | None, changes: list[HandoffChange]) -> None:
+    async def _journal(self, outs: list[BotApiCall], incoming: IncomingUpdate | None, changes: list[HandoffChange]) -> None:
         calls = self.runner.to_calls(outs)
         now = self.runner.clock()
         await self.store.commit_step(

@@ -10,6 +10,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from bots.calls import BotApiCall, Delivery
 from bots.engine.outputs import Chosen, Output, Say
 
 TEXT_LIMIT = 4096
@@ -22,12 +23,6 @@ class Pressed:
 
     message_id: int
     html: str
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    params: dict[str, Any]
 
 
 def keyboard(say: Say) -> dict[str, Any] | None:
@@ -60,44 +55,52 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return chunks
 
 
-def render(chat_id: int, outputs: list[Output], pressed: Pressed | None) -> list[Call]:
-    """The calls for one step. The edit that marks a pressed button's choice goes last: the
-    person sees the next question first, and the old message changes a moment later."""
-    calls: list[Call] = []
-    marks: list[Call] = []
+def render(
+    chat: str, chat_id: int, outputs: list[Output], pressed: Pressed | None, delivery: Delivery | None = None
+) -> list[BotApiCall]:
+    """The calls for one step in the chat `chat` (its key; `chat_id` is Telegram's), each to
+    be delivered as `delivery` says. The edit that marks a pressed button's choice goes last:
+    the person sees the next question first, and the old message changes a moment later."""
+    how = delivery or Delivery()
+
+    def call(method: str, params: dict[str, Any]) -> BotApiCall:
+        return BotApiCall(chat, method, params, how)
+
+    calls: list[BotApiCall] = []
+    marks: list[BotApiCall] = []
     edited = False  # the pressed message may be edited once; later questions are new messages
     for output in outputs:
         if isinstance(output, Chosen) and pressed is not None and not edited:
             text = f"{pressed.html}\n\n{CHOSEN_MARK} {html.escape(output.label, quote=False)}"
             if len(text) <= TEXT_LIMIT:
                 marks.append(
-                    Call("editMessageText", {"chat_id": chat_id, "message_id": pressed.message_id, "text": text, "parse_mode": "HTML"})
+                    call("editMessageText", {"chat_id": chat_id, "message_id": pressed.message_id, "text": text, "parse_mode": "HTML"})
                 )
             else:
-                marks.append(Call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": pressed.message_id}))
+                marks.append(call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": pressed.message_id}))
             edited = True
         elif isinstance(output, Say):
-            calls += _say(chat_id, output, pressed if (output.replace and not edited) else None)
+            calls += [call(method, params) for method, params in _say(chat_id, output, pressed if (output.replace and not edited) else None)]
             if output.replace and pressed is not None:
                 edited = True
     return calls + marks
 
 
-def _say(chat_id: int, say: Say, replace: Pressed | None) -> list[Call]:
+def _say(chat_id: int, say: Say, replace: Pressed | None) -> list[tuple[str, dict[str, Any]]]:
     markup = keyboard(say)
     if replace is not None and len(say.text) <= TEXT_LIMIT and say.text:
         params: dict[str, Any] = {"chat_id": chat_id, "message_id": replace.message_id, "text": say.text, "parse_mode": "HTML"}
         if markup:
             params["reply_markup"] = markup
-        return [Call("editMessageText", params)]
-    calls: list[Call] = []
+        return [("editMessageText", params)]
+    calls: list[tuple[str, dict[str, Any]]] = []
     if say.text.strip():
         chunks = split_text(say.text)
         for index, chunk in enumerate(chunks):
             params = {"chat_id": chat_id, "text": chunk, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
             if markup and index == len(chunks) - 1:
                 params["reply_markup"] = markup
-            calls.append(Call("sendMessage", params))
+            calls.append(("sendMessage", params))
     if say.document:
-        calls.append(Call("sendDocument", {"chat_id": chat_id, "document": {"path": say.document}}))
+        calls.append(("sendDocument", {"chat_id": chat_id, "document": {"path": say.document}}))
     return calls

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from telegram import Bot, BotCommand, Message, Update
 from telegram.error import TelegramError
 
+from bots.calls import BotApiCall, Delivery
 from bots.engine import Engine, StepContext
 from bots.engine import events as ev
 from bots.engine.i18n import Translator
@@ -48,7 +49,7 @@ from bots.storage import (
 )
 from bots.telegram import metrics
 from bots.telegram import vanish as vanishing
-from bots.telegram.desk import Desk, Out, handoff_counts
+from bots.telegram.desk import Desk, handoff_counts
 from bots.telegram.flood import FloodGuard, Verdict
 from bots.telegram.pacing import Pacer
 from bots.telegram.pseudonym import Pseudonyms
@@ -262,7 +263,7 @@ class BotRunner:
             preferred = sender.get("language_code") if isinstance(sender, dict) else None
             lang = self.engine.language_for(str(preferred) if preferred else None)
             text = self.translator.translate(lang, BUILTIN["flood_slow_down"], BUILTIN_CONTEXT)
-            calls = self.to_calls([(update.chat, "sendMessage", {"chat_id": int(chat), "text": text, "_quiet": True})])
+            calls = self.to_calls([BotApiCall(update.chat, "sendMessage", {"chat_id": int(chat), "text": text}, Delivery(quiet=True))])
             log.info("%s: %s sends too fast: paused for %.0fs (%s)", self.bot_id, self.pseudonyms.of(update.chat), self.flood.pause, self.flood.stats())
         await self.store.commit_step(None, None, update=update, calls=calls, now=self.clock())
         self.sender.enqueue(calls)
@@ -342,9 +343,7 @@ class BotRunner:
             calls = []
             if chat is not None and self._added_to_foreign_group(update):
                 log.info("%s: added to a group that is not its moderators' chat: leaving it", self.bot_id)
-                calls = [
-                    OutgoingCall(uuid.uuid4().hex, self.bot_id, self.chat_key(chat.id), 0, "leaveChat", {"chat_id": chat.id})
-                ]
+                calls = self.to_calls([BotApiCall(self.chat_key(chat.id), "leaveChat", {"chat_id": chat.id})])
             await self.store.commit_step(None, None, update=incoming, calls=calls, now=now)
             self.sender.enqueue(calls)
             return
@@ -394,7 +393,7 @@ class BotRunner:
         message_id: int | None,
         incoming: IncomingUpdate | None,
         *,
-        extra: list[Out] | None = None,
+        extra: list[BotApiCall] | None = None,
         changes: list[HandoffChange] | None = None,
     ) -> tuple[list[OutgoingCall], ConversationState | None]:
         """Step the engine through `events` and commit the state with every call and handoff
@@ -415,10 +414,7 @@ class BotRunner:
         if any(isinstance(o, ExitNow) for o in outputs):
             return await vanishing.quick_exit(self, key, chat_id, incoming, lang=lang, now=context.now), None
         seconds = vanishing.seconds_for(self, state)  # the chat's messages vanish after this (0: never)
-        outs: list[Out] = [
-            (key.chat, call.method, {**call.params, "_lang": lang, **vanishing.marks(seconds)})
-            for call in render(chat_id, outputs, pressed)
-        ]
+        outs = render(key.chat, chat_id, outputs, pressed, Delivery(lang=lang, vanish=seconds or None))
         handoff_outs, handoff_changes = await self.desk.for_outputs(
             key.chat, chat_id, lang, outputs, message_id, context.now
         )
@@ -453,7 +449,7 @@ class BotRunner:
         hours in the chat, and their handoffs' topics (or relayed copies); then, with `lang`,
         tell them it is done (or leave `farewell`, the quick exit's line). The caller holds
         the conversation's lock."""
-        outs: list[Out] = []
+        outs: list[BotApiCall] = []
         recent = await self.store.recent_messages(self.bot_id, key.chat, now=now)
         if incoming is not None:
             payload = json.loads(incoming.payload)
@@ -465,24 +461,26 @@ class BotRunner:
                 recent.append(int(message["message_id"]))
         recent = sorted(set(recent))
         for start in range(0, len(recent), 100):
-            outs.append((key.chat, "deleteMessages", {"chat_id": chat_id, "message_ids": recent[start : start + 100], "_quiet": True}))
+            outs.append(
+                BotApiCall(key.chat, "deleteMessages", {"chat_id": chat_id, "message_ids": recent[start : start + 100]}, Delivery(quiet=True))
+            )
         for handoff in await self.store.handoffs_of(self.bot_id, key.chat):
             outs += await self.desk.erasing(handoff)
         if lang is not None:
             done = farewell if farewell is not None else self.translator.translate(lang, BUILTIN["forget_done"], BUILTIN_CONTEXT)
-            outs.append((key.chat, "sendMessage", {"chat_id": chat_id, "text": done, "_quiet": True, "_unrecorded": True}))
+            outs.append(BotApiCall(key.chat, "sendMessage", {"chat_id": chat_id, "text": done}, Delivery(quiet=True, unrecorded=True)))
         calls = self.to_calls(outs)
         await self.store.forget_chat(self.bot_id, key.chat, update=incoming, calls=calls, now=now)
         log.info("%s: forgot %s at their request", self.bot_id, self.pseudonyms.of(key.chat))
         return calls
 
-    def to_calls(self, outs: list[Out]) -> list[OutgoingCall]:
+    def to_calls(self, outs: list[BotApiCall]) -> list[OutgoingCall]:
         """Journal entries for calls, numbered in order within each chat."""
         seqs: dict[str, int] = {}
         calls = []
-        for chat, method, params in outs:
-            seq = seqs[chat] = seqs.get(chat, -1) + 1
-            calls.append(OutgoingCall(uuid.uuid4().hex, self.bot_id, chat, seq, method, params))
+        for call in outs:
+            seq = seqs[call.chat] = seqs.get(call.chat, -1) + 1
+            calls.append(OutgoingCall.of(uuid.uuid4().hex, self.bot_id, seq, call))
         return calls
 
     async def close_handoff(

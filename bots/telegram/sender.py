@@ -29,6 +29,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bots.calls import Delivery
 from bots.engine.texts import BUILTIN
 from bots.storage import OutgoingCall, SQLStore
 from bots.telegram import metrics
@@ -91,7 +92,7 @@ class Sender:
         self._exiting: set[str] = set()  # chats whose quick exit is being sent
 
     def enqueue(self, calls: list[OutgoingCall]) -> None:
-        for chat in {c.chat for c in calls if c.params.get("_urgent")}:
+        for chat in {c.chat for c in calls if c.delivery.urgent}:
             self._jump_queue(chat)
         for call in calls:
             self.queues.setdefault(call.chat, deque()).append(call)
@@ -153,9 +154,9 @@ class Sender:
 
     async def _deliver(self, call: OutgoingCall) -> str:
         backoff = 0.5
-        chat_id = int(call.params.get("chat_id", 0))
+        chat_id = call.chat_id
         who = self.pseudonyms.of(call.chat)
-        urgent = bool(call.params.get("_urgent"))
+        urgent = call.delivery.urgent
         while True:
             await self.pacer.acquire(chat_id, urgent=urgent)
             try:
@@ -180,9 +181,9 @@ class Sender:
                     return "ignored"
                 log.error("%s: Telegram refused %s for %s (400): %s", self.bot_id, call.method, who, refusal_reason(err))
                 metrics.refused(self.bot_id)
-                if self.hooks is not None and "_handoff" in call.params and await self.hooks.refused(call, err):
+                if self.hooks is not None and call.delivery.handoff is not None and await self.hooks.refused(call, err):
                     continue
-                if not (call.params.get("_apology") or call.params.get("_quiet")):
+                if not (call.delivery.apology or call.delivery.quiet):
                     await self._apologise(call)
                 return "refused"
             except (TimedOut, NetworkError) as err:
@@ -199,13 +200,13 @@ class Sender:
 
     async def _call(self, call: OutgoingCall) -> bool:
         """Make the call; False if it turned out to have nothing left to do."""
-        if self.hooks is not None and "_handoff" in call.params:
+        if self.hooks is not None and call.delivery.handoff is not None:
             prepared = await self.hooks.prepare(call)
             if prepared is None:
                 return False
             params = prepared
         else:
-            params = {k: v for k, v in call.params.items() if not k.startswith("_")}
+            params = dict(call.params)
         if self.protect and call.method in PROTECTED:
             params["protect_content"] = True
         self._in_flight.add(call.chat)
@@ -220,30 +221,29 @@ class Sender:
             await self._remember(call, sent)
             return True
         result = await self.bot.do_api_request(call.method, api_kwargs=params)
-        if self.hooks is not None and "_place" in call.params:
+        if self.hooks is not None and call.delivery.handoff is not None and call.delivery.handoff.place is not None:
             await self.hooks.sent(call, result)
         chat_id = params.get("chat_id")
         if (
             isinstance(result, dict) and "message_id" in result and isinstance(chat_id, int) and chat_id > 0
-            and not call.params.get("_unrecorded")
+            and not call.delivery.unrecorded
         ):  # a message in a person's chat: /forget may delete it within 48 hours
             await self._remember(call, int(result["message_id"]))
         return True
 
     async def _remember(self, call: OutgoingCall, message_id: int) -> None:
         """Keep a person's chat's message for /forget, scheduled to vanish if the chat does
-        (`_vanish`: seconds). A message that reached Telegram while the chat's quick exit was
+        (`Delivery.vanish`: seconds). A message that reached Telegram while the chat's quick exit was
         queued goes into the exit's deletion instead: nothing of the person is written."""
         if call.chat in self._exiting:
             deletion = next(
-                (c for c in self.queues.get(call.chat, ()) if c.method == "deleteMessages" and c.params.get("_urgent")), None
+                (c for c in self.queues.get(call.chat, ()) if c.method == "deleteMessages" and c.delivery.urgent), None
             )
             if deletion is not None:
                 deletion.params["message_ids"] = [*deletion.params["message_ids"], message_id]
                 return
-        seconds = call.params.get("_vanish")
-        chat_id = int(call.params.get("chat_id", 0))
-        vanish = (chat_id, float(seconds)) if seconds else None
+        seconds = call.delivery.vanish
+        vanish = (call.chat_id, float(seconds)) if seconds else None
         await self.store.remember_messages(self.bot_id, call.chat, [message_id], now=dt.datetime.now(dt.timezone.utc), vanish=vanish)
 
     async def _send_document(self, params: dict[str, Any]) -> int:
@@ -270,12 +270,8 @@ class Sender:
             chat=failed.chat,
             seq=failed.seq,
             method="sendMessage",
-            params={
-                "chat_id": failed.params.get("chat_id"),
-                "text": self.apology(failed.params.get("_lang")),
-                "_apology": True,
-                **({"_vanish": failed.params["_vanish"]} if failed.params.get("_vanish") else {}),
-            },
+            params={"chat_id": failed.params.get("chat_id"), "text": self.apology(failed.delivery.lang)},
+            delivery=Delivery(apology=True, lang=failed.delivery.lang, vanish=failed.delivery.vanish),
         )
         await self.store.commit_step(None, None, update=None, calls=[apology], now=dt.datetime.now(dt.timezone.utc))
         self.queues.setdefault(failed.chat, deque()).insert(1, apology)

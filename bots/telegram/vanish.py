@@ -14,11 +14,13 @@ queued for the chat and go first when Telegram lets the bot send again after a 4
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bots.calls import BotApiCall, Delivery
 from bots.engine.asides import vanish_seconds
 from bots.engine.state import ConversationState
 from bots.storage import ConversationKey, IncomingUpdate, OutgoingCall
@@ -37,15 +39,11 @@ def seconds_for(runner: BotRunner, state: ConversationState | None) -> int:
     return vanish_seconds(state, runner.engine.bot.config)
 
 
-def marks(seconds: int) -> dict[str, Any]:
-    """What a call in a vanishing chat carries, so that the sender schedules its message."""
-    return {"_vanish": seconds} if seconds else {}
-
-
-async def marks_for(runner: BotRunner, chat: str) -> dict[str, Any]:
-    """The marks for a call to this chat made outside the person's step (a moderator's reply)."""
+async def vanish_for(runner: BotRunner, chat: str) -> float | None:
+    """For a call to this chat made outside the person's step (a moderator's reply): after how
+    many seconds its message vanishes (its `Delivery.vanish`), or None."""
     state = await runner.store.load(ConversationKey(runner.bot_id, chat))
-    return marks(seconds_for(runner, state))
+    return seconds_for(runner, state) or None
 
 
 async def chosen(runner: BotRunner, chat: str, person: int, seconds: int, *, now: dt.datetime) -> None:
@@ -63,10 +61,11 @@ async def quick_exit(
     """Forget the person as /forget does, leaving the bot's harmless line; the chat's calls
     are marked urgent for the sender (see the module's docstring). The caller holds the lock."""
     calls = await runner.forget(key, person, incoming, lang=lang, now=now, farewell=runner.engine.exit_line(lang))
-    for call in calls:
-        if call.chat == key.chat:
-            call.params["_urgent"] = True  # in memory only: after a crash they are resent as usual
-    return calls
+    # urgent in memory only (it is not journalled): after a crash they are resent as usual
+    return [
+        dataclasses.replace(call, delivery=dataclasses.replace(call.delivery, urgent=True)) if call.chat == key.chat else call
+        for call in calls
+    ]
 
 
 async def vanish_due(runner: BotRunner, *, now: dt.datetime) -> int:
@@ -79,7 +78,10 @@ async def vanish_due(runner: BotRunner, *, now: dt.datetime) -> int:
             if not await store.vanishing_count(runner.bot_id, due.chat):
                 continue
             outs = [
-                (due.chat, "deleteMessages", {"chat_id": due.person, "message_ids": list(due.message_ids[i : i + BATCH]), "_quiet": True})
+                BotApiCall(
+                    due.chat, "deleteMessages", {"chat_id": due.person, "message_ids": list(due.message_ids[i : i + BATCH])},
+                    Delivery(quiet=True),
+                )
                 for i in range(0, len(due.message_ids), BATCH)
             ]
             calls = runner.to_calls(outs)

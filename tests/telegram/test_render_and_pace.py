@@ -26,7 +26,7 @@ def test_long_texts_are_split_at_paragraphs_never_mid_word() -> None:
 
 def test_a_question_keeps_its_keyboard_on_the_last_part() -> None:
     say = Say("a\n\n" + "b" * 4095, (Button("Yes", "1:o0"),))
-    calls = render(7, [say], None)
+    calls = render("c", 7, [say], None)
     assert [c.method for c in calls] == ["sendMessage", "sendMessage"]
     assert "reply_markup" not in calls[0].params
     assert calls[1].params["reply_markup"] == {"inline_keyboard": [[{"text": "Yes", "callback_data": "1:o0"}]]}
@@ -34,7 +34,7 @@ def test_a_question_keeps_its_keyboard_on_the_last_part() -> None:
 
 def test_a_press_asks_anew_then_edits_the_pressed_message() -> None:
     pressed = Pressed(42, "Colour?")
-    calls = render(7, [Chosen("Blue & <b>"), Say("Size?")], pressed)
+    calls = render("c", 7, [Chosen("Blue & <b>"), Say("Size?")], pressed)
     assert calls[0].method == "sendMessage" and calls[0].params["text"] == "Size?"
     assert calls[1].method == "editMessageText"
     assert calls[1].params["message_id"] == 42
@@ -43,13 +43,13 @@ def test_a_press_asks_anew_then_edits_the_pressed_message() -> None:
 
 
 def test_a_ticked_option_updates_the_keyboard_in_place() -> None:
-    calls = render(7, [Say("Tick", (Button("✅ A", "3:o0"),), replace=True)], Pressed(5, "Tick"))
+    calls = render("c", 7, [Say("Tick", (Button("✅ A", "3:o0"),), replace=True)], Pressed(5, "Tick"))
     assert [c.method for c in calls] == ["editMessageText"]
     assert calls[0].params["reply_markup"]["inline_keyboard"][0][0]["text"] == "✅ A"
 
 
 def test_documents_follow_their_text() -> None:
-    calls = render(7, [Say("Guide:", document="guides/a.md")], None)
+    calls = render("c", 7, [Say("Guide:", document="guides/a.md")], None)
     assert [c.method for c in calls] == ["sendMessage", "sendDocument"]
     assert calls[1].params["document"] == {"path": "guides/a.md"}
 
