@@ -85,3 +85,13 @@ async def test_purge_forgets_old_processed_updates_only(journal: SQLStore) -> No
     assert await journal.purge_journal(before=NOW - dt.timedelta(hours=26)) == 1
     assert await journal.unprocessed_updates("mara") == [update(2)]
     assert await journal.record_updates([update(1)], now=NOW) == [update(1)]  # forgotten after the window
+
+
+async def test_a_calls_delivery_is_journalled_beside_its_params(journal: SQLStore) -> None:
+    from bots.calls import Delivery, Placement
+
+    delivery = Delivery(quiet=True, lang="ru", vanish=3600.0, handoff=Placement("h9", place="relay", in_topic=True))
+    made = OutgoingCall("c-1", "mara", "c1", 0, "copyMessage", {"chat_id": 5, "from_chat_id": -7, "message_id": 3}, delivery)
+    await journal.commit_step(None, None, update=None, calls=[made], now=NOW)
+    [back] = await journal.pending_calls("mara")
+    assert back == made and back.params == {"chat_id": 5, "from_chat_id": -7, "message_id": 3}

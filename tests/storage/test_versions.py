@@ -77,3 +77,30 @@ async def test_status_says_what_is_there(store: SQLStore, location: str) -> None
     assert "key: the public development key" in text
     assert "1 conversations" in text
     assert "workers alive: 1" in text and f"tidy: {store.worker}" in text
+
+
+async def test_calls_journalled_with_markers_in_their_params_are_still_sent_after_an_upgrade(location: str) -> None:
+    """Before version 4 a call's delivery rode inside its params (`_quiet`, `_handoff`, ...):
+    such a row, left unsent by the old version, comes back with clean params and its Delivery."""
+    from bots.calls import Delivery, Placement
+    from bots.storage.sql import _call_context
+
+    store = store_at(location)
+    await store.database.open()
+    for script in MIGRATIONS[store.database.engine][:3]:
+        await store.database.script(script)
+    old = {"chat_id": 42, "text": "card", "_handoff": "h1", "_place": "card", "_in_topic": True, "_quiet": True, "_lang": "be"}
+    await store.database.transaction(
+        {
+            "INSERT INTO meta (name, value) VALUES (?, ?)": [(VERSION_NAME, b"3")],
+            "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)": [
+                ("old-1", "mara", "mods", 0, "sendMessage", store.vault.seal_json(old, _call_context("old-1")), NOW.timestamp(), None)
+            ],
+        }
+    )
+    await store.database.close()
+    assert await upgrade(store_at(location)) == (3, LATEST)
+    async with store_at(location) as upgraded:
+        [call] = await upgraded.adopt_calls("mara", everything=True)
+    assert call.params == {"chat_id": 42, "text": "card"}
+    assert call.delivery == Delivery(quiet=True, lang="be", handoff=Placement("h1", place="card", in_topic=True))
