@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 
 from bots.engine import Engine, StepContext
 from bots.engine import events as ev
-from bots.engine.outputs import Button, ExitNow, Metric, Output, Say
+from bots.engine.outputs import Button, ExitNow, Metric, Output, Problem, Say
 from bots.engine.state import ConversationState
 from bots.transcript import last_buttons
+
+log = logging.getLogger(__name__)
 
 
 class ButtonNotFound(LookupError):
@@ -61,6 +64,9 @@ class Conversation:
         context = StepContext(now=self.clock(), first_name=self.first_name, language=self.lang)
         result = self.engine.step(self.state, event, context)
         self.state = result.state
+        for output in result.outputs:
+            if isinstance(output, Problem):  # the engine logs nothing: `bots test` and the studio say it here
+                log.error("flow problem at %s: %s", output.where, output.detail)
         if any(isinstance(o, ExitNow) for o in result.outputs):  # as the adapters do: nothing kept, one line left
             result.outputs.append(Say(self.engine.exit_line(result.state.lang)))
             self.state = ConversationState(lang=result.state.lang, status="ended") if self.lang is not None else None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bots.engine.engine import Engine, FlowError, StepResult
+from bots.engine.engine import CannedReply, Engine, FlowError, StepResult
 from bots.engine.events import Event, event_from_text
 from bots.engine.project import LoadedBot, Project
 from bots.engine.runtime import StepContext
 from bots.engine.state import ConversationState
 
 __all__ = [
+    "CannedReply",
     "ConversationState",
     "Engine",
     "Event",

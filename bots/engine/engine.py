@@ -7,7 +7,6 @@ it can without the person, then stops at a question, a handoff or the end.
 from __future__ import annotations
 
 import html
-import logging
 import re
 from dataclasses import dataclass, field
 
@@ -39,8 +38,6 @@ from bots.engine.runtime import BUILTIN_CONTEXT, StepContext, StepRuntime
 from bots.engine.texts import BUILTIN
 from bots.engine.state import ConversationState, Frame
 
-log = logging.getLogger(__name__)
-
 LANGUAGE_BUTTON = "L:"  # button data of the /language menu; not bound to a step
 FORGET_BUTTON = "F:"  # button data of /forget: F:ask (from /help), F:yes, F:no
 MAX_HOPS = 500  # nodes visited in one step before we call it a loop
@@ -64,6 +61,18 @@ class FlowError(Exception):
 class StepResult:
     state: ConversationState
     outputs: list[Output] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CannedReply:
+    """A moderators' canned reply rendered for a person (Telegram HTML).
+
+    When its template failed at run time, `text` is the reply as written (escaped) and
+    `problem` says why, for the adapter to log: the engine logs nothing.
+    """
+
+    text: str
+    problem: Problem | None = None
 
 
 class Engine:
@@ -98,10 +107,9 @@ class Engine:
         try:
             self._dispatch(rt, event)
         except (ExpressionError, FlowError) as err:
-            # the person gets an apology and keeps the state they had; the log gets the place
+            # the person gets an apology and keeps the state they had; the adapter logs the place
             apology = StepRuntime(self.project, self.bot, working, context, self.translator).builtin("apology")
             problem = Problem(where=rt.where, detail=str(err))
-            log.error("flow problem at %s: %s", problem.where, problem.detail)
             kept = state if state is not None else ConversationState(lang=working.lang, status="ended")
             return StepResult(kept, [Say(apology), problem])
         finally:
@@ -130,8 +138,8 @@ class Engine:
         """A typed line as an event, with this bot's quick-exit command."""
         return ev.event_from_text(text, self.bot.config.exit_command)
 
-    def canned(self, state: ConversationState, name: str, context: StepContext) -> str | None:
-        """The moderators' canned reply `name` in this person's language (Telegram HTML), or None."""
+    def canned(self, state: ConversationState, name: str, context: StepContext) -> CannedReply | None:
+        """The moderators' canned reply `name` in this person's language, or None if there is none."""
         source = self.project.canned.get(name)
         if source is None:
             return None
@@ -139,10 +147,10 @@ class Engine:
         translated = self.translator.translate(state.lang, source, f"canned:{name}")
         language = CURRENT_LANGUAGE.set(state.lang)
         try:
-            return render_template(translated, rt.variables())
+            return CannedReply(render_template(translated, rt.variables()))
         except ExpressionError as err:
-            log.error("canned reply %s cannot be rendered: %s", name, err)
-            return html.escape(translated, quote=False)
+            problem = Problem(where=f"{self.bot.id}/canned:{name}", detail=str(err))
+            return CannedReply(html.escape(translated, quote=False), problem)
         finally:
             CURRENT_LANGUAGE.reset(language)
 

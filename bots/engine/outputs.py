@@ -118,7 +118,8 @@ class Subscription:
 class Problem:
     """Something in the flow failed at run time; for the log, never shown to the person.
 
-    `where` is `bot/flow:node`; `detail` names the failure without any person's data.
+    `where` is `bot/flow:node` (`bot/canned:NAME` for a canned reply); `detail` names the failure
+    without any person's data.
     """
 
     where: str

@@ -511,7 +511,10 @@ class BotRunner:
         lang = state.lang if state is not None else handoff.lang
         state = state or ConversationState(lang=lang, status="ended")
         context = StepContext(now=self.clock(), first_name="", language=None)
-        return self.engine.canned(state, name, context), lang
+        canned = self.engine.canned(state, name, context)
+        if canned is not None and canned.problem is not None:  # the engine logs nothing itself
+            log.error("%s: flow problem at %s: %s", self.bot_id, canned.problem.where, canned.problem.detail)
+        return (canned.text if canned is not None else None), lang
 
     def _added_to_foreign_group(self, update: Update) -> bool:
         member = update.my_chat_member

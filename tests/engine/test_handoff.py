@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from pydantic import ValidationError
 
-from bots.engine import Engine
+from bots.engine import CannedReply, Engine
 from bots.engine.events import HandoffClosed
 from bots.engine.hours import OfficeHours
 from bots.engine.outputs import OpenHandoff, Say
@@ -171,9 +172,21 @@ def test_canned_replies_are_said_in_the_persons_language(project_from):
     )
     engine = Engine(project, "demo", Russian())
     context = StepContext(now=dt.datetime.now(dt.timezone.utc), first_name="", language=None)
-    assert engine.canned(ConversationState(lang="ru", status="handoff"), "hours", context) == "Юристы отвечают по будням, Demo."
-    assert engine.canned(ConversationState(lang="en", status="handoff"), "hours", context) == "Lawyers answer on weekdays, Demo."
+    assert engine.canned(ConversationState(lang="ru", status="handoff"), "hours", context) == CannedReply("Юристы отвечают по будням, Demo.")
+    assert engine.canned(ConversationState(lang="en", status="handoff"), "hours", context) == CannedReply("Lawyers answer on weekdays, Demo.")
     assert engine.canned(ConversationState(lang="en"), "nope", context) is None
+
+
+def test_a_canned_reply_failing_at_run_time_is_sent_as_written_and_its_problem_returned(project_from, caplog):
+    project = project_from(
+        {"flows/demo/main.yaml": FLOW, "knowledge/canned.yaml": 'canned:\n  odd: "Call <us> {{ bot.name.nope() }}"\n'}
+    )
+    context = StepContext(now=dt.datetime.now(dt.timezone.utc), first_name="", language=None)
+    with caplog.at_level(logging.DEBUG):
+        reply = Engine(project, "demo").canned(ConversationState(lang="en", status="handoff"), "odd", context)
+    assert reply is not None and reply.text == "Call &lt;us&gt; {{ bot.name.nope() }}"
+    assert reply.problem is not None and reply.problem.where == "demo/canned:odd"
+    assert caplog.records == []  # the adapter logs the problem, once; the engine logs nothing
 
 
 def test_a_sensitive_answer_is_wiped_when_its_flow_jumps_elsewhere(chat):

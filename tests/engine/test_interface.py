@@ -1,0 +1,82 @@
+"""The engine's interface: one node type per file, nodes that know only the `Runtime`
+protocol, and an engine that logs nothing (its problems are outputs the adapters log once)."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+import bots.engine.nodes as nodes_package
+from bots.engine import StepContext
+from bots.engine.nodes import NODE_TYPES
+from bots.engine.outputs import Problem, Say
+
+ENGINE = Path(nodes_package.__file__).resolve().parents[1]
+NODES = ENGINE / "nodes"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module `path` imports, at run time or for type checking alike."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_each_node_type_has_its_own_file_named_by_its_type() -> None:
+    files = {path.stem for path in NODES.glob("*.py")} - {"__init__", "base"}
+    assert files == set(NODE_TYPES)
+    for name, cls in NODE_TYPES.items():
+        assert cls.__module__ == f"bots.engine.nodes.{name}", f"{cls.__name__} is not in nodes/{name}.py"
+
+
+def test_the_table_of_contents_lists_every_node_type_with_its_file_and_class() -> None:
+    rows = re.findall(r"^\|\s*([a-z_]+)\s*\|\s*`([a-z_]+)\.(\w+)`\s*\|", nodes_package.__doc__ or "", re.MULTILINE)
+    assert sorted(rows) == sorted((name, name, cls.__name__) for name, cls in NODE_TYPES.items())
+
+
+def test_nodes_know_the_runtime_protocol_not_the_engine() -> None:
+    concrete = {"bots.engine.runtime", "bots.engine.engine", "bots.engine.project", "bots.engine.model", "bots.engine.asides"}
+    for path in sorted(NODES.glob("*.py")):
+        assert not imported_modules(path) & concrete, f"{path.name} imports {sorted(imported_modules(path) & concrete)}"
+    assert not imported_modules(ENGINE / "interfaces.py") & (concrete | {"bots.engine.nodes", "bots.engine.nodes.base"})
+
+
+def test_no_module_of_the_engine_logs() -> None:
+    logging_users = [path.name for path in sorted(ENGINE.rglob("*.py")) if "logging" in imported_modules(path)]
+    assert logging_users == []
+
+
+BROKEN = """\
+start: ask
+nodes:
+  ask:
+    type: input
+    kind: number
+    text: "Number?"
+    save: n
+    next: show
+  show:
+    type: message
+    text: "{{ n.bad.attribute() }}"
+"""
+
+
+def test_a_flow_problem_is_an_output_and_no_log_line_of_the_engine(chat, caplog: pytest.LogCaptureFixture) -> None:
+    c = chat(BROKEN)
+    c.send("/start")
+    context = StepContext(now=dt.datetime(2026, 3, 2, 12, tzinfo=dt.timezone.utc))
+    with caplog.at_level(logging.DEBUG):
+        outputs = c.engine.step(c.state, c.engine.event_for_text("42"), context).outputs
+    assert isinstance(outputs[0], Say) and "something went wrong" in outputs[0].text
+    assert [o.where for o in outputs if isinstance(o, Problem)] == ["demo/main:show"]
+    assert [r for r in caplog.records if r.name.startswith("bots.engine")] == []
