@@ -12,6 +12,13 @@ One secret, `BOTS_SECRET_KEY`, gives two keys (HKDF-SHA256):
 
 The key never reaches the database: a short sealed check value does, so that starting with
 another key fails at once with a clear message instead of garbling conversations.
+
+A database moved to a new key (`bots db rekey`) cannot have its chats hashed afresh: it does
+not hold their ids. Each stored chat key is hashed once more with a layer key derived from
+the new secret, and the keys needed to get there from a chat id (the first hashing key, the
+layers of the keys in between) are kept in the database sealed under the new key (`meta`
+row `chat hash keys`): the new key finds every chat, the old one neither opens nor finds
+anything (`Vault.successor`, `Vault.adopt_chain`).
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 ENV = "BOTS_SECRET_KEY"
+#: the `meta` row of a rekeyed database: the keys its chat keys are computed with, sealed
+CHAT_KEYS = "chat hash keys"
 MIN_KEY_BYTES = 32
 MIN_PASSPHRASE = 40
 FORMAT = b"\x01"  # the version of the sealed format: nonce (12 bytes) + ciphertext with tag
@@ -51,24 +60,24 @@ def new_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(MIN_KEY_BYTES)).rstrip(b"=").decode()
 
 
-def parse_key(text: str) -> bytes:
+def parse_key(text: str, name: str = ENV) -> bytes:
     """The key material in `text`: 32+ random bytes as base64url or hex, or a long passphrase.
 
-    Raises `WeakKey` with what to do instead.
+    Raises `WeakKey` with what to do instead (`name`: the variable the key came from).
     """
     text = text.strip()
-    advice = f"make one with 'bots keygen' and set it in {ENV}"
+    advice = f"make one with 'bots keygen' and set it in {name}"
     if not text:
-        raise WeakKey(f"{ENV} is empty: {advice}")
+        raise WeakKey(f"{name} is empty: {advice}")
     raw = _decoded(text)
     if raw is not None and len(raw) >= MIN_KEY_BYTES:
         if len(set(raw)) < 16:
-            raise WeakKey(f"{ENV} is not random enough (too many repeated bytes): {advice}")
+            raise WeakKey(f"{name} is not random enough (too many repeated bytes): {advice}")
         return raw
     if len(text) >= MIN_PASSPHRASE and len(set(text)) >= 12:
         return text.encode()
     raise WeakKey(
-        f"{ENV} is too weak: it must be 32 random bytes (base64 or hex) or a passphrase of at least "
+        f"{name} is too weak: it must be 32 random bytes (base64 or hex) or a passphrase of at least "
         f"{MIN_PASSPHRASE} varied characters; {advice}"
     )
 
@@ -87,14 +96,23 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"bots/vault/v1", info=purpose).derive(master)
 
 
+def _hashed(key: bytes, text: str) -> str:
+    digest = hmac.new(key, text.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
 class Vault:
     """Hashes chat ids and seals values with keys derived from one secret."""
 
     def __init__(self, master: bytes, *, development: bool = False) -> None:
         self.development = development
         self._mac_key = _derive(master, b"chat keys")
+        self._layer_key = _derive(master, b"chat key layer")
         self._aead = AESGCM(_derive(master, b"sealed values"))
         self.pseudonym_key = _derive(master, b"log pseudonyms")
+        #: on a rekeyed database: the key its chats were first hashed with, then the layer
+        #: keys of the secrets it had since; empty on a database made with this secret
+        self._chain: tuple[bytes, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Vault | None:
@@ -113,8 +131,49 @@ class Vault:
 
     def chat_key(self, bot: str, chat: int | str) -> str:
         """The key a chat is filed under: 22 characters, the same for the same bot and chat."""
-        digest = hmac.new(self._mac_key, f"{bot}\0{chat}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+        if not self._chain:
+            return _hashed(self._mac_key, f"{bot}\0{chat}")
+        key = _hashed(self._chain[0], f"{bot}\0{chat}")
+        for layer in (*self._chain[1:], self._layer_key):
+            key = _hashed(layer, key)
+        return key
+
+    # --- moving a database to a new secret (bots db rekey) -----------------------------------
+
+    def same_secret(self, other: Vault) -> bool:
+        """Whether both vaults come from the same secret."""
+        return hmac.compare_digest(self._mac_key, other._mac_key)
+
+    def successor(self, master: bytes) -> Vault:
+        """The vault of the secret `master` for a database this vault wrote: it seals with
+        the new secret, and finds a chat under `rehash` of the key this vault gave it."""
+        new = Vault(master)
+        new._chain = (*self._chain, self._layer_key) if self._chain else (self._mac_key,)
+        return new
+
+    def rehash(self, stored: str) -> str:
+        """The key a chat stored under `stored` by the previous secret has under this one
+        (the chat key hashed once more with this secret's layer key; "" stays "")."""
+        return _hashed(self._layer_key, stored) if stored else ""
+
+    @property
+    def layers(self) -> int:
+        """How many secrets the database had before this one (0: made with this one)."""
+        return len(self._chain)
+
+    def sealed_chain(self) -> bytes | None:
+        """What the `meta` row `chat hash keys` holds for this vault (None: no such row)."""
+        if not self._chain:
+            return None
+        return self.seal_json([base64.urlsafe_b64encode(k).decode() for k in self._chain], CHAT_KEYS)
+
+    def adopt_chain(self, sealed: bytes) -> None:
+        """Compute chat keys as the database whose `chat hash keys` row is `sealed` does.
+        Raises `SealBroken` if it was sealed with another secret."""
+        chain = tuple(base64.urlsafe_b64decode(k) for k in self.open_json(sealed, CHAT_KEYS))
+        if self._chain and self._chain != chain:
+            raise SealBroken("this vault already computes chat keys for a database with other ones")
+        self._chain = chain
 
     def shared_secret(self, purpose: str) -> str:
         """A secret every process with this key derives alike (e.g. the webhook's secret

@@ -36,7 +36,7 @@ from bots.storage.sql_messages import REMEMBER, SQLMessages
 from bots.storage.sql_news import SQLNews
 from bots.storage.sql_vanish import SQLVanish, Vanish
 from bots.telegram.flood import Verdict, decide
-from bots.vault import SealBroken, Vault
+from bots.vault import CHAT_KEYS, SealBroken, Vault
 
 KEY_CHECK = "key check"
 #: a worker that has not said it is alive for this long is taken for dead: its calls and
@@ -164,6 +164,9 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
                     f"{self.database.where} was written with another secret key and cannot be read with {which}; "
                     "use the key it was made with, or another database"
                 ) from None
+            chain = await self.database.fetchval("SELECT value FROM meta WHERE name = ?", (CHAT_KEYS,))
+            if chain is not None:  # moved to this key by 'bots db rekey': chats are found as before (bots.vault)
+                self.vault.adopt_chain(bytes(chain))
             return
         if await self.database.fetchval("SELECT COUNT(*) FROM conversations"):
             raise StoreError(
