@@ -17,8 +17,7 @@ from typing import TextIO
 from bots.engine import Engine, StepContext
 from bots.engine import events as ev
 from bots.engine.outputs import Button, ExitNow, ForgetMe, Output, Problem, Say
-from bots.engine.runtime import BUILTIN_CONTEXT
-from bots.engine.texts import BUILTIN
+from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 from bots.reload import ProjectWatcher, Version
 from bots.storage import ConversationKey, ConversationStore
 from bots.transcript import last_buttons, plain_lines

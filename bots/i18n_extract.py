@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from bots.engine.expressions import plural_words
 from bots.engine.model import CatalogItem
 from bots.engine.nodes import NODE_TYPES
-from bots.engine.runtime import BUILTIN_CONTEXT
+from bots.engine.texts import BUILTIN_CONTEXT
 from bots.i18n import BOT_CONTEXT
 from bots.loader.yamlsource import PathKey, SourceMap, YamlError, parse_yaml, show
 

@@ -22,7 +22,6 @@ from bots.engine.outputs import Button, Chosen, ExitNow, Output, Say, VanishChos
 from bots.engine.state import ConversationState, Frame
 
 if TYPE_CHECKING:
-    from bots.engine.engine import Engine
     from bots.engine.model import BotConfig
     from bots.engine.runtime import StepRuntime
 
@@ -30,6 +29,10 @@ SAFETY_BUTTON = "S:"  # button data: run the bot's safety flow
 VANISH_BUTTON = "V:"  # V:ask (from /help), V:<seconds> (a choice; 0: never)
 EXIT_BUTTON = "X:"  # the quick exit
 CHOICES = (("vanish_hour", 3600), ("vanish_day", 86400), ("vanish_never", 0))
+
+#: what the engine does once a side matter is handled: nothing more, the question again,
+#: carry on (the question again, or the start if the conversation had ended), or run a flow
+Then = Literal["done", "reprompt", "carry_on"] | Call
 
 
 def vanish_seconds(state: ConversationState | None, config: BotConfig) -> int:
@@ -63,23 +66,22 @@ def help_buttons(rt: StepRuntime) -> tuple[Button, ...]:
     return tuple(buttons)
 
 
-def handle(engine: Engine, rt: StepRuntime, event: ev.Event) -> bool:
-    """Take the event if it is one of these side matters; False leaves it to the engine."""
+def handle(rt: StepRuntime, event: ev.Event) -> Then | None:
+    """Take the event if it is one of these side matters and say what the engine does next;
+    None leaves the event to the engine."""
     if isinstance(event, ev.QuickExit) or (isinstance(event, ev.Press) and event.data == EXIT_BUTTON):
         rt.emit(ExitNow())  # no question asked: the person may have seconds
-        return True
+        return "done"
     if not isinstance(event, ev.Press):
-        return False
+        return None
     if event.data == SAFETY_BUTTON:
-        _safety(engine, rt)
-        return True
+        return _safety(rt)
     if event.data == f"{VANISH_BUTTON}ask":
         _ask_vanish(rt)
-        return True
+        return "done"
     if event.data.startswith(VANISH_BUTTON):
-        _set_vanish(engine, rt, event.data.removeprefix(VANISH_BUTTON))
-        return True
-    return False
+        return _set_vanish(rt, event.data.removeprefix(VANISH_BUTTON))
+    return None
 
 
 def _ask_vanish(rt: StepRuntime) -> None:
@@ -91,12 +93,11 @@ def _ask_vanish(rt: StepRuntime) -> None:
     rt.emit(Say(rt.builtin("vanish_ask", current=current), buttons))
 
 
-def _set_vanish(engine: Engine, rt: StepRuntime, value: str) -> None:
+def _set_vanish(rt: StepRuntime, value: str) -> Then:
     choice = next(((key, seconds) for key, seconds in CHOICES if str(seconds) == value), None)
     if choice is None:  # forged or from another version: nothing changes
         rt.hint("expired")
-        engine._reprompt(rt)
-        return
+        return "reprompt"
     key, seconds = choice
     rt.state.vanish = seconds
     rt.emit(Chosen(rt.builtin(key)))
@@ -105,25 +106,24 @@ def _set_vanish(engine: Engine, rt: StepRuntime, value: str) -> None:
         rt.hint("vanish_set", duration=duration_text(seconds, rt.state.lang))
     else:
         rt.hint("vanish_set_never")
-    engine._carry_on(rt)
+    return "carry_on"
 
 
-def _safety(engine: Engine, rt: StepRuntime) -> None:
+def _safety(rt: StepRuntime) -> Then:
     """Run the bot's safety flow; when it ends, the question the person was at comes again."""
     state = rt.state
     safety = rt.bot.config.safety
     if not safety or state.status == "handoff":
         rt.hint("expired")
-        engine._reprompt(rt)
-        return
-    if not engine._still_valid(rt):
+        return "reprompt"
+    if state.status != "ended" and not rt.position_exists():  # the flows changed under it
         state.stack = []
         state.status = "ended"
     if state.status == "ended":
         state.stack = []
     elif state.current is not None:
         state.stack[-1] = Frame(flow=state.current.flow, node=state.current.node, aside=True)
-    engine._run(rt, Call(safety))
+    return Call(safety)
 
 
 def announce_vanishing(rt: StepRuntime, outputs: list[Output]) -> None:

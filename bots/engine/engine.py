@@ -34,8 +34,8 @@ from bots.engine.outputs import (
     Subscription,
 )
 from bots.engine.project import Project, qualify_flow, split_target
-from bots.engine.runtime import BUILTIN_CONTEXT, StepContext, StepRuntime
-from bots.engine.texts import BUILTIN
+from bots.engine.runtime import StepContext, StepRuntime
+from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 from bots.engine.state import ConversationState, Frame
 
 LANGUAGE_BUTTON = "L:"  # button data of the /language menu; not bound to a step
@@ -158,7 +158,14 @@ class Engine:
 
     def _dispatch(self, rt: StepRuntime, event: ev.Event) -> None:
         state = rt.state
-        if asides.handle(self, rt, event):  # the quick exit, vanishing messages, the safety flow
+        then = asides.handle(rt, event)  # the quick exit, vanishing messages, the safety flow
+        if then is not None:
+            if then == "reprompt":
+                self._reprompt(rt)
+            elif then == "carry_on":
+                self._carry_on(rt)
+            elif isinstance(then, Call):
+                self._run(rt, then)
             return
         if isinstance(event, ev.SetLanguage):
             if event.lang in self.bot.config.locales:
@@ -263,7 +270,8 @@ class Engine:
 
     def _text(self, rt: StepRuntime, text: str) -> None:
         node = rt.node
-        assert node is not None
+        if node is None:
+            raise FlowError("the conversation stands on no node")
         if rt.state.status != "handoff" and _COMMAND_LIKE.match(text.strip()) and len(text) < 200:
             rt.hint("unknown_command")
             node.prompt(rt)
@@ -276,7 +284,8 @@ class Engine:
 
     def _unsupported(self, rt: StepRuntime, kind: str, size: int = 0) -> None:
         node = rt.node
-        assert node is not None
+        if node is None:
+            raise FlowError("the conversation stands on no node")
         if size > MAX_FILE_BYTES:
             rt.hint("error_file_too_large", max_mb=MAX_FILE_BYTES // (1024 * 1024))
             if rt.state.status != "handoff":
@@ -289,7 +298,8 @@ class Engine:
 
     def _press(self, rt: StepRuntime, data: str) -> None:
         node = rt.node
-        assert node is not None
+        if node is None:
+            raise FlowError("the conversation stands on no node")
         step, _, code = data.partition(":")
         if rt.state.status != "waiting" or step != str(rt.state.step) or not code:
             rt.hint("expired")
@@ -372,7 +382,8 @@ class Engine:
                         self._finish(rt, None)
                         return
                     node = rt.node
-                    assert node is not None
+                    if node is None:
+                        raise FlowError("a subflow returned to no node")
                     frame = state.stack[-1]
                     if frame.aside:  # back from /help's safety flow: the question again
                         state.stack[-1] = Frame(flow=frame.flow, node=frame.node)

@@ -27,12 +27,11 @@ from bots.engine.interfaces import KeyPath
 from bots.engine.nodes.base import Node
 from bots.engine.outputs import Button, Output, Say
 from bots.engine.state import HISTORY_LIMIT, ConversationState, Snapshot
-from bots.engine.texts import BUILTIN
+from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 
 if TYPE_CHECKING:
     from bots.engine.project import LoadedBot, Project
 
-BUILTIN_CONTEXT = "bots"
 RESERVED_VARIABLES = frozenset({"user", "bot", "item"})
 
 

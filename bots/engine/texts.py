@@ -6,6 +6,9 @@ Placeholders are `{name}`; their values are escaped before they are put in.
 
 from __future__ import annotations
 
+#: the gettext context (and domain) of these texts
+BUILTIN_CONTEXT = "bots"
+
 BUILTIN: dict[str, str] = {
     "button_done": "Done",
     "button_more": "More",

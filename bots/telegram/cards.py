@@ -17,8 +17,7 @@ from markupsafe import Markup
 
 from bots.engine.engine import native_name
 from bots.engine.i18n import Translator
-from bots.engine.runtime import BUILTIN_CONTEXT
-from bots.engine.texts import BUILTIN
+from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 from bots.storage import Handoff
 
 TOPIC_NAME_LIMIT = 128

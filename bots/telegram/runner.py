@@ -35,9 +35,8 @@ from bots.engine.outputs import (
     VanishChosen,
 )
 from bots.engine.project import Project
-from bots.engine.runtime import BUILTIN_CONTEXT
 from bots.engine.state import ConversationState
-from bots.engine.texts import BUILTIN
+from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 from bots.storage import (
     Closed,
     ConversationKey,

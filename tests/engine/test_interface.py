@@ -80,3 +80,44 @@ def test_a_flow_problem_is_an_output_and_no_log_line_of_the_engine(chat, caplog:
     assert isinstance(outputs[0], Say) and "something went wrong" in outputs[0].text
     assert [o.where for o in outputs if isinstance(o, Problem)] == ["demo/main:show"]
     assert [r for r in caplog.records if r.name.startswith("bots.engine")] == []
+
+
+# --- what other modules use of the engine is public ----------------------------------------------
+
+ROOT = ENGINE.parents[1]
+
+
+def private_names(tree: ast.AST) -> set[str]:
+    """The names a module defines with one leading underscore: functions, classes, methods,
+    module and class attributes, and `self._x` attributes."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"):
+                found.add(node.attr)
+    return {name for name in found if name.startswith("_") and not name.startswith("__")}
+
+
+def test_the_rest_of_the_project_uses_only_the_public_names_of_the_engine() -> None:
+    engine_private = set().union(*(private_names(ast.parse(p.read_text(encoding="utf-8"))) for p in ENGINE.rglob("*.py")))
+    others = {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for folder in ("bots", "tests", "bench")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if ENGINE not in path.parents
+    }
+    # a private name that other code defines too (a `_run` of its own) is that code's business
+    engine_only = engine_private - set().union(*(private_names(tree) for tree in others.values()))
+    misuses = []
+    for path, tree in others.items():
+        shown = path.relative_to(ROOT)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bots.engine"):
+                misuses += [f"{shown}:{node.lineno}: imports {a.name}" for a in node.names if a.name.startswith("_")]
+            elif isinstance(node, ast.Attribute) and node.attr in engine_only:
+                misuses.append(f"{shown}:{node.lineno}: uses .{node.attr}")
+    assert misuses == []
