@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from babel.dates import format_timedelta
 
 from bots.engine import events as ev
+from bots.engine.commands import Then
 from bots.engine.nodes.base import Call
 from bots.engine.outputs import Button, Chosen, ExitNow, Output, Say, VanishChosen
 from bots.engine.state import ConversationState, Frame
@@ -29,10 +30,6 @@ SAFETY_BUTTON = "S:"  # button data: run the bot's safety flow
 VANISH_BUTTON = "V:"  # V:ask (from /help), V:<seconds> (a choice; 0: never)
 EXIT_BUTTON = "X:"  # the quick exit
 CHOICES = (("vanish_hour", 3600), ("vanish_day", 86400), ("vanish_never", 0))
-
-#: what the engine does once a side matter is handled: nothing more, the question again,
-#: carry on (the question again, or the start if the conversation had ended), or run a flow
-Then = Literal["done", "reprompt", "carry_on"] | Call
 
 
 def vanish_seconds(state: ConversationState | None, config: BotConfig) -> int:

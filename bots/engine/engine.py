@@ -10,9 +10,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from babel import Locale, UnknownLocaleError
-
-from bots.engine import asides
+from bots.engine import asides, commands
 from bots.engine import events as ev
 from bots.engine.expressions import CURRENT_LANGUAGE, ExpressionError
 from bots.engine.expressions import render as render_template
@@ -20,8 +18,6 @@ from bots.engine.i18n import SourceTexts, Translator
 from bots.engine.inputs import MAX_FILE_BYTES, MAX_INPUT_CHARS
 from bots.engine.nodes.base import WAIT, Call, End, Go, Transition
 from bots.engine.outputs import (
-    Button,
-    Chosen,
     CloseHandoff,
     ConversationEnded,
     ExitNow,
@@ -31,26 +27,14 @@ from bots.engine.outputs import (
     Problem,
     Relay,
     Say,
-    Subscription,
 )
 from bots.engine.project import Project, qualify_flow, split_target
 from bots.engine.runtime import StepContext, StepRuntime
 from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 from bots.engine.state import ConversationState, Frame
 
-LANGUAGE_BUTTON = "L:"  # button data of the /language menu; not bound to a step
-FORGET_BUTTON = "F:"  # button data of /forget: F:ask (from /help), F:yes, F:no
 MAX_HOPS = 500  # nodes visited in one step before we call it a loop
 _COMMAND_LIKE = re.compile(r"^/[A-Za-z0-9_]{1,32}(@\w+)?(\s.*)?$", re.DOTALL)
-
-
-def native_name(lang: str) -> str:
-    """A language's name in itself: Беларуская, Русский, English."""
-    try:
-        name = Locale.parse(lang.replace("-", "_")).get_display_name(lang.replace("-", "_")) or lang
-    except (ValueError, UnknownLocaleError):
-        return lang
-    return name[:1].upper() + name[1:]
 
 
 class FlowError(Exception):
@@ -158,7 +142,8 @@ class Engine:
 
     def _dispatch(self, rt: StepRuntime, event: ev.Event) -> None:
         state = rt.state
-        then = asides.handle(rt, event)  # the quick exit, vanishing messages, the safety flow
+        # the quick exit, vanishing messages, the safety flow; /language, /forget, /subscribe
+        then = asides.handle(rt, event) or commands.handle(rt, event)
         if then is not None:
             if then == "reprompt":
                 self._reprompt(rt)
@@ -166,50 +151,6 @@ class Engine:
                 self._carry_on(rt)
             elif isinstance(then, Call):
                 self._run(rt, then)
-            return
-        if isinstance(event, ev.SetLanguage):
-            if event.lang in self.bot.config.locales:
-                state.lang = event.lang
-                CURRENT_LANGUAGE.set(state.lang)
-            self._reprompt(rt)
-            return
-        if isinstance(event, ev.ChooseLanguage):
-            buttons = [Button(native_name(lang), f"{LANGUAGE_BUTTON}{lang}") for lang in self.bot.config.locales]
-            rt.emit(Say(rt.builtin("choose_language"), tuple(buttons)))
-            return
-        if isinstance(event, ev.Press) and event.data.startswith(LANGUAGE_BUTTON):
-            lang = event.data.removeprefix(LANGUAGE_BUTTON)
-            if lang in self.bot.config.locales:
-                state.lang = lang
-                CURRENT_LANGUAGE.set(state.lang)
-                rt.emit(Chosen(native_name(lang)))
-                rt.hint("language_set")
-                self._carry_on(rt)
-            else:
-                rt.hint("expired")
-                self._reprompt(rt)
-            return
-        if isinstance(event, ev.Forget) or (isinstance(event, ev.Press) and event.data == f"{FORGET_BUTTON}ask"):
-            answers = (
-                Button(rt.builtin("forget_yes"), f"{FORGET_BUTTON}yes"),
-                Button(rt.builtin("forget_no"), f"{FORGET_BUTTON}no"),
-            )
-            rt.emit(Say(rt.builtin("forget_confirm"), answers))
-            return
-        if isinstance(event, ev.Press) and event.data == f"{FORGET_BUTTON}yes":
-            rt.emit(Chosen(rt.builtin("forget_yes")))
-            rt.emit(ForgetMe())
-            return
-        if isinstance(event, ev.Press) and event.data == f"{FORGET_BUTTON}no":
-            rt.emit(Chosen(rt.builtin("forget_no")))
-            rt.hint("forget_kept")
-            self._carry_on(rt)
-            return
-        if isinstance(event, ev.Subscribe):
-            rt.emit(Subscription(event.on))
-            rt.emit(Metric("subscribed" if event.on else "unsubscribed"))
-            rt.hint("subscribed" if event.on else "unsubscribed")
-            self._carry_on(rt)
             return
         if isinstance(event, ev.Start):
             self._start(rt)

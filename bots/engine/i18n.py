@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from babel import Locale, UnknownLocaleError
+
 
 class Translator(Protocol):
     def translate(self, lang: str, message: str, context: str | None = None) -> str:
@@ -28,3 +30,12 @@ class SourceTexts:
 
     def translate_plural(self, lang: str, singular: str, plural: str, count: int, context: str | None = None) -> str:
         return singular if count == 1 else plural
+
+
+def native_name(lang: str) -> str:
+    """A language's name in itself: Беларуская, Русский, English."""
+    try:
+        name = Locale.parse(lang.replace("-", "_")).get_display_name(lang.replace("-", "_")) or lang
+    except (ValueError, UnknownLocaleError):
+        return lang
+    return name[:1].upper() + name[1:]

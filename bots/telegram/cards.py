@@ -15,8 +15,7 @@ from typing import Any
 from babel.dates import format_datetime, format_timedelta
 from markupsafe import Markup
 
-from bots.engine.engine import native_name
-from bots.engine.i18n import Translator
+from bots.engine.i18n import Translator, native_name
 from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 from bots.storage import Handoff
 

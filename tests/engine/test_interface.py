@@ -18,6 +18,7 @@ from bots.engine.outputs import Problem, Say
 
 ENGINE = Path(nodes_package.__file__).resolve().parents[1]
 NODES = ENGINE / "nodes"
+ROOT = ENGINE.parents[1]
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -49,6 +50,35 @@ def test_nodes_know_the_runtime_protocol_not_the_engine() -> None:
     for path in sorted(NODES.glob("*.py")):
         assert not imported_modules(path) & concrete, f"{path.name} imports {sorted(imported_modules(path) & concrete)}"
     assert not imported_modules(ENGINE / "interfaces.py") & (concrete | {"bots.engine.nodes", "bots.engine.nodes.base"})
+
+
+def engine_imports() -> dict[str, set[str]]:
+    """Module of the engine -> the modules of the engine it imports (for type checking too)."""
+    names = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p for p in ENGINE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in names.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in names:
+                modules = {f"{node.module}.{a.name}" for a in node.names} & names.keys()
+                found |= modules or {node.module}
+        graph[name] = found - {name}
+    return graph
+
+
+def test_the_engine_imports_without_a_cycle_type_checking_imports_included() -> None:
+    graph = engine_imports()
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, "import cycle: " + " -> ".join((*path[path.index(name) :], name))
+        if name not in done:
+            for imported in sorted(graph[name]):
+                visit(imported, (*path, name))
+            done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())
 
 
 def test_no_module_of_the_engine_logs() -> None:
@@ -83,8 +113,6 @@ def test_a_flow_problem_is_an_output_and_no_log_line_of_the_engine(chat, caplog:
 
 
 # --- what other modules use of the engine is public ----------------------------------------------
-
-ROOT = ENGINE.parents[1]
 
 
 def private_names(tree: ast.AST) -> set[str]:
