@@ -33,6 +33,7 @@ from bots.engine import events as ev  # noqa: E402
 from bots.engine.outputs import Say  # noqa: E402
 from bots.loader import load_project  # noqa: E402
 from bots.storage import ConversationKey, SQLiteConversationStore  # noqa: E402
+from bots.storage.postgres import PostgresConversationStore  # noqa: E402
 
 BOT = """\
 name: Bench
@@ -87,7 +88,7 @@ def write_project(root: Path, flows: dict[str, str]) -> None:
         (root / "flows" / "bench" / f"{name}.yaml").write_text(text)
 
 
-async def committed_steps(chats: int, steps: int, synchronous: str) -> tuple[float, float]:
+async def committed_steps(chats: int, steps: int, synchronous: str, database: str | None = None) -> tuple[float, float]:
     """Steps per second and the p99 step latency (ms) with every step committed."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -96,7 +97,8 @@ async def committed_steps(chats: int, steps: int, synchronous: str) -> tuple[flo
         assert not diagnostics.errors, diagnostics.errors
         engine = Engine(project, "bench")
         latencies: list[float] = []
-        async with SQLiteConversationStore(root / "bench.db", synchronous=synchronous) as store:
+        store_made = PostgresConversationStore(database) if database else SQLiteConversationStore(root / "bench.db", synchronous=synchronous)
+        async with store_made as store:
 
             async def one_step(key: ConversationKey, event: ev.Event) -> tuple[str, ...]:
                 began = time.perf_counter()
@@ -185,10 +187,27 @@ def main() -> None:
     parser.add_argument("--synchronous", default="NORMAL", choices=["NORMAL", "FULL"])
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--postgres", action="store_true",
+                        help="also on PostgreSQL: a throw-away server (tests/support/postgres.py), synchronous_commit off")
     args = parser.parse_args()
 
     rate, p99 = asyncio.run(committed_steps(args.chats, args.steps, args.synchronous))
     print(f"committed steps: {rate:,.0f}/s  p99 {p99:.2f} ms  ({args.chats} chats, {args.steps} steps, synchronous={args.synchronous})")
+    if args.postgres:
+        from tests.support import postgres
+
+        reason = postgres.missing_reason()
+        if reason is not None:
+            print(f"PostgreSQL: skipped: {reason}")
+        else:
+            server = postgres.start_server(durable=True)
+            try:
+                server.psql("ALTER SYSTEM SET synchronous_commit = off")  # as durable as SQLite's NORMAL
+                server.psql("SELECT pg_reload_conf()")
+                rate, p99 = asyncio.run(committed_steps(args.chats, args.steps, args.synchronous, server.new_database()))
+                print(f"committed steps on PostgreSQL: {rate:,.0f}/s  p99 {p99:.2f} ms  ({args.chats} chats, {args.steps} steps)")
+            finally:
+                postgres.remove(server)
     median, best, warnings = load_time(args.nodes, args.repeats)
     print(f"load+check {args.nodes}-node flow, cold: median {median * 1000:.0f} ms, best {best * 1000:.0f} ms ({warnings} warnings)")
     print("(warm and one-file-changed loads: bench/loading.py)")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bots.storage.base import ConversationKey
-from bots.storage.database import PostgresDatabase, lock_number
+from bots.storage.database import DatabaseUnavailable, PostgresDatabase, lock_number
 from bots.storage.journal import IncomingUpdate
 from bots.storage.sql import SQLStore, _update_context
 from bots.telegram.flood import Verdict
@@ -25,7 +25,8 @@ from bots.vault import Vault
 log = logging.getLogger(__name__)
 
 INBOX_CHANNEL = "bots_inbox"
-LOCK_POLL = (0.002, 0.05)  # first and longest wait between tries of a held lock
+LOCK_POLL = (0.002, 0.05)
+LOCKERS = 4  # first and longest wait between tries of a held lock
 
 
 class PostgresConversationStore(SQLStore):
@@ -36,32 +37,50 @@ class PostgresConversationStore(SQLStore):
         super().__init__(self.postgres, vault=vault)
         self.url = url
         self.location = url
-        self._locker: Any = None  # the connection that holds this worker's chat locks
-        self._locker_busy = asyncio.Lock()
+        #: the connections that hold this worker's chat locks: a chat's lock is always taken and
+        #: let go on the same one (its number's), and a few of them spread the round trips
+        self._lockers: list[Any] = [None] * LOCKERS
+        self._locker_busy = [asyncio.Lock() for _ in range(LOCKERS)]
         self._listener: Any = None
         self._listeners: list[Callable[[str], None]] = []
 
     async def _opened_hook(self) -> None:
-        self._locker = await self.postgres.pool.acquire()
+        for index in range(LOCKERS):
+            await self._connect_locker(index)
+
+    async def _connect_locker(self, index: int) -> Any:
+        import asyncpg
+
+        self._lockers[index] = await asyncpg.connect(self.url, server_settings={"application_name": "bots locks"})
+        return self._lockers[index]
 
     async def _closing_hook(self) -> None:
         if self._listener is not None:
             await asyncio.gather(self._listener.close(), return_exceptions=True)
             self._listener = None
-        if self._locker is not None:
-            locker, self._locker = self._locker, None
-            await asyncio.gather(locker.execute("SELECT pg_advisory_unlock_all()"), return_exceptions=True)
-            await asyncio.gather(self.postgres.pool.release(locker), return_exceptions=True)
+        lockers, self._lockers = self._lockers, [None] * LOCKERS  # their advisory locks go with them
+        await asyncio.gather(*(c.close(timeout=5) for c in lockers if c is not None), return_exceptions=True)
 
     # --- the chat lock among workers -------------------------------------------------------
 
     async def _locker_call(self, sql: str, number: int) -> Any:
-        async with self._locker_busy:
-            if self._locker is None or self._locker.is_closed():
+        """On the connection that holds this chat's lock (one call at a time on it)."""
+        index = number % LOCKERS
+        async with self._locker_busy[index]:
+            locker = self._lockers[index]
+            if locker is None or locker.is_closed():
                 # the connection went away, and with it every lock it held: start afresh
-                log.warning("the connection holding this worker's chat locks was lost: reconnecting")
-                self._locker = await self.postgres.pool.acquire()
-            return await self._locker.fetchval(sql, number)
+                log.warning("a connection holding this worker's chat locks was lost: connecting again")
+                locker = await self._connect_locker(index)
+            try:
+                return await locker.fetchval(sql, number)
+            except (OSError, ConnectionError) as err:
+                self._lockers[index] = None  # the next call connects again
+                raise DatabaseUnavailable(f"{self.postgres.where}: the connection was lost ({type(err).__name__})") from err
+            except Exception:
+                if locker.is_closed():
+                    self._lockers[index] = None
+                raise
 
     async def _lock_shared(self, key: ConversationKey, *, wait: bool) -> bool:
         number = lock_number(f"chat\0{key.bot}\0{key.chat}")

@@ -141,7 +141,16 @@ async def poll(runner: BotRunner, settings: RunSettings) -> None:
             backoff = min(backoff * 2, 30.0)
             continue
         if updates:
-            highest = await runner.receive(updates)  # raw JSON, stored as received
+            try:
+                highest = await runner.receive(updates)  # raw JSON, stored as received
+            except Exception as err:  # noqa: BLE001 - the database: nothing is confirmed, Telegram keeps them
+                log.error(
+                    "%s: cannot record updates in the database (%s): none is confirmed to Telegram, "
+                    "which delivers them again; retrying in %.0fs", runner.bot_id, type(err).__name__, backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
             offset = highest + 1
 
 
@@ -225,7 +234,10 @@ async def tidy_once(store: SQLStore, project: Project, bot_ids: list[str], now: 
 
 async def keep_tidy(store: SQLStore, project: Project, bot_ids: list[str]) -> None:
     while True:
-        await tidy_once(store, project, bot_ids, dt.datetime.now(dt.timezone.utc))
+        try:
+            await tidy_once(store, project, bot_ids, dt.datetime.now(dt.timezone.utc))
+        except Exception as err:  # noqa: BLE001 - the database is away: the next round tidies
+            log.warning("cannot tidy the database now (%s): trying again later", type(err).__name__)
         await asyncio.sleep(TIDY_EVERY)
 
 
@@ -258,7 +270,11 @@ class WebhookServer:
             update = await request.json()
         except ValueError:
             return web.Response(status=400)
-        await runner.receive([update])  # answered only once the update is safely recorded
+        try:
+            await runner.receive([update])  # answered only once the update is safely recorded
+        except Exception as err:  # noqa: BLE001 - the database: Telegram delivers it again later
+            log.error("%s: cannot record an update in the database (%s): answered 503", bot_id, type(err).__name__)
+            return web.Response(status=503)
         return web.Response(status=200)
 
     async def start(self) -> None:

@@ -293,11 +293,18 @@ class BotRunner:
                 # is not, when another worker has the chat (it takes them, in order)
                 wait = any(update.update_id != TRIGGER for update in queue)
                 queue.clear()
-                async with self.store.lock(key) if wait else self.store.try_lock(key) as held:
-                    if held is False:
-                        continue
-                    for update in await self.store.unprocessed_updates(self.bot_id, chat=chat):
-                        await self._attempt(update)
+                try:
+                    async with self.store.lock(key) if wait else self.store.try_lock(key) as held:
+                        if held is False:
+                            continue
+                        for update in await self.store.unprocessed_updates(self.bot_id, chat=chat):
+                            await self._attempt(update)
+                except Exception as err:  # noqa: BLE001 - the database: what waits is recorded, the sweep takes it up
+                    log.warning(
+                        "%s: cannot take %s's turn (%s): their updates wait in the database",
+                        self.bot_id, self.pseudonyms.of(chat), type(err).__name__,
+                    )
+                    break
             else:
                 async with self.store.lock(key):
                     await self._attempt(queue[0])

@@ -256,3 +256,42 @@ async def test_handoffs_and_forget_with_two_workers(api: BotApiStandin, desk_pro
     )
     carol_rows = await rows_about(postgres_url, vault.chat_key("demo", carol.id))
     assert carol_rows["conversations"] == 1 and carol_rows["handoffs"] == 1
+
+
+async def test_the_database_stopped_and_started_loses_nothing(
+    api: BotApiStandin, echo_project: Path, postgres_server: object, postgres_url: str
+) -> None:
+    """PostgreSQL goes away while a worker polls: nothing is confirmed to Telegram that was
+    not recorded, the worker waits instead of stopping, and once the server is back every
+    message is answered, once."""
+    people = [api.user(f"D{i}") for i in range(3)]
+    process = await worker(echo_project, api, postgres_url).start()
+    try:
+        for person in people:
+            await api.send_text(person, "/start")
+        for person in people:
+            await api.wait_for_messages(person, 1, timeout=30)
+        postgres_server.stop()  # type: ignore[attr-defined]
+        try:
+            for person in people:
+                await api.send_text(person, "while down")
+            # the bot keeps asking, and is told nothing new is confirmed: the updates stay with Telegram
+            await api.wait_until(lambda: len(api.calls_to("getUpdates")) >= 3, timeout=30)
+        finally:
+            postgres_server.start()  # type: ignore[attr-defined]
+        for person in people:
+            await api.wait_until(lambda p=person: echoes(api, p) == ["You said while down"], timeout=60)
+        await api.send_text(people[0], "after")  # the barrier: a later message's answer
+        await api.wait_until(lambda: echoes(api, people[0])[-1:] == ["You said after"], timeout=30)
+        code, errors = await process.stop()
+        assert code == 0, errors
+        assert "cannot record updates in the database" in errors
+    except BaseException:
+        if process.process is not None and process.process.returncode is None:
+            print((await process.stop(signal.SIGTERM))[1][-3000:])
+        raise
+    finally:
+        if process.process is not None and process.process.returncode is None:
+            await process.stop(signal.SIGKILL)
+    for person in people:
+        assert echoes(api, person)[:1] == ["You said while down"] and echoes(api, person).count("You said while down") == 1
