@@ -185,3 +185,13 @@ def test_a_reader_that_goes_away_stops_the_chat_quietly(project: Path, tmp_path:
     _, errors = process.communicate(b"1\n5\n", timeout=30)
     assert process.returncode == 0
     assert b"Traceback" not in errors
+
+
+def test_a_flow_problem_is_told_once_on_stderr_without_the_answer(tmp_path: Path) -> None:
+    broken = FLOW.replace('text: "Saved {{ count }} {{ colour }}."', 'text: "{{ count.bad.attribute() }}"')
+    root = write_project(tmp_path / "broken", {"flows/demo/main.yaml": broken})
+    done = bots("chat", "demo", "--db", str(tmp_path / "c.db"), cwd=root, stdin="1\n4217\nYes\n")
+    assert done.returncode == 0, done.stderr
+    assert "something went wrong" in done.stdout
+    assert done.stderr.count("flow problem at demo/main:done") == 1, done.stderr  # the engine logs nothing itself
+    assert "4217" not in done.stderr
