@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from bots.engine.hours import TIME_PATTERN
 from bots.engine.model import ID_PATTERN, LOCALE_PATTERN
 from bots.engine.nodes.base import Node
 
@@ -27,7 +28,7 @@ _PATTERN_WORDS = {
     LOCALE_PATTERN: "a language code such as `be`, `ru` or `en`",
     r"^[A-Za-z_][A-Za-z0-9_]*$": "a name of letters, digits and _",
     r"^[a-z0-9_-]+$": "a name of lowercase letters a-z, digits, _ and -",
-    r"^([01]?[0-9]|2[0-4]):[0-5][0-9]$": "a time such as `09:30`",
+    TIME_PATTERN: "a time such as `09:30` (`24:00` for midnight)",
 }
 
 _LIMITS = ("min_length", "max_length", "ge", "le", "gt", "lt", "pattern")
