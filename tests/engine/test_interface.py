@@ -8,12 +8,14 @@ import datetime as dt
 import logging
 import re
 from pathlib import Path
+from typing import ClassVar, Literal
 
 import pytest
 
 import bots.engine.nodes as nodes_package
 from bots.engine import StepContext
 from bots.engine.nodes import NODE_TYPES
+from bots.engine.nodes.base import Node, node_type
 from bots.engine.outputs import Problem, Say
 
 ENGINE = Path(nodes_package.__file__).resolve().parents[1]
@@ -149,3 +151,21 @@ def test_the_rest_of_the_project_uses_only_the_public_names_of_the_engine() -> N
             elif isinstance(node, ast.Attribute) and node.attr in engine_only:
                 misuses.append(f"{shown}:{node.lineno}: uses .{node.attr}")
     assert misuses == []
+
+
+def test_a_node_type_declares_its_next_and_its_text_keys_or_is_refused_when_registered() -> None:
+    class Forgetful(Node):
+        type: Literal["forgetful"]
+        next: str | None = None
+
+    class Misspelt(Node):
+        type: Literal["misspelt"]
+        text: str
+
+        TEXT_KEYS: ClassVar[tuple[str, ...]] = ("txet",)
+
+    with pytest.raises(TypeError, match="next_target"):
+        node_type(Forgetful)
+    with pytest.raises(TypeError, match="txet"):
+        node_type(Misspelt)
+    assert "forgetful" not in NODE_TYPES and "misspelt" not in NODE_TYPES

@@ -160,5 +160,7 @@ def node_type(cls: type[Node]) -> type[Node]:
     undeclared = [key for key in (*cls.TEXT_KEYS, *cls.TEMPLATE_KEYS) if key not in cls.model_fields]
     if undeclared:
         raise TypeError(f"{cls.__name__}: TEXT_KEYS / TEMPLATE_KEYS name keys it does not have: {undeclared}")
+    if "next" in cls.model_fields and cls.next_target is Node.next_target:
+        raise TypeError(f"{cls.__name__} has a `next` key: its next_target() must return it")
     NODE_TYPES[name] = cls
     return cls
