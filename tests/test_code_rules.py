@@ -3,6 +3,9 @@
 - No import of python-telegram-bot's private modules (`telegram._utils`, `telegram._bot`,
   ...): they change without notice between PTB releases, and `pyproject.toml` allows any 22.x.
   What we need is public: `BaseRequest.DEFAULT_NONE`, `RequestData.multipart_data`.
+- No `assert` statement in `bots/`: `python -O` drops them, so a guard written as one is no
+  guard in production. Check and raise an error that says what went wrong, or let the types
+  say it cannot happen.
 """
 
 from __future__ import annotations
@@ -38,10 +41,15 @@ def private_telegram_imports(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
                 break
 
 
+def asserts(tree: ast.AST) -> Iterator[ast.AST]:
+    return (node for node in ast.walk(tree) if isinstance(node, ast.Assert))
+
+
 def test_the_rules_see_what_they_look_for() -> None:
     tree = ast.parse("from telegram._utils.types import ODVInput\nimport telegram._bot\nfrom telegram import _utils\n")
     assert len(list(private_telegram_imports(tree))) == 3
     assert not list(private_telegram_imports(ast.parse("from telegram.request import BaseRequest\n")))
+    assert len(list(asserts(ast.parse("def f(x):\n    assert x\n    if x:\n        assert x, 'why'\n")))) == 2
 
 
 def test_no_private_python_telegram_bot_imports() -> None:
@@ -51,3 +59,12 @@ def test_no_private_python_telegram_bot_imports() -> None:
         for node, name in private_telegram_imports(ast.parse(path.read_text(encoding="utf-8"), str(path)))
     ]
     assert not found, "private python-telegram-bot modules imported (use its public API):\n" + "\n".join(found)
+
+
+def test_no_assert_guards_in_the_product() -> None:
+    found = [
+        where(path, node)
+        for path in sorted((ROOT / "bots").rglob("*.py"))
+        for node in asserts(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+    ]
+    assert not found, "assert statements in bots/ (gone under python -O): raise a real error instead:\n" + "\n".join(found)

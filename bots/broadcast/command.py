@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 def _describe(record: BroadcastRecord) -> str:
     tally = Tally.from_counts(record.total, record.counts)
     when = f"{record.started_at:%Y-%m-%d %H:%M} UTC"
-    if record.finished:
-        assert record.finished_at is not None
+    if record.finished_at is not None:  # finished
         return f"this message was already sent (started {when}, finished {record.finished_at:%Y-%m-%d %H:%M} UTC): {tally.line()}"
     return (
         f"this message was started on {when} and not finished: {tally.done} of {record.total} done ({tally.line()}); "

@@ -251,7 +251,8 @@ class Broadcast:
                 raise BroadcastError(f"{self.bot_id}: nobody has subscribed to the news yet: nothing sent")
             await store.start_broadcast(self.bot_id, self.digest, now=self.now())
             record = await store.broadcast_record(self.bot_id, self.digest)
-            assert record is not None
+            if record is None:
+                raise BroadcastError(f"{self.bot_id}: the database did not keep the broadcast just started: nothing sent")
         owner = await self._claim(record)
         try:
             return await self._run_owned(owner)
@@ -300,7 +301,8 @@ class Broadcast:
     async def _run_owned(self, owner: str) -> Tally:
         store = self.store
         record = await store.broadcast_record(self.bot_id, self.digest)
-        assert record is not None
+        if record is None:  # gone between the claim and now (another process dropped it)
+            raise BroadcastError(f"{self.bot_id}: the broadcast is no longer in the database: stopped")
         self.tally = Tally.from_counts(record.total, record.counts)
         if self.tally.crashed:
             log.warning(
@@ -427,7 +429,8 @@ class Broadcast:
         self.pacer.global_bucket = Bucket(self.per_second, 1.0, tokens=0.0, updated=self.pacer.paused_until)
 
     async def _deliver(self, person: Recipient) -> None:
-        assert self.bot is not None
+        if self.bot is None:  # _start_bot refuses to start without one
+            raise BroadcastError(f"{self.bot_id}: no bot to send with")
         bot_id = self.bot_id
         section = self.news.section_for(person.lang)
         params = {"chat_id": person.chat_id, "text": section.html, "parse_mode": "HTML"}

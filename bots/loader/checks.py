@@ -174,7 +174,8 @@ class ProjectChecker:
 
     def check_flow(self, qualified: str) -> None:
         flow = self.project.flow(qualified)
-        assert flow is not None
+        if flow is None:
+            raise ValueError(f"flow '{qualified}' is not in the project: nothing to check")
         broken = self.origins.broken_nodes.get(qualified, set())
         if flow.start not in flow.nodes and flow.start not in broken:
             self._broken_edge(qualified)

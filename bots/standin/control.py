@@ -291,12 +291,11 @@ class BotApiStandin(FaultControl):
         key = (id(state), bot_id, tid)
         after = self._cursors.get(key, 0)
 
-        def ready() -> list[Message] | None:
+        def ready() -> list[Message]:
             new = state.bot_messages_after(after, bot_id, tid)
-            return new[:count] if len(new) >= count else None
+            return new[:count] if len(new) >= count else []  # empty: not yet
 
-        msgs = await self.world.wait_until(ready, timeout)
-        assert msgs is not None  # wait_until raises on a timeout
+        msgs = await self.world.wait_until(ready, timeout)  # raises on a timeout
         self._cursors[key] = msgs[-1].message_id
         return msgs
 

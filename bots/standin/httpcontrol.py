@@ -150,12 +150,11 @@ def add_control_routes(api: BotApiStandin) -> None:
         topic = int(q["topic"]) if q.get("topic") else None
         after, count, wait = int(q.get("after", 0)), int(q.get("count", 0)), float(q.get("wait", 0))
 
-        def ready() -> list[Message] | None:
+        def ready() -> list[Message]:
             new = state.bot_messages_after(after, bot_id, topic)
-            return new if len(new) >= max(count, 1) else None
+            return new if len(new) >= max(count, 1) else []  # empty: not yet
 
         found = (await world.wait_until(ready, wait)) if wait > 0 else state.bot_messages_after(after, bot_id, topic)
-        assert found is not None  # wait_until raises on a timeout
         return {"messages": [message_view(m) for m in found]}
 
     async def answer(request: web.Request) -> dict[str, Any]:

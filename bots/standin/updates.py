@@ -38,9 +38,12 @@ class Webhook:
     last_error_message: str | None = None
     queues: dict[Any, deque[Update]] = field(default_factory=dict)
     workers: dict[Any, asyncio.Task[None]] = field(default_factory=dict)
-    semaphore: asyncio.Semaphore | None = None
+    semaphore: asyncio.Semaphore = field(init=False)  # at most max_connections posts at once
     pending: int = 0
     delivered: int = 0
+
+    def __post_init__(self) -> None:
+        self.semaphore = asyncio.Semaphore(self.max_connections)
 
 
 class UpdateQueue:
@@ -202,7 +205,6 @@ class UpdateQueue:
         try:
             while queue:
                 update = queue[0]
-                assert hook.semaphore is not None
                 async with hook.semaphore:
                     ok = await self._post(hook, update[2])
                 if ok:

@@ -130,8 +130,7 @@ class SQLNews(abc.ABC):
             counts = dict(zip(("sent", "blocked", "failed", "sending", "unsure", "gone"), (int(v) for v in row[5:])))
         else:
             counts = await self.delivery_counts(bot, digest)
-        started_at = _time(started)
-        assert started_at is not None
+        started_at = dt.datetime.fromtimestamp(started, dt.timezone.utc)  # NOT NULL
         return BroadcastRecord(bot, digest, started_at, _time(finished), total, owner, alive, counts)
 
     async def unfinished_broadcasts(self, bot: str) -> list[BroadcastRecord]:
@@ -218,7 +217,8 @@ class SQLNews(abc.ABC):
     async def set_delivery(self, bot: str, digest: str, chats: Sequence[str], status: str, *, extra: Sequence[Statement] = ()) -> None:
         """Set the status of deliveries, durably (writes arriving together share a commit);
         `extra` statements go in the same transaction."""
-        assert status in STATUSES
+        if status not in STATUSES:
+            raise ValueError(f"'{status}' is not a delivery status; one of: {', '.join(STATUSES)}")
         await self._write([(SET_STATUS, (status, bot, digest, chat)) for chat in chats] + list(extra))
 
     async def finish_broadcast(self, bot: str, digest: str, *, now: dt.datetime) -> dict[str, int]:

@@ -271,14 +271,16 @@ class Desk(ModeratorCommands):
 
     async def _reopen(self, handoff: Handoff) -> bool:
         """The topic is gone: make a new one at once, with a short card, before the call is tried again."""
-        assert self.chat_id is not None
+        if self.chat_id is None:  # no moderators' chat: nothing to open again, the call is not retried
+            return False
         await self.store.set_handoff_place(handoff.id, thread=0)
         try:
             await self.runner.pacer.acquire(self.chat_id)
             topic = await self.runner.bot.create_forum_topic(self.chat_id, topic_name(handoff.topic, handoff.alias))
             await self.store.set_handoff_place(handoff.id, thread=topic.message_thread_id)
             fresh = await self.store.handoff(handoff.id)
-            assert fresh is not None
+            if fresh is None:  # forgotten meanwhile: the call goes with it
+                return False
             text = f"<i>{self.texts('mod_topic_recreated')}</i>\n\n" + self.texts.card(fresh, self._bot_name(), None, forum=True)
             await self.runner.pacer.acquire(self.chat_id)
             card = await self.runner.bot.send_message(

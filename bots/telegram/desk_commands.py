@@ -182,7 +182,8 @@ class ModeratorCommands:
             if not await self.store.claim_handoff(handoff.id, name, now=now):
                 return self.texts("mod_already_closed")
             claimed = await self.store.handoff(handoff.id)
-            assert claimed is not None
+            if claimed is None:  # forgotten (/forget) in the meantime
+                return self.texts("mod_already_closed")
             wait = self.texts.duration(now.timestamp() - handoff.opened_at)
             await self._journal(
                 [

@@ -198,7 +198,8 @@ class _Drawer:
         entered = graph.entered_from_elsewhere()
         for flow_id in self.flows:
             flow = self.project.flow(flow_id)
-            assert flow is not None
+            if flow is None:
+                raise ValueError(f"flow '{flow_id}' is not in the project: nothing to draw for it")
             cluster = Cluster(self.ids("flow", flow_id), flow_id, _show_flow(flow_id, self.bot_id))
             self.drawing.clusters.append(cluster)
             cluster.boxes.append(Box(self.entry_of(flow_id), ENTRY, ["start"]))
