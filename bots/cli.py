@@ -552,7 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     studio.add_argument("--port", type=int, default=8765, help="the port on 127.0.0.1 (default 8765; 0 for any free one)")
     studio.set_defaults(func=cmd_studio)
 
-    db = commands.add_parser("db", help="the database: status, upgrade, copy, backup, restore")
+    db = commands.add_parser("db", help="the database: status, upgrade, copy, rekey, backup, restore")
     from bots.dbcli import add_db_parsers
     from bots.ops.commands import add_backup_parsers
 

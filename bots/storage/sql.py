@@ -87,6 +87,10 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         self._pending: list[_Write] = []
         self._flushers: set[asyncio.Task[None]] = set()
         self._flushing = 0  # flushers still taking writes (a finished task leaves the set later)
+        #: this worker is the only one on the database, as its last heartbeat found: a chat's
+        #: calls need no look at other workers' (a worker appearing is seen within seconds, and
+        #: its calls wait for its first heartbeat: see `calls_before`)
+        self.alone = False
         #: transactions in progress at once: one on SQLite's single connection; a few on a
         #: pool, so that a write waits for a round trip less, not for the whole batch before it
         self.parallel_writes = 3 if database.shared else 1
@@ -459,7 +463,7 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         which must go first so that the chat's messages keep their order: None while a
         live worker still has some (wait and ask again); otherwise those of dead workers,
         taken over now (send them first), usually none."""
-        if not self.shared:
+        if not self.shared or self.alone:
             return []
         arrival = self.database.arrival
         rows = await self.database.fetchall(
@@ -531,7 +535,8 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
     # --- workers and leases ---------------------------------------------------------------
 
     async def heartbeat(self, *, now: float | None = None) -> None:
-        """Say that this worker is alive (every few seconds while it runs)."""
+        """Say that this worker is alive (every few seconds while it runs), and look whether
+        it is alone: no other worker alive, no call of another in the journal."""
         at = now if now is not None else time.time()
         await self._write(
             [(
@@ -540,6 +545,12 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
                 (self.worker, at, at),
             )],
         )
+        if self.shared:
+            others = await self.database.fetchval(
+                "SELECT COUNT(*) FROM workers WHERE id <> ? AND alive_at >= ?", (self.worker, at - 2 * WORKER_TIMEOUT)
+            )
+            foreign = await self.database.fetchval("SELECT 1 FROM outbox WHERE owner IS DISTINCT FROM ? LIMIT 1", (self.worker,))
+            self.alone = not others and foreign is None
 
     async def leave(self) -> None:
         """This worker stops: its leases are free at once, its calls go to the others."""

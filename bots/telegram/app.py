@@ -34,6 +34,7 @@ from bots.reload import ProjectWatcher, Version
 from bots.storage import ConversationKey, SQLStore
 from bots.telegram import admin, metrics
 from bots.telegram.pacing import Pacer
+from bots.telegram.refused import NoBotLeft, Refusals, TokenRefused, recheck_every, refused_line
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
 from bots.telegram.sender import retry_seconds
 from bots.telegram.vanish import keep_vanishing
@@ -64,6 +65,8 @@ class RunSettings:
     admin: admin.AdminAddress | None = None  # --admin: /healthz and /metrics
     tokens: dict[str, str] = field(default_factory=dict)
     token_envs: dict[str, str] = field(default_factory=dict)
+    #: seconds between two tries of a bot's refused token (see bots.telegram.refused)
+    recheck_every: float = field(default_factory=recheck_every)
 
 
 class RawBot(Bot):
@@ -105,15 +108,16 @@ async def start_runner(runner: BotRunner, settings: RunSettings) -> None:
     try:
         await runner.start()
     except InvalidToken:
-        raise StartupError(f"{runner.bot_id}: Telegram refused the token in {env} (401 Unauthorized)") from None
+        raise TokenRefused(refused_line(runner.bot_id, env)) from None
     except (NetworkError, TimedOut) as err:
         raise StartupError(f"{runner.bot_id}: cannot reach the Bot API at {url} ({err.message})") from None
     except TelegramError as err:
         raise StartupError(f"{runner.bot_id}: the Bot API at {url} refused to start the bot: {err.message}") from None
 
 
-async def poll(runner: BotRunner, settings: RunSettings) -> None:
-    """Long polling: an update is confirmed (next offset) only after it is recorded."""
+async def poll(runner: BotRunner, settings: RunSettings, refusals: Refusals | None = None) -> None:
+    """Long polling: an update is confirmed (next offset) only after it is recorded. A
+    refused token stops this bot alone until it is accepted again (with `refusals`)."""
     await runner.bot.delete_webhook(drop_pending_updates=False)
     offset: int | None = None
     backoff = 1.0
@@ -125,6 +129,12 @@ async def poll(runner: BotRunner, settings: RunSettings) -> None:
                 read_timeout=settings.poll_timeout + 10,
             )
             backoff = 1.0
+        except InvalidToken:
+            if refusals is None:
+                raise
+            refusals.refuse(runner.bot_id, settings.token_envs.get(runner.bot_id, "its token variable"))
+            await refusals.until_accepted(runner.bot_id, runner.bot.get_me)
+            continue
         except RetryAfter as err:
             metrics.throttled(runner.bot_id, retry_seconds(err.retry_after))
             await asyncio.sleep(retry_seconds(err.retry_after))
@@ -152,6 +162,20 @@ async def poll(runner: BotRunner, settings: RunSettings) -> None:
                 backoff = min(backoff * 2, 30.0)
                 continue
             offset = highest + 1
+
+
+async def resume_refused(
+    runner: BotRunner, settings: RunSettings, refusals: Refusals, started: list[BotRunner],
+    server: WebhookServer | None, store: SQLStore,
+) -> None:
+    """A bot whose token was refused at the start: tried again until Telegram accepts it,
+    then started and served like the others (the rest of the process never waited for it)."""
+    await refusals.until_accepted(runner.bot_id, functools.partial(start_runner, runner, settings))
+    started.append(runner)
+    if server is not None:
+        await server.set_webhook(runner)
+        await asyncio.Event().wait()  # served by the webhook server from now on: the run goes on
+    await while_leased(store, f"poll {runner.bot_id}", functools.partial(poll, runner, settings, refusals))
 
 
 LEASE_TTL = 8.0  # a lease not renewed for this long is free: another worker takes over within 10 s
@@ -277,7 +301,8 @@ class WebhookServer:
             return web.Response(status=503)
         return web.Response(status=200)
 
-    async def start(self) -> None:
+    async def start(self, skip: set[str] | frozenset[str] = frozenset()) -> None:
+        """Serve, and tell Telegram where each bot's updates go (but the bots in `skip`)."""
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post(f"{self.path}/{{bot}}", self.handle)
         self.app_runner = web.AppRunner(app, access_log=None)
@@ -285,10 +310,14 @@ class WebhookServer:
         self.site = web.TCPSite(self.app_runner, self.settings.listen, self.settings.port)
         await self.site.start()
         for bot_id, runner in self.runners.items():
-            await runner.bot.set_webhook(
-                f"{self.base}/{bot_id}", secret_token=self.secrets[bot_id], allowed_updates=ALLOWED_UPDATES,
-                max_connections=self.settings.max_connections,
-            )
+            if bot_id not in skip:
+                await self.set_webhook(runner)
+
+    async def set_webhook(self, runner: BotRunner) -> None:
+        await runner.bot.set_webhook(
+            f"{self.base}/{runner.bot_id}", secret_token=self.secrets[runner.bot_id], allowed_updates=ALLOWED_UPDATES,
+            max_connections=self.settings.max_connections,
+        )
 
     async def stop(self) -> None:
         if self.app_runner is not None:
@@ -323,19 +352,33 @@ async def run_bots(
     server: WebhookServer | None = None
     try:
         await store.heartbeat()
+        if store.shared and not store.alone:
+            # the workers already running see this one at their next heartbeat: until then
+            # they would not wait for its calls to a chat (see SQLStore.calls_before)
+            await asyncio.sleep(HEARTBEAT_EVERY * 1.25)
+        refusals = Refusals(len(runners), settings.recheck_every)
         for runner in runners:
-            await start_runner(runner, settings)
+            try:
+                await start_runner(runner, settings)
+            except TokenRefused as err:
+                if len(runners) == 1:
+                    raise StartupError(str(err)) from None
+                refusals.refuse(runner.bot_id, settings.token_envs.get(runner.bot_id, "its token variable"))
+                continue
             started.append(runner)
             log.info("%s: started (%s)", runner.bot_id, "webhook" if settings.webhook_url else "long polling")
         if settings.webhook_url:
             server = WebhookServer(runners, settings, store.vault)
-            await server.start()
+            await server.start(skip=refusals.refused)
         else:
             # one worker polls each bot: the holder of its lease
             tasks = [
-                asyncio.create_task(while_leased(store, f"poll {runner.bot_id}", functools.partial(poll, runner, settings)))
-                for runner in runners
+                asyncio.create_task(while_leased(store, f"poll {runner.bot_id}", functools.partial(poll, runner, settings, refusals)))
+                for runner in started
             ]
+        for runner in runners:  # refused at the start: tried again until accepted
+            if runner not in started:
+                tasks.append(asyncio.create_task(resume_refused(runner, settings, refusals, started, server, store)))
         tasks.append(asyncio.create_task(keep_alive(store, started)))
         tasks.append(asyncio.create_task(while_leased(store, "tidy", functools.partial(keep_tidy, store, project, bot_ids))))
         tasks.append(asyncio.create_task(while_leased(store, "vanish", functools.partial(keep_vanishing, started))))
@@ -359,6 +402,8 @@ async def run_bots(
         waiter.cancel()
     except Forbidden as err:
         raise StartupError(f"the Bot API refused: {err.message}") from None
+    except NoBotLeft as err:
+        raise StartupError(str(err)) from None
     finally:
         for task in tasks:
             task.cancel()
