@@ -41,6 +41,7 @@ class PostgresConversationStore(SQLStore):
         #: let go on the same one (its number's), and a few of them spread the round trips
         self._lockers: list[Any] = [None] * LOCKERS
         self._locker_busy = [asyncio.Lock() for _ in range(LOCKERS)]
+        self._shared_held: set[ConversationKey] = set()  # chats whose advisory lock this worker holds
         self._listener: Any = None
         self._listeners: list[Callable[[str], None]] = []
 
@@ -83,10 +84,15 @@ class PostgresConversationStore(SQLStore):
                 raise
 
     async def _lock_shared(self, key: ConversationKey, *, wait: bool) -> bool:
+        if self.alone:
+            # no other worker: this process's own lock is enough (a worker that joins waits
+            # until this one has seen it, see `bots.telegram.app.run_bots`)
+            return True
         number = lock_number(f"chat\0{key.bot}\0{key.chat}")
         pause = LOCK_POLL[0]
         while True:
             if await self._locker_call("SELECT pg_try_advisory_lock($1)", number):
+                self._shared_held.add(key)
                 return True
             if not wait:
                 return False
@@ -94,6 +100,9 @@ class PostgresConversationStore(SQLStore):
             pause = min(pause * 2, LOCK_POLL[1])
 
     async def _unlock_shared(self, key: ConversationKey) -> None:
+        if key not in self._shared_held:
+            return
+        self._shared_held.discard(key)
         number = lock_number(f"chat\0{key.bot}\0{key.chat}")
         await self._locker_call("SELECT pg_advisory_unlock($1)", number)
 

@@ -34,7 +34,7 @@ from bots.reload import ProjectWatcher, Version
 from bots.storage import ConversationKey, SQLStore
 from bots.telegram import admin, metrics
 from bots.telegram.pacing import Pacer
-from bots.telegram.refused import NoBotLeft, Refusals, TokenRefused, recheck_every, refused_line
+from bots.telegram.refused import REFUSED, NoBotLeft, Refusals, TokenRefused, recheck_every, refused_line
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
 from bots.telegram.sender import retry_seconds
 from bots.telegram.vanish import keep_vanishing
@@ -129,7 +129,7 @@ async def poll(runner: BotRunner, settings: RunSettings, refusals: Refusals | No
                 read_timeout=settings.poll_timeout + 10,
             )
             backoff = 1.0
-        except InvalidToken:
+        except REFUSED:
             if refusals is None:
                 raise
             refusals.refuse(runner.bot_id, settings.token_envs.get(runner.bot_id, "its token variable"))
@@ -353,9 +353,10 @@ async def run_bots(
     try:
         await store.heartbeat()
         if store.shared and not store.alone:
-            # the workers already running see this one at their next heartbeat: until then
-            # they would not wait for its calls to a chat (see SQLStore.calls_before)
-            await asyncio.sleep(HEARTBEAT_EVERY * 1.25)
+            # the workers already running see this one at their next heartbeat: until then a
+            # worker that was alone takes no chat lock in the database and does not wait for
+            # another's calls to a chat (see SQLStore.calls_before and PostgreSQL's chat lock)
+            await asyncio.sleep(HEARTBEAT_EVERY * 2.5)
         refusals = Refusals(len(runners), settings.recheck_every)
         for runner in runners:
             try:
