@@ -14,12 +14,13 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 
-from telegram.error import InvalidToken
+from telegram.error import EndPointNotFound, InvalidToken
 
 log = logging.getLogger(__name__)
 
-#: Telegram's answer to a revoked or unknown token (401) and to a bot that is gone (404)
-REFUSED = (InvalidToken,)
+#: Telegram's answer to a revoked or unknown token (401) and to a bot that is gone (404);
+#: PTB's `do_api_request` (our getUpdates) says EndPointNotFound for either
+REFUSED = (InvalidToken, EndPointNotFound)
 RECHECK_ENV = "BOTS_TOKEN_RECHECK_SECONDS"
 RECHECK_EVERY = 300.0
 
