@@ -154,7 +154,7 @@ async def test_startup_errors_are_one_line_naming_the_bot_and_the_variable(api: 
     wrong = await running(env={"DEMO_TOKEN": "999:not-a-token-the-server-knows"}).start()
     code, errors = await wrong.wait()
     assert code == 1
-    assert errors.strip() == "bots: demo: Telegram refused the token in DEMO_TOKEN (401 Unauthorized)"
+    assert errors.strip() == "bots: demo: the token in DEMO_TOKEN was refused by Telegram: set a new one from BotFather"
 
     unreachable = await running(env={"TELEGRAM_API_URL": "http://127.0.0.1:9/bot"}).start()
     code, errors = await unreachable.wait(timeout=60)

@@ -1,0 +1,105 @@
+"""Issue 18: one bot's fault stops nothing else. Two bots in one `bots run` process against the
+stand-in; the fault is the second bot's ("union"), and the first ("demo") answers throughout.
+After recovery every person is answered, and nobody twice."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bots.standin import BotApiStandin
+from tests.conftest import BOT_YAML, write_project
+from tests.telegram.conftest import FLOW, TOKEN
+
+UNION_TOKEN = "654321:UNION-token-for-the-stand-in"
+UNION_YAML = BOT_YAML.replace("name: Demo", "name: Union").replace("DEMO_TOKEN", "UNION_TOKEN")
+SHORT = "start: hello\nnodes:\n  hello:\n    type: end\n    text: \"Hello from the union, {{ user.first_name }}.\"\n"
+ENV = {"UNION_TOKEN": UNION_TOKEN, "BOTS_TOKEN_RECHECK_SECONDS": "0.3"}
+REFUSED = "union: the token in UNION_TOKEN was refused by Telegram: set a new one from BotFather"
+RESUMED = "union: Telegram accepts the token again: the bot resumes"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = write_project(tmp_path / "project", {
+        "flows/demo/main.yaml": FLOW,
+        "flows/union/bot.yaml": UNION_YAML,
+        "flows/union/main.yaml": SHORT,
+    })
+    (root / "knowledge").mkdir(exist_ok=True)
+    (root / "knowledge" / "guide.txt").write_text("A guide.\n")
+    return root
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiStandin]:
+    async with BotApiStandin(tokens=[TOKEN, UNION_TOKEN]) as standin:
+        yield standin
+
+
+async def greeted(api: BotApiStandin, who, bot: str) -> str:
+    await api.send_text(who, "/start", bot=bot)
+    [answer] = await api.wait_for_messages(who, 1, timeout=15, bot=bot)
+    return answer.text
+
+
+def answered_once(api: BotApiStandin, people: list, bot: str) -> None:
+    for who in people:
+        assert len(api.messages(who, bot=bot)) == 1, who.first_name
+
+
+async def test_a_token_refused_later_stops_that_bot_alone_until_it_works_again(api: BotApiStandin, running) -> None:
+    process = await running("--pace", "off", env=ENV).start()
+    alice, carol, dave = api.user("Alice"), api.user("Carol"), api.user("Dave")
+    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    api.fail_next("getUpdates", status=401, times=None, bot=UNION_TOKEN)  # revoked in BotFather
+    api.fail_next("getMe", status=401, times=None, bot=UNION_TOKEN)
+    assert await greeted(api, carol, UNION_TOKEN) == "Hello from the union, Carol."  # ends the poll in hand
+    await process.logged(REFUSED)
+    await api.send_text(dave, "/start", bot=UNION_TOKEN)  # waits at Telegram meanwhile
+    [question] = api.messages(alice, bot=TOKEN)
+    await api.press(alice, question, "Red")  # the other bot goes on
+    [size] = await api.wait_for_messages(alice, 1, timeout=15, bot=TOKEN)
+    assert size.text == "Size for red?"
+    api.clear_faults("getUpdates")
+    api.clear_faults("getMe")  # a new token, say
+    await process.logged(RESUMED)
+    [hello] = await api.wait_for_messages(dave, 1, timeout=15, bot=UNION_TOKEN)
+    assert hello.text == "Hello from the union, Dave."
+    code, errors = await process.stop()
+    assert code == 0, errors
+    assert errors.count(REFUSED) == 1 and "Traceback" not in errors
+    answered_once(api, [carol, dave], UNION_TOKEN)
+    assert len(api.messages(alice, bot=TOKEN)) == 2
+
+
+async def test_an_endpoint_gone_at_the_start_stops_that_bot_alone_until_it_works(api: BotApiStandin, running) -> None:
+    api.fail_next("getMe", status=404, times=None, bot=UNION_TOKEN)
+    process = await running("--pace", "off", env=ENV).start()
+    await process.logged(REFUSED)
+    alice, bob = api.user("Alice"), api.user("Bob")
+    await api.send_text(bob, "/start", bot=UNION_TOKEN)
+    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    api.clear_faults("getMe")
+    await process.logged(RESUMED)
+    [hello] = await api.wait_for_messages(bob, 1, timeout=15, bot=UNION_TOKEN)
+    assert hello.text == "Hello from the union, Bob."
+    code, errors = await process.stop()
+    assert code == 0, errors
+    assert errors.count(REFUSED) == 1 and "Traceback" not in errors
+    answered_once(api, [alice], TOKEN)
+    answered_once(api, [bob], UNION_TOKEN)
+
+
+async def test_bots_run_ends_non_zero_only_when_no_bot_is_left(api: BotApiStandin, running) -> None:
+    api.fail_next("getMe", status=401, times=None, bot=UNION_TOKEN)
+    process = await running("--pace", "off", env=ENV).start()
+    await process.logged(REFUSED)
+    api.fail_next("getUpdates", status=401, times=None, bot=TOKEN)
+    api.fail_next("getMe", status=401, times=None, bot=TOKEN)
+    await api.send_text(api.user("Alice"), "/start", bot=TOKEN)  # ends the poll in hand
+    code, errors = await process.wait()
+    assert code == 1, errors
+    assert "demo: the token in DEMO_TOKEN was refused by Telegram: set a new one from BotFather (no bot is left running)" in errors
