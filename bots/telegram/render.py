@@ -12,8 +12,10 @@ from typing import Any
 
 from bots.calls import BotApiCall, Delivery
 from bots.engine.outputs import Chosen, Output, Say
+from bots.telegram.splitting import TEXT_LIMIT, split_text
 
-TEXT_LIMIT = 4096
+__all__ = ["Pressed", "TEXT_LIMIT", "keyboard", "render", "split_text"]
+
 CHOSEN_MARK = "✅"
 
 
@@ -29,30 +31,6 @@ def keyboard(say: Say) -> dict[str, Any] | None:
     if not say.buttons:
         return None
     return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data}] for b in say.buttons]}
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut a long text into messages at paragraph breaks, else line breaks, else spaces;
-    never inside a word unless a single word is longer than a message."""
-    chunks: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[: limit + 1]
-        cut = -1
-        for separator in ("\n\n", "\n", " "):
-            cut = window.rfind(separator, 0, limit)
-            if cut > 0:
-                break
-        if cut <= 0:
-            cut = limit
-            chunks.append(rest[:cut])
-            rest = rest[cut:]
-        else:
-            chunks.append(rest[:cut].rstrip())
-            rest = rest[cut:].lstrip("\n ")
-    if rest or not chunks:
-        chunks.append(rest)
-    return chunks
 
 
 def render(
