@@ -71,6 +71,27 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+class Unreadable(Exception):
+    """An update the bot cannot read (a shape it does not know, a field of the wrong type):
+    trying again reads the same bytes, so it is skipped at once. The message is its type."""
+
+
+def read_update(payload: dict[str, object], bot: Bot) -> Update:
+    """PTB's `Update` of a stored update, or `Unreadable`. PTB does not check the types of
+    what it keeps as is: the text and the button's data reach the engine, so they are checked."""
+    kind = next((k for k in payload if k != "update_id"), "empty")
+    try:
+        update = Update.de_json(payload, bot)
+    except Exception:  # noqa: BLE001 - TypeError, KeyError, AttributeError, ValueError: all a bad shape
+        raise Unreadable(kind) from None
+    message, query = update.message, update.callback_query
+    if (message is not None and not isinstance(message.text, (str, type(None)))) or (
+        query is not None and not isinstance(query.data, (str, type(None)))
+    ):
+        raise Unreadable(kind)
+    return update
+
+
 def chat_of(payload: dict[str, object]) -> str:
     """The chat an update belongs to (for ordering), straight from its JSON."""
     for key in ("message", "edited_message", "my_chat_member", "chat_member"):
@@ -319,6 +340,11 @@ class BotRunner:
             try:
                 await self.process(update)
                 break
+            except Unreadable as err:  # the same bytes again would fail the same way
+                metrics.update_failed(self.bot_id)
+                log.warning("%s: update %d (%s) cannot be read: skipped", self.bot_id, update.update_id, err)
+                await self.store.commit_step(None, None, update=update, calls=[], now=self.clock())
+                break
             except Exception as err:  # one bad update must not stop the chat for good
                 failures += 1
                 metrics.update_failed(self.bot_id)
@@ -338,7 +364,7 @@ class BotRunner:
     @metrics.timed_step
     async def process(self, incoming: IncomingUpdate) -> None:
         """One update, start to end. The caller holds the conversation's lock."""
-        update = Update.de_json(json.loads(incoming.payload), self.bot)
+        update = read_update(json.loads(incoming.payload), self.bot)
         chat = update.effective_chat
         now = self.clock()
         if chat is not None and self.desk.available and str(chat.id) == self.moderators_chat:

@@ -103,3 +103,26 @@ async def test_bots_run_ends_non_zero_only_when_no_bot_is_left(api: BotApiStandi
     code, errors = await process.wait()
     assert code == 1, errors
     assert "demo: the token in DEMO_TOKEN was refused by Telegram: set a new one from BotFather (no bot is left running)" in errors
+
+
+async def test_updates_the_bot_cannot_read_are_skipped_at_once(api: BotApiStandin, running) -> None:
+    process = await running("--pace", "off", env=ENV).start()
+    alice, bob = api.user("Alice"), api.user("Bob")
+    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    queue = api.bot(UNION_TOKEN).queue
+    chat = {"id": bob.id, "type": "private", "first_name": "Bob"}
+    sender = {"id": bob.id, "is_bot": False, "first_name": "Bob"}
+    assert queue.push("message", {"message_id": 901, "date": 0, "chat": "not a chat", "text": "hi"}, bob.id)
+    assert queue.push("message", {"message_id": 902, "date": 0, "chat": chat, "from": sender, "text": 5}, bob.id)
+    assert queue.push("callback_query", {"id": "q", "from": {"id": bob.id}, "chat_instance": "c"}, bob.id)
+    assert await greeted(api, bob, UNION_TOKEN) == "Hello from the union, Bob."  # after the three, in order
+    [question] = api.messages(alice, bot=TOKEN)
+    await api.press(alice, question, "Blue")
+    [size] = await api.wait_for_messages(alice, 1, timeout=15, bot=TOKEN)
+    assert size.text == "Size for blue?"
+    code, errors = await process.stop()
+    assert code == 0, errors
+    assert errors.count("(message) cannot be read: skipped") == 2
+    assert errors.count("(callback_query) cannot be read: skipped") == 1
+    assert "attempt" not in errors and "Traceback" not in errors
+    answered_once(api, [bob], UNION_TOKEN)
