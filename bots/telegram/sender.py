@@ -90,6 +90,7 @@ class Sender:
         self.protect = protect
         self._in_flight: set[str] = set()  # chats whose call is with Telegram right now
         self._exiting: set[str] = set()  # chats whose quick exit is being sent
+        self._paused = False  # a 429 paused all of this bot's sending: the next send says it resumes
 
     def enqueue(self, calls: list[OutgoingCall]) -> None:
         for chat in {c.chat for c in calls if c.delivery.urgent}:
@@ -163,11 +164,19 @@ class Sender:
                 if not await self._call(call):
                     return "skipped"
                 self.sent += 1
+                if self._paused:
+                    self._paused = False
+                    log.warning("%s: sending resumes after Telegram's pause (429)", self.bot_id)
                 return "sent"
             except RetryAfter as err:
                 wait = retry_seconds(err.retry_after)
                 metrics.throttled(self.bot_id, wait)
-                log.warning("%s: Telegram asks to slow down (429) for %s: waiting %.1fs", self.bot_id, who, wait)
+                log.warning(
+                    "%s: Telegram asks to slow down (429) for %s: waiting %.1fs%s", self.bot_id, who, wait,
+                    f" (until {dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=wait):%H:%M:%S} UTC): "
+                    "what people send is still recorded, the other bots go on" if wait >= 60 else "",
+                )
+                self._paused = self._paused or chat_id >= 0
                 # a group's own limit holds back only that group; any other 429, the whole bot
                 self.pacer.pause(wait, chat_id if chat_id < 0 else None)
             except Forbidden:

@@ -126,3 +126,45 @@ async def test_updates_the_bot_cannot_read_are_skipped_at_once(api: BotApiStandi
     assert errors.count("(callback_query) cannot be read: skipped") == 1
     assert "attempt" not in errors and "Traceback" not in errors
     answered_once(api, [bob], UNION_TOKEN)
+
+
+async def test_an_hours_429_pauses_that_bots_sending_only_and_keeps_recording(api: BotApiStandin, running, tmp_path) -> None:
+    process = await running("--pace", "off", env=ENV).start()
+    alice, carol, dave = api.user("Alice"), api.user("Carol"), api.user("Dave")
+    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    api.fail_next("sendMessage", status=429, retry_after=3600, bot=UNION_TOKEN)
+    await api.send_text(carol, "/start", bot=UNION_TOKEN)
+    await process.logged("union: Telegram asks to slow down (429)")
+    assert "what people send is still recorded" in process._stderr.decode()
+    await api.send_text(dave, "/start", bot=UNION_TOKEN)
+    queue = api.bot(UNION_TOKEN).queue
+    await api.wait_until(lambda: queue.pending_count == 0, timeout=15)  # Dave's, recorded and confirmed
+    [question] = api.messages(alice, bot=TOKEN)
+    await api.press(alice, question, "Red")  # the other bot is not slowed
+    [size] = await api.wait_for_messages(alice, 1, timeout=15, bot=TOKEN)
+    assert size.text == "Size for red?"
+    assert not api.messages(carol, bot=UNION_TOKEN) and not api.messages(dave, bot=UNION_TOKEN)
+    code, errors = await process.stop()  # an hour is long: the operator restarts, the journal holds
+    assert code == 0, errors
+    again = await running("--pace", "off", env=ENV).start()
+    for who in (carol, dave):
+        [hello] = await api.wait_for_messages(who, 1, timeout=15, bot=UNION_TOKEN)
+        assert hello.text == f"Hello from the union, {who.first_name}."
+    code, errors = await again.stop()
+    assert code == 0, errors
+    answered_once(api, [carol, dave], UNION_TOKEN)
+
+
+async def test_a_short_429_says_when_sending_resumes(api: BotApiStandin, running) -> None:
+    process = await running("--pace", "off", env=ENV).start()
+    alice, carol = api.user("Alice"), api.user("Carol")
+    api.fail_next("sendMessage", status=429, retry_after=2, bot=UNION_TOKEN)
+    await api.send_text(carol, "/start", bot=UNION_TOKEN)
+    await process.logged("union: Telegram asks to slow down (429)")
+    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"  # during the pause
+    [hello] = await api.wait_for_messages(carol, 1, timeout=15, bot=UNION_TOKEN)
+    assert hello.text == "Hello from the union, Carol."
+    await process.logged("union: sending resumes after Telegram's pause (429)")
+    code, errors = await process.stop()
+    assert code == 0, errors
+    answered_once(api, [carol], UNION_TOKEN)
