@@ -64,6 +64,7 @@ STOP_GRACE = 10.0
 SEND_GRACE = 2.0
 TRIGGER = -1  # the update_id of a queue entry that only says "look at the chat's waiting updates"
 SWEEP_AGE = 3.0  # an update waiting this long on a shared database is anyone's to process
+HELP_AFTER = 0.25  # an update recorded by another worker and waiting this long is taken up here
 MAX_ATTEMPTS = 3  # an update that fails this often is given up (logged), not retried forever
 
 
@@ -188,11 +189,15 @@ class BotRunner:
         self._scanning = asyncio.create_task(self._scan())
 
     async def _scan(self) -> None:
+        """Take up the chats whose updates have waited a moment: the worker that recorded an
+        update usually processes it at once (a chat's turns then stay on one worker, and its
+        messages need not wait for another worker's); the others help when it lags."""
         self._scan_again = True
         while self._scan_again:
             self._scan_again = False
+            await asyncio.sleep(HELP_AFTER)
             try:
-                chats = await self.store.waiting_chats(self.bot_id, received_before=self.clock().timestamp() + 60)
+                chats = await self.store.waiting_chats(self.bot_id, received_before=self.clock().timestamp() - HELP_AFTER)
             except Exception as err:  # noqa: BLE001 - the sweep picks them up later
                 log.warning("%s: cannot look for waiting updates (%s)", self.bot_id, type(err).__name__)
                 return
@@ -310,13 +315,13 @@ class BotRunner:
         key = ConversationKey(self.bot_id, chat)
         while queue:
             if self.store.shared:
-                # an update this worker recorded is waited for; a word that some are waiting
-                # is not, when another worker has the chat (it takes them, in order)
-                wait = any(update.update_id != TRIGGER for update in queue)
+                # when another worker has the chat, it takes what waits, in order: every worker
+                # is told of every update recorded, the one holding the chat too, and it looks
+                # again once its turn is over (the sweep takes up anything left)
                 queue.clear()
                 try:
-                    async with self.store.lock(key) if wait else self.store.try_lock(key) as held:
-                        if held is False:
+                    async with self.store.try_lock(key) as held:
+                        if not held:
                             continue
                         for update in await self.store.unprocessed_updates(self.bot_id, chat=chat):
                             await self._attempt(update)

@@ -39,7 +39,7 @@ from bots.telegram.pseudonym import Pseudonyms
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
-ORDER_WAIT = 0.1
+ORDER_WAIT = 0.02
 HARMLESS = ("message is not modified", "message to edit not found", "query is too old")
 #: what `protect_content` applies to: every call that puts a message in a chat
 PROTECTED = frozenset({"sendMessage", "sendDocument", "copyMessage", "sendPhoto", "sendVideo", "sendAudio", "sendVoice"})
