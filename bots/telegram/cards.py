@@ -16,6 +16,7 @@ from babel.dates import format_datetime, format_timedelta
 from markupsafe import Markup
 
 from bots.engine.i18n import Translator, native_name
+from bots.engine.model import BotConfig
 from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 from bots.storage import Handoff
 
@@ -62,6 +63,13 @@ class ModeratorTexts:
         self.translator = translator
         self.lang = lang
         self.zone = zone
+
+    @classmethod
+    def for_bot(cls, config: BotConfig, translator: Translator) -> ModeratorTexts:
+        """A bot's moderators' texts, as its `bot.yaml` says: in `moderators_locale` (else the
+        source language), times in the time zone of its `hours` (else UTC)."""
+        zone = config.hours.zone if config.hours else dt.timezone.utc
+        return cls(translator, config.moderators_locale or config.source_locale, zone)
 
     def __call__(self, key: str, **params: Any) -> Markup:
         """The text `key` as Telegram HTML, with `params` escaped (except `Markup` ones, already

@@ -77,9 +77,7 @@ class Desk(ModeratorCommands):
         #: the moderators' chat as the database knows it (a keyed hash, like every chat)
         self.chat = runner.store.vault.chat_key(runner.bot_id, raw) if self.chat_id is not None else ""
         self.forum = True  # learned at start (getChat); a refusal to create a topic turns it off
-        config = runner.engine.bot.config
-        zone = config.hours.zone if config.hours else dt.timezone.utc
-        self.texts = ModeratorTexts(runner.translator, config.moderators_locale or config.source_locale, zone)
+        self.texts = ModeratorTexts.for_bot(runner.engine.bot.config, runner.translator)
         self.username = ""
 
     @property

@@ -24,7 +24,9 @@ to the end), so the idle ones are always at the front: each check first pops the
 there. That is O(1) amortised per check (an entry is popped at most once per insertion) and,
 unlike a periodic sweep over the whole dict, never costs O(number of chats) in one go for
 nothing; the number of entries never exceeds the number of distinct chats seen within the
-last `max(window, pause)` seconds (plus the ones idle since, until the next check).
+last `max(window, pause)` seconds (plus the ones idle since, until the next check). Limits
+changed while running (`configure`, live reload) apply at once; a pause begun under longer
+ones is kept to its end (idle chats are then forgotten after the longer pause).
 
 Per chat the guard keeps a list of at most `limit + 1` update times (not a `deque`: an empty
 `deque` alone takes about 760 bytes, a short list under 100, and most chats send a few
@@ -100,6 +102,16 @@ class FloodGuard:
         pause: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._clock = clock
+        self._chats: OrderedDict[str, _Chat] = OrderedDict()
+        self._warned = 0
+        self._dropped = 0
+        self.idle = 0.0
+        self.configure(limit, window, pause)
+
+    def configure(self, limit: int, window: float, pause: float) -> None:
+        """New limits (a changed `flood:` in bot.yaml, live): what each chat sent recently
+        counts under them at once; a pause already running ends when it was going to."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
         if not window > 0:
@@ -109,11 +121,11 @@ class FloodGuard:
         self.limit = limit
         self.window = float(window)
         self.pause = float(pause)
-        self.idle = max(self.window, self.pause)  # an entry idle this long is forgotten
-        self._clock = clock
-        self._chats: OrderedDict[str, _Chat] = OrderedDict()
-        self._warned = 0
-        self._dropped = 0
+        # an entry idle this long is forgotten; never sooner than a pause begun under the
+        # earlier limits ends
+        self.idle = max(self.window, self.pause, self.idle if self._chats else 0.0)
+        for entry in self._chats.values():  # at most `limit` times kept between checks
+            del entry.times[:-limit]
 
     def check(self, chat: str) -> Verdict:
         """The verdict on one incoming update of `chat`; call it once per update."""

@@ -48,6 +48,7 @@ from bots.storage import (
 )
 from bots.telegram import metrics
 from bots.telegram import vanish as vanishing
+from bots.telegram.cards import ModeratorTexts
 from bots.telegram.desk import Desk, handoff_counts
 from bots.telegram.flood import FloodGuard, Verdict
 from bots.telegram.pacing import Pacer
@@ -150,6 +151,8 @@ class BotRunner:
         self._scanning: asyncio.Task[None] | None = None
         self._scan_again = False
         self._answers: set[asyncio.Task[None]] = set()
+        self._registered: dict[str, list[BotCommand]] = {}  # the command lists Telegram was given
+        self._registering: asyncio.Task[None] | None = None  # after a reload changed them
         self.processed = 0
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -212,6 +215,8 @@ class BotRunner:
         await self.sender.wait_idle(SEND_GRACE)  # what is not sent by then is sent at the next start
         await self.sender.stop()
         await asyncio.gather(*self._answers, return_exceptions=True)
+        if self._registering is not None:
+            await asyncio.gather(self._registering, return_exceptions=True)
         for worker in self.workers.values():
             worker.cancel()
         await asyncio.gather(*self.workers.values(), return_exceptions=True)
@@ -226,21 +231,50 @@ class BotRunner:
         if self.bot_id not in project.bots:
             log.warning("%s: the bot is gone from the changed project; it keeps its running version", self.bot_id)
             return
+        before = self.engine.bot.config
         self.engine = Engine(project, self.bot_id, translator)
         self.translator = translator
-        self.desk.texts.translator = translator
-        self.sender.protect = self.engine.bot.config.protect_content
-
-    async def register_commands(self) -> None:
         config = self.engine.bot.config
-        for index, lang in enumerate(config.locales):
-            names = (HANDOFF_COMMANDS if self.desk.available else COMMANDS) + (config.exit_command,)
-            commands = [
+        self.desk.texts = ModeratorTexts.for_bot(config, translator)  # moderators_locale:, hours:
+        self.sender.protect = config.protect_content
+        self.flood.configure(config.flood.messages, config.flood.seconds, config.flood.pause)
+        if self.command_lists() != self._registered:  # locales:, exit_command:, their translations
+            self._registering = asyncio.create_task(self._register_again(self._registering))
+        for key in ("token_env", "moderators_chat_env", "retention_days"):  # read once, at the start (app.py)
+            if getattr(before, key) != getattr(config, key):
+                log.warning("%s: %s changed in bot.yaml: it takes effect when the bot is started again", self.bot_id, key)
+
+    async def _register_again(self, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:  # one registration at a time, in the order of the changes
+            await asyncio.gather(previous, return_exceptions=True)
+        await self.register_commands()
+
+    def command_lists(self) -> dict[str, list[BotCommand]]:
+        """The commands in Telegram's menu, in each language of the bot (the first language's
+        also for everyone else)."""
+        config = self.engine.bot.config
+        names = (HANDOFF_COMMANDS if self.desk.available else COMMANDS) + (config.exit_command,)
+        return {
+            lang: [
                 BotCommand(name, self.translator.translate(
                     lang, BUILTIN["command_exit" if name == config.exit_command else f"command_{name}"], BUILTIN_CONTEXT
                 ))
                 for name in names
             ]
+            for lang in config.locales
+        }
+
+    async def register_commands(self) -> None:
+        """Give Telegram the bot's commands (`command_lists`); a language no longer offered loses its own."""
+        lists = self.command_lists()
+        gone = [lang for lang in self._registered if lang not in lists]
+        self._registered = lists
+        for lang in gone:
+            try:
+                await self.bot.delete_my_commands(language_code=lang)
+            except TelegramError as err:
+                log.warning("%s: could not remove the commands for %s: %s", self.bot_id, lang, type(err).__name__)
+        for index, (lang, commands) in enumerate(lists.items()):
             try:
                 await self.bot.set_my_commands(commands, language_code=lang)
                 if index == 0:

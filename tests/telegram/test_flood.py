@@ -183,3 +183,20 @@ def test_defaults() -> None:
 def test_nonsense_settings_are_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         FloodGuard(**kwargs)  # type: ignore[arg-type]
+
+
+def test_new_limits_apply_at_once_to_what_was_sent_and_keep_a_running_pause() -> None:
+    """bot.yaml's `flood:` changed while running (live reload)."""
+    clock = Clock()
+    flood = guard(clock, limit=5)
+    assert [flood.check("a") for _ in range(3)] == [ALLOW] * 3
+    assert [flood.check("b") for _ in range(7)] == [ALLOW] * 5 + [WARN, DROP]
+    flood.configure(2, 10.0, 30.0)
+    assert (flood.limit, flood.window, flood.pause, flood.idle) == (2, 10.0, 30.0, 60.0)  # b is paused for 60 s
+    assert flood.check("a") is WARN  # three already sent count under the new limit of two
+    clock.advance(59)
+    assert flood.check("b") is DROP  # paused for the old 60 s
+    clock.advance(1)
+    assert [flood.check("b") for _ in range(4)] == [ALLOW, ALLOW, WARN, DROP]
+    with pytest.raises(ValueError):
+        flood.configure(0, 10.0, 30.0)
