@@ -33,6 +33,7 @@ from bots.logsafe import asyncio_exception_handler
 from bots.reload import ProjectWatcher, Version
 from bots.storage import ConversationKey, SQLStore
 from bots.telegram import admin, metrics
+from bots.telegram.outage import DATABASE
 from bots.telegram.pacing import Pacer
 from bots.telegram.refused import REFUSED, NoBotLeft, Refusals, TokenRefused, recheck_every, refused_line
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
@@ -121,6 +122,7 @@ async def poll(runner: BotRunner, settings: RunSettings, refusals: Refusals | No
     await runner.bot.delete_webhook(drop_pending_updates=False)
     offset: int | None = None
     backoff = 1.0
+    unrecorded = 1.0  # the back-off while the database fails (getUpdates itself succeeds meanwhile)
     while True:
         try:
             updates = await runner.bot.do_api_request(
@@ -154,14 +156,18 @@ async def poll(runner: BotRunner, settings: RunSettings, refusals: Refusals | No
             try:
                 highest = await runner.receive(updates)  # raw JSON, stored as received
             except Exception as err:  # noqa: BLE001 - the database: nothing is confirmed, Telegram keeps them
-                log.error(
-                    "%s: cannot record updates in the database (%s): none is confirmed to Telegram, "
-                    "which delivers them again; retrying in %.0fs", runner.bot_id, type(err).__name__, backoff,
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+                if unrecorded == 1.0:  # once a bot while it lasts, with the outage's own line
+                    log.error(
+                        "%s: cannot record updates in the database (%s): none is confirmed to Telegram, "
+                        "which delivers them again; retrying with back-off", runner.bot_id, type(err).__name__,
+                    )
+                DATABASE.failed(err, f"{runner.bot_id}: recording updates (none confirmed, retrying in {unrecorded:.0f}s)")
+                await asyncio.sleep(unrecorded)
+                unrecorded = min(unrecorded * 2, 30.0)
                 continue
             offset = highest + 1
+            unrecorded = 1.0
+            DATABASE.ok()
 
 
 async def resume_refused(
@@ -191,7 +197,7 @@ async def while_leased(store: SQLStore, name: str, job: Callable[[], Coroutine[A
         try:
             held = await store.take_lease(name, ttl=LEASE_TTL)
         except Exception as err:  # noqa: BLE001 - the database may be back at the next try
-            log.warning("cannot renew the lease %r (%s): trying again", name, type(err).__name__)
+            DATABASE.failed(err, f"taking the lease {name!r}")
             held = False
         if not held:
             await asyncio.sleep(LEASE_EVERY)
@@ -208,8 +214,8 @@ async def while_leased(store: SQLStore, name: str, job: Callable[[], Coroutine[A
                 try:
                     held = await store.take_lease(name, ttl=LEASE_TTL)
                 except Exception as err:  # noqa: BLE001
-                    log.warning("cannot renew the lease %r (%s)", name, type(err).__name__)
-                    held = False
+                    DATABASE.failed(err, f"renewing the lease {name!r}: its job stops until it is taken again")
+                    break
                 if not held:
                     log.warning("another worker took over %r: this one stops it", name)
                     break
@@ -225,10 +231,11 @@ async def keep_alive(store: SQLStore, runners: list[BotRunner], every: float = H
         await asyncio.sleep(every)
         try:
             await store.heartbeat()
+            DATABASE.ok()
             for runner in runners:
                 await runner.sweep()
         except Exception as err:  # noqa: BLE001 - the next beat tries again
-            log.warning("cannot reach the database to say this worker is alive (%s)", type(err).__name__)
+            DATABASE.failed(err, "saying this worker is alive")
 
 
 JOURNAL_KEPT = dt.timedelta(hours=26)  # Telegram redelivers for 24 h at most
@@ -297,8 +304,9 @@ class WebhookServer:
         try:
             await runner.receive([update])  # answered only once the update is safely recorded
         except Exception as err:  # noqa: BLE001 - the database: Telegram delivers it again later
-            log.error("%s: cannot record an update in the database (%s): answered 503", bot_id, type(err).__name__)
+            DATABASE.failed(err, f"{bot_id}: recording an update (answered 503)")
             return web.Response(status=503)
+        DATABASE.ok()
         return web.Response(status=200)
 
     async def start(self, skip: set[str] | frozenset[str] = frozenset()) -> None:
@@ -479,7 +487,10 @@ async def post_weekly_reports(runners: list[BotRunner], every: float = 3600.0) -
     """Each bot that asks for it posts last week's summary to its moderators' group once a week."""
     while True:
         for runner in runners:
-            await post_weekly_report(runner, dt.datetime.now(dt.timezone.utc))
+            try:
+                await post_weekly_report(runner, dt.datetime.now(dt.timezone.utc))
+            except Exception as err:  # noqa: BLE001 - the database: the next round posts it
+                DATABASE.failed(err, f"{runner.bot_id}: the weekly report")
         await asyncio.sleep(every)
 
 
@@ -487,4 +498,7 @@ async def notice_other_writers(store: SQLStore, every: float = 1.0) -> None:
     """Another process (`bots forget`) may change the database: drop what we cached then."""
     while True:
         await asyncio.sleep(every)
-        await store.notice_other_writers()
+        try:
+            await store.notice_other_writers()
+        except Exception as err:  # noqa: BLE001 - the next look notices them
+            DATABASE.failed(err, "looking for other writers")

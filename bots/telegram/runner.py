@@ -51,6 +51,7 @@ from bots.telegram import vanish as vanishing
 from bots.telegram.cards import ModeratorTexts
 from bots.telegram.desk import Desk, handoff_counts
 from bots.telegram.flood import FloodGuard, Verdict
+from bots.telegram.outage import DATABASE, MAX_BACKOFF, is_database_error, until_written
 from bots.telegram.pacing import Pacer
 from bots.telegram.pseudonym import Pseudonyms
 from bots.telegram.render import Pressed, render
@@ -373,8 +374,11 @@ class BotRunner:
         self.workers.pop(chat, None)
 
     async def _attempt(self, update: IncomingUpdate) -> None:
-        """Process one update, trying again a few times if it fails; then give it up."""
+        """Process one update, trying again a few times if it fails; then give it up. The
+        database failing is not the update's fault: on SQLite the turn waits for it (with
+        back-off, for as long as it takes); on a shared one it is left for the sweep."""
         failures = 0
+        backoff = 0.5
         while True:
             try:
                 await self.process(update)
@@ -382,9 +386,16 @@ class BotRunner:
             except Unreadable as err:  # the same bytes again would fail the same way
                 metrics.update_failed(self.bot_id)
                 log.warning("%s: update %d (%s) cannot be read: skipped", self.bot_id, update.update_id, err)
-                await self.store.commit_step(None, None, update=update, calls=[], now=self.clock())
+                await self._give_up(update)
                 break
             except Exception as err:  # one bad update must not stop the chat for good
+                if is_database_error(err):
+                    if self.store.shared:
+                        raise
+                    DATABASE.failed(err, f"{self.bot_id}: {self.pseudonyms.of(update.chat)}'s turn")
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF)
+                    continue
                 failures += 1
                 metrics.update_failed(self.bot_id)
                 log.error(
@@ -394,9 +405,14 @@ class BotRunner:
                 if failures < MAX_ATTEMPTS:
                     await asyncio.sleep(0.5 * failures)
                     continue
-                await self.store.commit_step(None, None, update=update, calls=[], now=self.clock())
+                await self._give_up(update)
                 break
         self.processed += 1
+
+    async def _give_up(self, update: IncomingUpdate) -> None:
+        """Mark an update done without a step (on SQLite, once the database takes it)."""
+        commit = lambda: self.store.commit_step(None, None, update=update, calls=[], now=self.clock())  # noqa: E731
+        await (commit() if self.store.shared else until_written(commit, f"{self.bot_id}: skipping an update"))
 
     # --- one update ------------------------------------------------------------------------
 

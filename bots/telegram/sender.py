@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import logging
 import uuid
@@ -33,6 +34,7 @@ from bots.calls import Delivery
 from bots.engine.texts import BUILTIN
 from bots.storage import OutgoingCall, SQLStore
 from bots.telegram import metrics
+from bots.telegram.outage import until_written
 from bots.telegram.pacing import Pacer
 from bots.telegram.pseudonym import Pseudonyms
 
@@ -134,7 +136,7 @@ class Sender:
         queue = self.queues[chat]
         while queue and not self.stopping:
             call = queue[0]
-            before = await self.store.calls_before(call)
+            before = await until_written(functools.partial(self.store.calls_before, call), f"{self.bot_id}: sending", write=False)
             if before is None:  # another worker still sends this chat's earlier messages: they go first
                 await asyncio.sleep(ORDER_WAIT)
                 continue
@@ -148,7 +150,8 @@ class Sender:
                 break
             if queue and queue[0] is call:  # (a quick exit may have replaced the queue meanwhile)
                 queue.popleft()
-            await self.store.call_done(call)
+            # sent: marked done whatever the database's trouble, or it would be sent again
+            await until_written(functools.partial(self.store.call_done, call), f"{self.bot_id}: a sent call")
         if not queue:
             self.queues.pop(chat, None)
             self._exiting.discard(chat)
@@ -253,7 +256,9 @@ class Sender:
                 return
         seconds = call.delivery.vanish
         vanish = (call.chat_id, float(seconds)) if seconds else None
-        await self.store.remember_messages(self.bot_id, call.chat, [message_id], now=dt.datetime.now(dt.timezone.utc), vanish=vanish)
+        await until_written(functools.partial(
+            self.store.remember_messages, self.bot_id, call.chat, [message_id], now=dt.datetime.now(dt.timezone.utc), vanish=vanish,
+        ), f"{self.bot_id}: a sent message")
 
     async def _send_document(self, params: dict[str, Any]) -> int:
         """Send a document from knowledge/ (uploaded once, then by file_id); its message id."""
@@ -269,7 +274,9 @@ class Sender:
             chat_id=params["chat_id"], document=content, filename=path.name, protect_content=protect
         )
         if message.document is not None:
-            await self.store.remember_file_id(self.bot_id, relative, digest, message.document.file_id)
+            await until_written(functools.partial(
+                self.store.remember_file_id, self.bot_id, relative, digest, message.document.file_id
+            ), f"{self.bot_id}: an uploaded file")
         return message.message_id
 
     async def _apologise(self, failed: OutgoingCall) -> None:

@@ -103,5 +103,8 @@ async def keep_vanishing(runners: Sequence[BotRunner], every: float = VANISH_EVE
             except Exception as err:  # noqa: BLE001 - the next round tries again; nothing is lost
                 log.warning("%s: cannot delete what is due now (%s): trying again", runner.bot_id, type(err).__name__)
         if runners:
-            await runners[0].store.purge_vanishing(now=now)
+            try:
+                await runners[0].store.purge_vanishing(now=now)
+            except Exception as err:  # noqa: BLE001 - the database: the next round purges
+                log.warning("cannot purge what has vanished (%s): trying again", type(err).__name__)
         await asyncio.sleep(every)
