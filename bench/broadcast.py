@@ -76,8 +76,9 @@ class Standin(BotApiStandin):
         self.accepted: list[tuple[float, int]] = []  # (time, chat id)
         self.refused: Counter[int] = Counter()  # HTTP status -> calls
 
-    async def call(self, bot: BotState, method: str, raw: dict[str, Any],
-                   uploads: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    async def call(
+        self, bot: BotState, method: str, raw: dict[str, Any], uploads: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
         status, body = await super().call(bot, method, raw, uploads)
         if method.lower() == "sendmessage":
             if status == 200:
@@ -110,16 +111,21 @@ async def bench(subscribers: int, kill_at: float, workdir: Path) -> dict[str, An
         people = [api.user(f"P{i}", language_code=LANGS[i % 3]) for i in range(subscribers)]
         now = dt.datetime.now(dt.timezone.utc)
         async with NewsStore(db, vault=vault) as store:
-            await asyncio.gather(*(
-                store.subscribe(BOT, vault.chat_key(BOT, p.id), p.id, LANGS[i % 3], now=now) for i, p in enumerate(people)
-            ))
+            await asyncio.gather(
+                *(store.subscribe(BOT, vault.chat_key(BOT, p.id), p.id, LANGS[i % 3], now=now) for i, p in enumerate(people))
+            )
             assert await store.subscriber_count(BOT) == subscribers
         setup = time.perf_counter() - started
         print(f"{subscribers} subscribers ready in {setup:.1f}s", file=sys.stderr)
         api.rate_limits(per_bot_per_second=PACE)
 
-        env = {**os.environ, "TELEGRAM_API_URL": api.base_url, "BENCH_BOT_TOKEN": TOKEN,
-               "BOTS_SECRET_KEY": key, "PTB_TIMEDELTA": "true"}
+        env = {
+            **os.environ,
+            "TELEGRAM_API_URL": api.base_url,
+            "BENCH_BOT_TOKEN": TOKEN,
+            "BOTS_SECRET_KEY": key,
+            "PTB_TIMEDELTA": "true",
+        }
         command = [sys.executable, "-m", "bots", "broadcast", BOT, "news.md", "--db", str(db)]
         runs: list[dict[str, Any]] = []
         outputs: list[str] = []
@@ -131,7 +137,8 @@ async def bench(subscribers: int, kill_at: float, workdir: Path) -> dict[str, An
                 before = len(api.accepted)
                 refused_before = api.refused.get(429, 0)
                 process = await asyncio.create_subprocess_exec(
-                    *command, cwd=project, env=env, stdout=asyncio.subprocess.PIPE, stderr=err)
+                    *command, cwd=project, env=env, stdout=asyncio.subprocess.PIPE, stderr=err
+                )
                 killed = False
                 if kill_after is not None:
                     while len(api.accepted) < kill_after and process.returncode is None:
@@ -146,11 +153,18 @@ async def bench(subscribers: int, kill_at: float, workdir: Path) -> dict[str, An
             # how close the run came to the limit: the shortest time in which 31 messages were accepted
             # (under 1 s would have broken it; the stand-in answers such a message with a 429 instead)
             closest = min((times[k] - times[k - 30] for k in range(30, len(times))), default=None)
-            runs.append({"killed": killed, "exit": process.returncode, "accepted": count, "seconds": round(span, 2),
-                         "rate": round((count - 1) / span, 2) if span else None,
-                         "wall": round(time.monotonic() - t0, 2),
-                         "closest_31_in_seconds": round(closest, 4) if closest is not None else None,
-                         "429s": api.refused.get(429, 0) - refused_before})
+            runs.append(
+                {
+                    "killed": killed,
+                    "exit": process.returncode,
+                    "accepted": count,
+                    "seconds": round(span, 2),
+                    "rate": round((count - 1) / span, 2) if span else None,
+                    "wall": round(time.monotonic() - t0, 2),
+                    "closest_31_in_seconds": round(closest, 4) if closest is not None else None,
+                    "429s": api.refused.get(429, 0) - refused_before,
+                }
+            )
             outputs.append(out.decode())
             print(f"run {len(runs)}: {runs[-1]}", file=sys.stderr)
 
@@ -162,8 +176,11 @@ async def bench(subscribers: int, kill_at: float, workdir: Path) -> dict[str, An
         duplicates = sum(1 for n in per_chat.values() if n > 1)
         missing = subscribers - len(per_chat)
         last = TALLY.search(outputs[-1])
-        tally = {"sent": int(last[1]), "blocked": int(last[2]), "failed": int(last[3]),
-                 "not_resent_after_crash": int(last[4] or 0)} if last else None
+        tally = (
+            {"sent": int(last[1]), "blocked": int(last[2]), "failed": int(last[3]), "not_resent_after_crash": int(last[4] or 0)}
+            if last
+            else None
+        )
         messages = sum(r["accepted"] - 1 for r in runs if r["accepted"] > 1)
         seconds = sum(r["seconds"] for r in runs)
         rate = messages / seconds if seconds else 0.0
@@ -171,7 +188,9 @@ async def bench(subscribers: int, kill_at: float, workdir: Path) -> dict[str, An
             "rate_within_5_percent": abs(rate - PACE) <= 0.05 * PACE,
             "no_duplicate": duplicates == 0,
             "all_sent_but_in_flight_at_kill": bool(
-                tally and tally["sent"] + tally["not_resent_after_crash"] == subscribers and tally["failed"] == 0
+                tally
+                and tally["sent"] + tally["not_resent_after_crash"] == subscribers
+                and tally["failed"] == 0
                 and missing <= tally["not_resent_after_crash"]
             ),
         }
@@ -201,8 +220,9 @@ async def bench(subscribers: int, kill_at: float, workdir: Path) -> dict[str, An
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=10_000, help="how many (default 10,000: about 6 minutes)")
-    parser.add_argument("--kill-at", type=float, default=0.4,
-                        help="SIGKILL the first run once this share is sent, then start again (0: no kill)")
+    parser.add_argument(
+        "--kill-at", type=float, default=0.4, help="SIGKILL the first run once this share is sent, then start again (0: no kill)"
+    )
     parser.add_argument("--json", metavar="PATH", help="default: bench/results/broadcast-<date>.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-broadcast-") as folder:
@@ -210,8 +230,15 @@ def main() -> int:
     out = Path(args.json) if args.json else HERE / "results" / f"broadcast-{report['date']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps({k: report[k] for k in ("achieved_rate", "stand_in_429s", "chats_with_two_or_more",
-                                             "chats_without", "final_tally", "checks")}, indent=2))
+    print(
+        json.dumps(
+            {
+                k: report[k]
+                for k in ("achieved_rate", "stand_in_429s", "chats_with_two_or_more", "chats_without", "final_tally", "checks")
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {out}", file=sys.stderr)
     return 0 if all(report["checks"].values()) else 1
 

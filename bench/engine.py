@@ -97,7 +97,11 @@ async def committed_steps(chats: int, steps: int, synchronous: str, database: st
         assert not diagnostics.errors, diagnostics.errors
         engine = Engine(project, "bench")
         latencies: list[float] = []
-        store_made = PostgresConversationStore(database) if database else SQLiteConversationStore(root / "bench.db", synchronous=synchronous)
+        store_made = (
+            PostgresConversationStore(database)
+            if database
+            else SQLiteConversationStore(root / "bench.db", synchronous=synchronous)
+        )
         async with store_made as store:
 
             async def one_step(key: ConversationKey, event: ev.Event) -> tuple[str, ...]:
@@ -143,7 +147,7 @@ def big_flow(nodes: int) -> str:
                 f'      - {{label: "No {i}", value: "no"}}\n    next: {nxt}'
             ),
             "input": f'    type: input\n    kind: number\n    text: "Number {i}?"\n    min: 0\n    save: v{i}\n    next: {nxt}',
-            "branch": f'    type: branch\n    cases:\n      - when: "v{i - 2} == \'yes\'"\n        next: {nxt}\n    else: {nxt}',
+            "branch": f"    type: branch\n    cases:\n      - when: \"v{i - 2} == 'yes'\"\n        next: {nxt}\n    else: {nxt}",
             "set": f'    type: set\n    values:\n      v{i}: "v{i - 2} + 1"\n    next: {nxt}',
             "end": '    type: end\n    text: "Done."',
         }[kind]
@@ -187,12 +191,17 @@ def main() -> None:
     parser.add_argument("--synchronous", default="NORMAL", choices=["NORMAL", "FULL"])
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--postgres", action="store_true",
-                        help="also on PostgreSQL: a throw-away server (tests/support/postgres.py), synchronous_commit off")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also on PostgreSQL: a throw-away server (tests/support/postgres.py), synchronous_commit off",
+    )
     args = parser.parse_args()
 
     rate, p99 = asyncio.run(committed_steps(args.chats, args.steps, args.synchronous))
-    print(f"committed steps: {rate:,.0f}/s  p99 {p99:.2f} ms  ({args.chats} chats, {args.steps} steps, synchronous={args.synchronous})")
+    print(
+        f"committed steps: {rate:,.0f}/s  p99 {p99:.2f} ms  ({args.chats} chats, {args.steps} steps, synchronous={args.synchronous})"
+    )
     if args.postgres:
         from tests.support import postgres
 
@@ -209,7 +218,9 @@ def main() -> None:
             finally:
                 postgres.remove(server)
     median, best, warnings = load_time(args.nodes, args.repeats)
-    print(f"load+check {args.nodes}-node flow, cold: median {median * 1000:.0f} ms, best {best * 1000:.0f} ms ({warnings} warnings)")
+    print(
+        f"load+check {args.nodes}-node flow, cold: median {median * 1000:.0f} ms, best {best * 1000:.0f} ms ({warnings} warnings)"
+    )
     print("(warm and one-file-changed loads: bench/loading.py)")
 
 

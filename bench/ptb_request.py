@@ -47,9 +47,25 @@ class Standin:
 
     def __enter__(self) -> Standin:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bots.standin", "--port", "0", "--token", TOKEN, "--user", "Bench",
-             "--call-log-size", "0", "--max-messages-per-chat", "50"],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "bots.standin",
+                "--port",
+                "0",
+                "--token",
+                TOKEN,
+                "--user",
+                "Bench",
+                "--call-log-size",
+                "0",
+                "--max-messages-per-chat",
+                "50",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         info: dict[str, str] = {}
         while "base_url" not in info:
@@ -87,22 +103,25 @@ async def measure(name: str, standin: Standin, concurrency: int, calls: int, rou
         body = f"chat_id={standin.chat_id}&text=hello".encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
+
             async def raw() -> bytes:
                 async with session.post(url, data=body, headers=headers) as resp:
                     return await resp.read()
+
             await run(raw, 200, min(concurrency, 200))
             return max([await run(raw, calls, concurrency) for _ in range(rounds)])
     async with Bot(TOKEN, base_url=standin.base_url, request=BACKENDS[name]()) as bot:
+
         async def ptb() -> object:
             return await bot.send_message(standin.chat_id, "hello")
+
         await run(ptb, 200, min(concurrency, 200))  # warm up: connections, caches
         return max([await run(ptb, calls, concurrency) for _ in range(rounds)])
 
 
 async def table(standin: Standin, concurrencies: list[int], calls: int, rounds: int) -> None:
     names = ["raw aiohttp", *BACKENDS]
-    results = {(n, c): await measure(n, standin, c, calls if c > 1 else calls // 4, rounds)
-               for c in concurrencies for n in names}
+    results = {(n, c): await measure(n, standin, c, calls if c > 1 else calls // 4, rounds) for c in concurrencies for n in names}
     print("\nsendMessage calls/s (best of %d; stand-in in its own process)\n" % rounds)
     print("| concurrency | " + " | ".join(names) + " | aiohttp / httpx |")
     print("|---:|" + "---:|" * (len(names) + 1))
@@ -113,8 +132,10 @@ async def table(standin: Standin, concurrencies: list[int], calls: int, rounds: 
 
 async def profile(standin: Standin, backend: str, concurrency: int, calls: int) -> None:
     async with Bot(TOKEN, base_url=standin.base_url, request=BACKENDS[backend]()) as bot:
+
         async def ptb() -> object:
             return await bot.send_message(standin.chat_id, "hello")
+
         await run(ptb, 200, concurrency)
         prof = cProfile.Profile()
         prof.enable()

@@ -37,7 +37,10 @@ def measure(location: str, people: int) -> dict[str, object]:
     started = time.monotonic()
     child = subprocess.Popen(
         [sys.executable, "-m", "bots", "db", "rekey", "--new-key-env", "NEW_KEY", "--db", location],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.monotonic() - started

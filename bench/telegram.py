@@ -47,8 +47,13 @@ from bots.standin.world import BotState
 
 HERE = Path(__file__).resolve().parent
 STEP_TIMEOUT = 10.0
-TOKENS = {"ptb": "7000001:bench-ptb", "aiogram": "7000002:bench-aiogram", "ours": "7000003:bench-ours",
-          "ours-pg": "7000004:bench-ours-pg", "ours-pg2": "7000005:bench-ours-pg2"}
+TOKENS = {
+    "ptb": "7000001:bench-ptb",
+    "aiogram": "7000002:bench-aiogram",
+    "ours": "7000003:bench-ours",
+    "ours-pg": "7000004:bench-ours-pg",
+    "ours-pg2": "7000005:bench-ours-pg2",
+}
 #: the project's bot on SQLite, on PostgreSQL with one worker, and with two workers on one database
 OURS = {"ours": 1, "ours-pg": 1, "ours-pg2": 2}
 POSTGRES: Any = None  # the throw-away PostgreSQL server, started when an ours-pg run is asked for
@@ -94,8 +99,9 @@ def serve_ptb(api: str, token: str, concurrent: bool) -> None:
         elif data.get("step") == "confirm":
             yes = query.data == "yes"
             data["step"] = "menu" if yes else "name"
-            await context.bot.send_message(update.effective_chat.id, "What do you need?" if yes else "Your name?",
-                                           reply_markup=menu if yes else None)
+            await context.bot.send_message(
+                update.effective_chat.id, "What do you need?" if yes else "Your name?", reply_markup=menu if yes else None
+            )
 
     async def typed(update: Update, context: Context) -> None:
         data, message = context.user_data, update.message
@@ -106,8 +112,14 @@ def serve_ptb(api: str, token: str, concurrent: bool) -> None:
         else:
             await message.reply_text(message.text or "")  # echo
 
-    app = (ext.Application.builder().token(token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
-           .concurrent_updates(concurrent).build())
+    app = (
+        ext.Application.builder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .concurrent_updates(concurrent)
+        .build()
+    )
     app.add_handler(ext.CommandHandler("start", start))
     app.add_handler(ext.CallbackQueryHandler(pressed))
     app.add_handler(ext.MessageHandler(ext.filters.TEXT & ~ext.filters.COMMAND, typed))
@@ -157,8 +169,10 @@ def serve_aiogram(api: str, token: str) -> None:
         await query.answer()
         yes = query.data == "yes"
         await state.set_state(Form.menu if yes else Form.name)
-        await query.message.answer("What do you need?" if yes else "Your name?",  # type: ignore[union-attr]
-                                   reply_markup=menu if yes else None)
+        await query.message.answer(
+            "What do you need?" if yes else "Your name?",  # type: ignore[union-attr]
+            reply_markup=menu if yes else None,
+        )
 
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
@@ -176,8 +190,9 @@ class Standin(BotApiStandin):
         super().__init__(tokens=[token], call_log_size=0, http_control=False)
         self.waiting: dict[int, Waiter] = {}
 
-    async def call(self, bot: BotState, method: str, raw: dict[str, Any],
-                   uploads: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    async def call(
+        self, bot: BotState, method: str, raw: dict[str, Any], uploads: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
         status, body = await super().call(bot, method, raw, uploads)
         result = body.get("result")
         if status == 200 and isinstance(result, dict) and "chat" in result:  # a message sent or edited
@@ -336,8 +351,11 @@ async def run_one(name: str, people: int, args: argparse.Namespace) -> dict[str,
             with log.open("wb") as out:
                 try:
                     for _ in range(OURS.get(name, 1)):
-                        procs.append(await asyncio.create_subprocess_exec(*cmd, env=env, stdin=asyncio.subprocess.DEVNULL,
-                                                                          stdout=out, stderr=out))
+                        procs.append(
+                            await asyncio.create_subprocess_exec(
+                                *cmd, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out
+                            )
+                        )
                 except OSError as exc:
                     return {**row, "status": f"not available yet: {exc}"}
             proc = procs[0]
@@ -349,8 +367,11 @@ async def run_one(name: str, people: int, args: argparse.Namespace) -> dict[str,
                     ready.cancel()
                     why = f"exited with {proc.returncode}" if exited.done() else f"no reply in {args.ready_timeout:.0f} s"
                     tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
-                    return {**row, "status": ("not available yet: " if name in OURS else "failed: ") + why,
-                            "log_tail": tail[-400:]}
+                    return {
+                        **row,
+                        "status": ("not available yet: " if name in OURS else "failed: ") + why,
+                        "log_tail": tail[-400:],
+                    }
                 return {**row, **await measure(api, [p.pid for p in procs], people, args, name)}
             finally:
                 for proc in procs:
@@ -396,16 +417,22 @@ async def measure(api: Standin, pids: list[int], people: int, args: argparse.Nam
     pick = (lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))] * 1000, 2)) if lat else (lambda q: None)
     busy = (busy1 - busy0) / max(all1 - all0, 1) * 100
     result: dict[str, Any] = {
-        "status": "ok", "steps": window.completed, "steps_per_s": round(window.completed / args.seconds, 1),
-        "p50_ms": pick(0.50), "p99_ms": pick(0.99), "timeouts": window.timeouts,
+        "status": "ok",
+        "steps": window.completed,
+        "steps_per_s": round(window.completed / args.seconds, 1),
+        "p50_ms": pick(0.50),
+        "p99_ms": pick(0.99),
+        "timeouts": window.timeouts,
         "http_per_step": round((req1 - req0) / max(window.completed, 1), 2),
-        "cpu_bot_pct": round((bot1 - bot0) / wall * 100), "cpu_standin_pct": round((cpu1 - cpu0) / wall * 100),
+        "cpu_bot_pct": round((bot1 - bot0) / wall * 100),
+        "cpu_standin_pct": round((cpu1 - cpu0) / wall * 100),
         "machine_busy_pct": round(busy),
         "cpu_db_pct": round((db1 - db0) / wall * 100) if name in OURS and name != "ours" else 0,
     }
     # % of a core used by every other process: other people's jobs skew a run; rerun when this is high
-    result["cpu_others_pct"] = max(0, round(busy * (os.cpu_count() or 1)) - result["cpu_bot_pct"]
-                                   - result["cpu_standin_pct"] - result["cpu_db_pct"])
+    result["cpu_others_pct"] = max(
+        0, round(busy * (os.cpu_count() or 1)) - result["cpu_bot_pct"] - result["cpu_standin_pct"] - result["cpu_db_pct"]
+    )
     if profiler:
         path = str(Path(args.profile) / f"standin-{name}-{people}.prof")
         profiler.dump_stats(path)
@@ -421,8 +448,10 @@ def versions() -> dict[str, str]:
     return found
 
 
-HEADER = (f"{'bot':<8} {'people':>6} {'steps/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'t/o':>4} {'HTTP/step':>9} "
-          f"{'bot CPU':>7} {'stand-in CPU':>12} {'DB CPU':>6} {'others':>7}")
+HEADER = (
+    f"{'bot':<8} {'people':>6} {'steps/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'t/o':>4} {'HTTP/step':>9} "
+    f"{'bot CPU':>7} {'stand-in CPU':>12} {'DB CPU':>6} {'others':>7}"
+)
 
 
 def print_row(r: dict[str, Any]) -> None:
@@ -431,9 +460,12 @@ def print_row(r: dict[str, Any]) -> None:
     if r.get("status") != "ok":
         print(f"{r['bot']:<8} {r['people']:>6}  {r['status']}" + (f"  [{r['log_tail']}]" if r.get("log_tail") else ""))
     else:
-        print(f"{r['bot']:<8} {r['people']:>6} {r['steps_per_s']:>8,.0f} {r['p50_ms']:>7} {r['p99_ms']:>7} "
-              f"{r['timeouts']:>4} {r['http_per_step']:>9} {r['cpu_bot_pct']:>6}% {r['cpu_standin_pct']:>11}% "
-              f"{r.get('cpu_db_pct', 0):>5}% {r['cpu_others_pct']:>6}%", flush=True)
+        print(
+            f"{r['bot']:<8} {r['people']:>6} {r['steps_per_s']:>8,.0f} {r['p50_ms']:>7} {r['p99_ms']:>7} "
+            f"{r['timeouts']:>4} {r['http_per_step']:>9} {r['cpu_bot_pct']:>6}% {r['cpu_standin_pct']:>11}% "
+            f"{r.get('cpu_db_pct', 0):>5}% {r['cpu_others_pct']:>6}%",
+            flush=True,
+        )
 
 
 async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -443,8 +475,9 @@ async def bench(args: argparse.Namespace) -> list[dict[str, Any]]:
     for people in args.people:
         for name in names:
             if name == "aiogram" and "aiogram" not in versions():
-                rows.append({"bot": name, "people": people,
-                             "status": "skipped: aiogram is not installed (.venv/bin/pip install aiogram)"})
+                rows.append(
+                    {"bot": name, "people": people, "status": "skipped: aiogram is not installed (.venv/bin/pip install aiogram)"}
+                )
             else:
                 await wait_quiet(args.quiet_wait)
                 rows.append(await run_one(name, people, args))
@@ -457,12 +490,21 @@ def main() -> None:
     parser.add_argument("--people", type=int, nargs="+", default=[100], help="people at once (several: a run each)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
-    parser.add_argument("--bots", nargs="+", default=["ptb", "aiogram", "ours"], choices=["ptb", "aiogram", *OURS],
-                        help="ours-pg: on PostgreSQL, one worker; ours-pg2: two workers on one PostgreSQL database")
+    parser.add_argument(
+        "--bots",
+        nargs="+",
+        default=["ptb", "aiogram", "ours"],
+        choices=["ptb", "aiogram", *OURS],
+        help="ours-pg: on PostgreSQL, one worker; ours-pg2: two workers on one PostgreSQL database",
+    )
     parser.add_argument("--ours", action=argparse.BooleanOptionalAction, default=True, help="run the project's bot")
     parser.add_argument("--ptb-concurrent", action="store_true", help="PTB with concurrent_updates (default off)")
-    parser.add_argument("--pg-sync", choices=["on", "off"], default="off",
-                        help="PostgreSQL's synchronous_commit for ours-pg runs (off: like SQLite's synchronous=NORMAL)")
+    parser.add_argument(
+        "--pg-sync",
+        choices=["on", "off"],
+        default="off",
+        help="PostgreSQL's synchronous_commit for ours-pg runs (off: like SQLite's synchronous=NORMAL)",
+    )
     parser.add_argument("--pg-url", help="an empty PostgreSQL database for one ours-pg run, instead of a throw-away server")
     parser.add_argument("--ready-timeout", type=float, default=10.0, help="seconds for a bot's first reply")
     parser.add_argument("--quiet-wait", type=float, default=60.0, help="seconds to wait for an idle machine")
@@ -509,10 +551,16 @@ def main() -> None:
                 print(f"{row['bot']} x{row['people']} {key}: " + ", ".join(f"{k} {v}%" for k, v in row[key].items()))
     out = Path(args.json) if args.json else HERE / "results" / f"telegram-{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "command": " ".join(sys.argv),
-              "cpus": os.cpu_count(), "versions": versions(),
-              "seconds": args.seconds, "warmup": args.warmup, "ptb_concurrent_updates": args.ptb_concurrent,
-              "results": rows}
+    report = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "cpus": os.cpu_count(),
+        "versions": versions(),
+        "seconds": args.seconds,
+        "warmup": args.warmup,
+        "ptb_concurrent_updates": args.ptb_concurrent,
+        "results": rows,
+    }
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"written {out}")
 

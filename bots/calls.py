@@ -72,8 +72,19 @@ class Delivery:
 
 
 #: the markers earlier versions journalled inside the params (`_quiet`, `_handoff`, ...)
-_MARKERS = ("_quiet", "_lang", "_apology", "_unrecorded", "_vanish", "_urgent",
-            "_handoff", "_place", "_in_topic", "_card_of", "_topic_only")
+_MARKERS = (
+    "_quiet",
+    "_lang",
+    "_apology",
+    "_unrecorded",
+    "_vanish",
+    "_urgent",
+    "_handoff",
+    "_place",
+    "_in_topic",
+    "_card_of",
+    "_topic_only",
+)
 
 
 def from_old_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], Delivery]:
@@ -83,12 +94,19 @@ def from_old_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], Delivery
     placement = None
     if params.get("_handoff"):
         placement = Placement(
-            handoff=str(params["_handoff"]), place=params.get("_place"), in_topic=bool(params.get("_in_topic")),
-            card_of=bool(params.get("_card_of")), topic_only=bool(params.get("_topic_only")),
+            handoff=str(params["_handoff"]),
+            place=params.get("_place"),
+            in_topic=bool(params.get("_in_topic")),
+            card_of=bool(params.get("_card_of")),
+            topic_only=bool(params.get("_topic_only")),
         )
     delivery = Delivery(
-        quiet=bool(params.get("_quiet")), lang=params.get("_lang"), apology=bool(params.get("_apology")),
-        unrecorded=bool(params.get("_unrecorded")), vanish=params.get("_vanish"), handoff=placement,
+        quiet=bool(params.get("_quiet")),
+        lang=params.get("_lang"),
+        apology=bool(params.get("_apology")),
+        unrecorded=bool(params.get("_unrecorded")),
+        vanish=params.get("_vanish"),
+        handoff=placement,
     )
     return clean, delivery
 

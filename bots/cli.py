@@ -157,8 +157,14 @@ def cmd_broadcast(args: argparse.Namespace) -> int:
         return loaded
     project, vault = loaded
     return command(
-        project, args.bot, Path(args.file), vault=vault, db=database_location(args.db), api_url=_api_url(args),
-        dry_run_only=args.dry_run, drop_unfinished=args.drop_unfinished,
+        project,
+        args.bot,
+        Path(args.file),
+        vault=vault,
+        db=database_location(args.db),
+        api_url=_api_url(args),
+        dry_run_only=args.dry_run,
+        drop_unfinished=args.drop_unfinished,
     )
 
 
@@ -441,7 +447,9 @@ def cmd_studio(args: argparse.Namespace) -> int:
 
 def _add_log_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--log-format", choices=["text", "json"], default="text",
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
         help="'text' (default) for people; 'json': one JSON object a line, scrubbed the same way",
     )
 
@@ -470,7 +478,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook", metavar="URL", help="receive updates by webhook at URL/<bot> instead of long polling")
     run.add_argument("--listen", default="127.0.0.1", help="address the webhook server listens on (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=8443, help="port of the webhook server (default 8443)")
-    run.add_argument("--max-connections", type=int, default=40, metavar="N", help="webhook requests Telegram may have open at once, 1-100 (default 40)")
+    run.add_argument(
+        "--max-connections",
+        type=int,
+        default=40,
+        metavar="N",
+        help="webhook requests Telegram may have open at once, 1-100 (default 40)",
+    )
     run.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
     run.add_argument(
         "--pace",
@@ -479,15 +493,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="'telegram' keeps to Telegram's limits (30/s per bot, 1/s per chat, 20/min per group); "
         "'off' only against a local Bot API server without limits, e.g. for benchmarks",
     )
-    run.add_argument(
-        "--no-reload", action="store_true", help="do not watch flows/, knowledge/ and locales/ for saved changes"
-    )
+    run.add_argument("--no-reload", action="store_true", help="do not watch flows/, knowledge/ and locales/ for saved changes")
     run.add_argument(
         "--insecure-dev",
         action="store_true",
         help="run without BOTS_SECRET_KEY, on the public development key (never with real people)",
     )
-    run.add_argument("--admin", metavar="HOST:PORT", help="serve /healthz and /metrics there, e.g. 127.0.0.1:9100 (loopback only)")
+    run.add_argument(
+        "--admin", metavar="HOST:PORT", help="serve /healthz and /metrics there, e.g. 127.0.0.1:9100 (loopback only)"
+    )
     run.add_argument("--admin-public", action="store_true", help="allow a non-loopback --admin address (behind a firewall only)")
     _add_log_format(run)
     run.set_defaults(func=cmd_run)
@@ -503,11 +517,14 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast = commands.add_parser("broadcast", help="send a news file (a section per language) to a bot's subscribers")
     broadcast.add_argument("bot", help="the bot whose subscribers get the news")
     broadcast.add_argument("file", help="a Markdown file with a '## <lang>' section per language")
-    broadcast.add_argument("--dry-run", action="store_true", help="check and show each language's text and audience; send nothing")
+    broadcast.add_argument(
+        "--dry-run", action="store_true", help="check and show each language's text and audience; send nothing"
+    )
     broadcast.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
     broadcast.add_argument("--api-url", help="Bot API base URL (default: $TELEGRAM_API_URL or Telegram's)")
     broadcast.add_argument(
-        "--drop-unfinished", action="store_true",
+        "--drop-unfinished",
+        action="store_true",
         help="give up an earlier broadcast of this bot that was not sent to everyone (else it must be finished first)",
     )
     broadcast.add_argument("--insecure-dev", action="store_true", help="the database uses the public development key")
@@ -524,7 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="write the JSON Schemas that editors use to check the YAML files")
     schema.add_argument("-o", "--output", metavar="DIR", help="the folder to write them to (default: schemas/ in the project)")
-    schema.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files differ from what would be written")
+    schema.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if the files differ from what would be written"
+    )
     schema.set_defaults(func=cmd_schema)
 
     graph = commands.add_parser("graph", help="draw a bot's flows, or one flow, as a diagram")
@@ -535,7 +554,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="mermaid",
         help="mermaid (default) or dot text; svg or png are drawn by Graphviz's dot program",
     )
-    graph.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output; for svg and png <bot>[-<flow>].<format>)")
+    graph.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (default: standard output; for svg and png <bot>[-<flow>].<format>)"
+    )
     graph.set_defaults(func=cmd_graph)
 
     report = commands.add_parser("report", help="write the summary of what the bots did in a week or period, from the counters")

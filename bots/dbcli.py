@@ -32,14 +32,19 @@ def add_db_parsers(db: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     copy.set_defaults(func=cmd_copy)
 
     rekey = db.add_parser(
-        "rekey", help="re-seal everything under a new BOTS_SECRET_KEY, the old one in BOTS_SECRET_KEY (bots stopped, backup first)"
+        "rekey",
+        help="re-seal everything under a new BOTS_SECRET_KEY, the old one in BOTS_SECRET_KEY (bots stopped, backup first)",
     )
     rekey.add_argument(
-        "--new-key-env", metavar="VAR", required=True, help="the environment variable holding the new key (make one with 'bots keygen')"
+        "--new-key-env",
+        metavar="VAR",
+        required=True,
+        help="the environment variable holding the new key (make one with 'bots keygen')",
     )
     rekey.add_argument("--db", help=DB_HELP)
     rekey.add_argument(
-        "--force", action="store_true",
+        "--force",
+        action="store_true",
         help="even if a worker or a broadcast said it was alive in the last seconds (only when you know they are stopped)",
     )
     rekey.add_argument("--insecure-dev", action="store_true", help="the database uses the public development key (until now)")

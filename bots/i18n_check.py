@@ -113,9 +113,7 @@ def missing_translations(project: Project, locales_dir: Path, *, display_base: P
     for path, found in usage.texts.items():
         domain = usage.domain_of[path]
         needed = usage.needed.get(path, {})
-        languages = list(
-            dict.fromkeys(lang for bot_id, langs in needed.items() if bot_id in translated_bots for lang in langs)
-        )
+        languages = list(dict.fromkeys(lang for bot_id, langs in needed.items() if bot_id in translated_bots for lang in langs))
         present = []
         for lang in languages:
             translated = catalogs.get(domain.name, lang)
@@ -125,9 +123,7 @@ def missing_translations(project: Project, locales_dir: Path, *, display_base: P
                 untranslated.setdefault((domain.name, translated is not None), []).append(lang)
         shown = _display(path, display_base)
         for text in found.texts:
-            missing = [
-                lang for lang in present if not _has(catalogs.get(domain.name, lang), text.message, text.context)
-            ]
+            missing = [lang for lang in present if not _has(catalogs.get(domain.name, lang), text.message, text.context)]
             if missing:
                 warnings.append((shown, text.line, text.column, f"{text.where} has no translation in {_join(missing)}"))
     for (name, exists), languages in untranslated.items():

@@ -56,9 +56,7 @@ def _project(root: Path, *, strict: bool) -> tuple[Project, list[Domain]] | None
             for diagnostic in diagnostics.sorted():
                 if diagnostic.severity == "error":
                     print(diagnostic.render(), file=stream)
-            print(
-                f"bots: {len(diagnostics.errors)} error(s) in the flows; fix them first (see 'bots check')", file=stream
-            )
+            print(f"bots: {len(diagnostics.errors)} error(s) in the flows; fix them first (see 'bots check')", file=stream)
             return None
         print(
             f"bots: {len(diagnostics.errors)} error(s) in the flows: broken nodes are not counted (see 'bots check')",
@@ -198,18 +196,16 @@ def add_i18n_parser(subparsers: Any) -> argparse.ArgumentParser:
     """
     i18n = subparsers.add_parser("i18n", help="translations: extract texts, update and compile the .po files, status")
     actions = i18n.add_subparsers(dest="i18n_command", required=True, metavar="ACTION")
-    actions.add_parser(
-        "extract", help="write locales/<domain>.pot from flows, catalogs and the engine's texts"
-    ).set_defaults(func=cmd_extract)
+    actions.add_parser("extract", help="write locales/<domain>.pot from flows, catalogs and the engine's texts").set_defaults(
+        func=cmd_extract
+    )
     actions.add_parser(
         "update", help="extract, then merge into locales/<lang>/LC_MESSAGES/<domain>.po for every offered language"
     ).set_defaults(func=cmd_update)
     actions.add_parser("compile", help="compile every .po into its .mo (fuzzy entries are left out)").set_defaults(
         func=cmd_compile
     )
-    actions.add_parser("status", help="translated, fuzzy and missing texts per domain and language").set_defaults(
-        func=cmd_status
-    )
+    actions.add_parser("status", help="translated, fuzzy and missing texts per domain and language").set_defaults(func=cmd_status)
     return i18n
 
 

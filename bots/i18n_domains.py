@@ -64,9 +64,7 @@ def find_domains(root: Path, project: Project | None = None) -> list[Domain]:
     shared_source = sources.pop() if len(sources) == 1 else ENGINE_SOURCE_LOCALE
     domains: list[Domain] = []
     flows = root / "flows"
-    folders = (
-        sorted(p for p in flows.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) if flows.is_dir() else []
-    )
+    folders = sorted(p for p in flows.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) if flows.is_dir() else []
     for folder in folders:
         files = _yaml_files(folder)
         config = next((f for f in files if f.stem == "bot"), None)

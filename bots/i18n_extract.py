@@ -107,9 +107,7 @@ def _flow_texts(data: dict[str, Any], source: SourceMap, flow_id: str) -> list[F
             continue  # `bots check` reports it; a broken node is never shown to anyone
         for path, text in node.texts():
             if text:
-                found.append(
-                    _found(source, ("nodes", node_id, *path), f"{flow_id}:{node_id}", text, f"node '{node_id}'", path)
-                )
+                found.append(_found(source, ("nodes", node_id, *path), f"{flow_id}:{node_id}", text, f"node '{node_id}'", path))
     return found
 
 
@@ -123,9 +121,7 @@ def _catalog_texts(data: dict[str, Any], source: SourceMap, catalog: str) -> lis
         for name in CATALOG_FIELDS:
             text = getattr(item, name)
             if text:
-                found.append(
-                    _found(source, ("items", index, name), f"{catalog}:{item.id}", text, f"item '{item.id}'", (name,))
-                )
+                found.append(_found(source, ("items", index, name), f"{catalog}:{item.id}", text, f"item '{item.id}'", (name,)))
     return found
 
 

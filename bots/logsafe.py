@@ -60,6 +60,7 @@ _NUMBER = re.compile(r"\bp-[0-9a-f]{8}\b|(\d{6,})")
 _CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
 _CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
 
+
 def scrub(text: str) -> str:
     """`text` with anything like a bot token made `<token>` and runs of 6+ digits `<number>`."""
     text = _TOKEN.sub("<token>", text)

@@ -269,7 +269,8 @@ def parse_news(text: str, path: str = "<news>", *, limit: int = TEXT_LIMIT) -> d
         section = Section(current, start, markdown, rendered)
         if section.length > limit:
             raise NewsError(
-                path, start,
+                path,
+                start,
                 f"the '{current}' text is {section.length:,} characters once formatted; "
                 f"a Telegram message holds at most {limit:,}: shorten it",
             )

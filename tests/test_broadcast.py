@@ -137,7 +137,9 @@ async def test_the_database_holds_no_raw_chat_id(store: NewsStore, tmp_path: Pat
     assert chat_id.to_bytes(8, "big") not in raw and chat_id.to_bytes(8, "little") not in raw
 
 
-async def test_forget_statements_delete_every_news_row_of_the_person(store: NewsStore, api: BotApiStandin, news_file: Path) -> None:
+async def test_forget_statements_delete_every_news_row_of_the_person(
+    store: NewsStore, api: BotApiStandin, news_file: Path
+) -> None:
     people = [api.user(f"P{i}") for i in range(3)]
     await subscribe(store, people)
     run = broadcast(store, api, news_file)
@@ -178,7 +180,9 @@ async def test_a_missing_language_gets_the_default_text(store: NewsStore, api: B
     assert [api.messages(p)[0].text for p in people] == ["Hello", "Привет", "Hello"]
 
 
-async def test_a_person_who_blocked_the_bot_is_counted_and_unsubscribed(store: NewsStore, api: BotApiStandin, news_file: Path) -> None:
+async def test_a_person_who_blocked_the_bot_is_counted_and_unsubscribed(
+    store: NewsStore, api: BotApiStandin, news_file: Path
+) -> None:
     people = [api.user(f"P{i}") for i in range(5)]
     await subscribe(store, people)
     api.block(people[2])
@@ -281,7 +285,9 @@ async def test_a_finished_broadcast_keeps_only_its_counts(store: NewsStore, api:
         assert (await cursor.fetchall()) == [(4, 3, 1, 0, 0, None)]
 
 
-async def test_people_who_subscribe_later_wait_for_the_next_message(store: NewsStore, api: BotApiStandin, news_file: Path) -> None:
+async def test_people_who_subscribe_later_wait_for_the_next_message(
+    store: NewsStore, api: BotApiStandin, news_file: Path
+) -> None:
     early = [api.user(f"E{i}") for i in range(30)]
     await subscribe(store, early)
     first = asyncio.create_task(broadcast(store, api, news_file, per_second=30.0).run())
@@ -319,7 +325,9 @@ async def test_a_text_telegram_refuses_stops_the_broadcast(store: NewsStore, api
     people = [api.user(f"P{i}") for i in range(5)]
     await subscribe(store, people)
     api.fail_next("sendMessage", status=400, description="Bad Request: can't parse entities: bad tag", times=None)
-    with pytest.raises(BroadcastError, match=r"Telegram refuses the 'en' text \(parse entities\); nothing more is sent: fix .*news\.md"):
+    with pytest.raises(
+        BroadcastError, match=r"Telegram refuses the 'en' text \(parse entities\); nothing more is sent: fix .*news\.md"
+    ):
         await broadcast(store, api, news_file).run()
     assert sum(received(api, people).values()) == 0
     api.clear_faults()
@@ -345,7 +353,9 @@ async def test_another_unfinished_broadcast_must_be_finished_or_dropped(
     assert await store.unfinished_broadcasts(BOT) == []
 
 
-async def test_a_broadcast_sent_by_a_live_process_is_not_sent_by_another(store: NewsStore, api: BotApiStandin, news_file: Path) -> None:
+async def test_a_broadcast_sent_by_a_live_process_is_not_sent_by_another(
+    store: NewsStore, api: BotApiStandin, news_file: Path
+) -> None:
     people = [api.user(f"P{i}") for i in range(20)]
     await subscribe(store, people)
     first = asyncio.create_task(broadcast(store, api, news_file, per_second=20.0).run())
@@ -410,9 +420,7 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise() -> None:
 
 def test_the_tally_line() -> None:
     tally = Tally(total=10, sent=6, blocked=1, failed=1, crashed=1, unsure=1)
-    assert tally.line() == (
-        "sent 6, blocked 1, failed 1, not resent after a crash: 1, not resent after a network error: 1"
-    )
+    assert tally.line() == ("sent 6, blocked 1, failed 1, not resent after a crash: 1, not resent after a network error: 1")
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -427,8 +435,16 @@ async def run_cli(project: Path, api: BotApiStandin, *args: str) -> asyncio.subp
         "PTB_TIMEDELTA": "true",
     }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bots", "broadcast", BOT, *args, cwd=project, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bots",
+        "broadcast",
+        BOT,
+        *args,
+        cwd=project,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -492,8 +508,16 @@ async def test_the_command_explains_a_bad_file_and_a_missing_key(api: BotApiStan
     assert "news.md:3: error: 'de' is not one of the bot's languages (en, ru, be)" in err.decode()
     env = {k: v for k, v in os.environ.items() if k != "BOTS_SECRET_KEY"}
     keyless = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bots", "broadcast", BOT, "news.md", cwd=project, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bots",
+        "broadcast",
+        BOT,
+        "news.md",
+        cwd=project,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(keyless.communicate(), 60)
     assert keyless.returncode == 2 and "BOTS_SECRET_KEY" in err.decode() and "--insecure-dev" in err.decode()
@@ -514,7 +538,10 @@ def test_the_command_without_a_database_or_a_token(
     assert run(dry_run_only=True) == 0
     out, err = capsys.readouterr()
     assert f"no database at {missing}" in err and "subscribers who speak be get the 'en' text" in err
-    assert out == "\n--- en: 0 subscriber(s), 2 characters ---\n<b>Hi</b>\n\n--- ru: 0 subscriber(s), 6 characters ---\nПривет\n\n(dry run: nothing was sent)\n"
+    assert (
+        out
+        == "\n--- en: 0 subscriber(s), 2 characters ---\n<b>Hi</b>\n\n--- ru: 0 subscriber(s), 6 characters ---\nПривет\n\n(dry run: nothing was sent)\n"
+    )
     assert run(dry_run_only=False) == 1
     assert "nothing to send" in capsys.readouterr().err
     assert not missing.exists()

@@ -91,7 +91,13 @@ def test_db_from_environment_and_unknown_bot(project: Path, tmp_path: Path) -> N
 def test_default_database_is_under_the_working_directory(project: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "BOTS_DB"}
     done = subprocess.run(
-        [sys.executable, "-m", "bots", "chat", "demo"], cwd=project, input="1\n", capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "bots", "chat", "demo"],
+        cwd=project,
+        input="1\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert done.returncode == 0
     assert (project / "bots.db").exists()

@@ -217,9 +217,7 @@ def test_a_failing_stream_reports_where_not_what(capsys: pytest.CaptureFixture[s
 
 
 def run_python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
-    )
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
 
 
 INSTALLED = """\

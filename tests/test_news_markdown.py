@@ -75,7 +75,7 @@ def test_paragraphs_lines_lists_and_headings() -> None:
 
 
 def test_rendered_html_parses_as_telegram_html() -> None:
-    html = to_html("**Hi** <you> & *all*: `x<y` [site](https://example.org/?q=a&b=\"c\")\n\n- a\n- b")
+    html = to_html('**Hi** <you> & *all*: `x<y` [site](https://example.org/?q=a&b="c")\n\n- a\n- b')
     text, entities = parse_html(html)
     assert text.startswith("Hi <you> & all: x<y")
     assert [e["type"] for e in entities] == ["bold", "italic", "code"]

@@ -34,7 +34,24 @@ from bots.broadcast.sending import (
 )
 
 __all__ = [
-    "BATCH", "CONCURRENCY", "CONTENT_ERRORS", "HEARTBEAT", "MAX_BACKOFF", "PER_SECOND", "STALE",
-    "Broadcast", "BroadcastError", "News", "NewsStore", "Plan", "Progress", "Tally",
-    "_never_sent", "_owner_alive", "command", "dry_run", "load_news", "send",
+    "BATCH",
+    "CONCURRENCY",
+    "CONTENT_ERRORS",
+    "HEARTBEAT",
+    "MAX_BACKOFF",
+    "PER_SECOND",
+    "STALE",
+    "Broadcast",
+    "BroadcastError",
+    "News",
+    "NewsStore",
+    "Plan",
+    "Progress",
+    "Tally",
+    "_never_sent",
+    "_owner_alive",
+    "command",
+    "dry_run",
+    "load_news",
+    "send",
 ]

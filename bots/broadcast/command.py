@@ -70,9 +70,7 @@ async def send(
 ) -> Tally:
     """Send `news` with a bot of its own (the broadcast starts it and shuts it down)."""
     async with store_at(str(db), vault) as store:
-        broadcast = Broadcast(
-            store, bot_id, news, make_bot(token, api_url), progress=progress, drop_unfinished=drop_unfinished
-        )
+        broadcast = Broadcast(store, bot_id, news, make_bot(token, api_url), progress=progress, drop_unfinished=drop_unfinished)
         return await broadcast.run(stop)
 
 
@@ -135,7 +133,14 @@ def command(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         return await send(
-            db, vault, bot_id, news, token=token, api_url=api_url, drop_unfinished=drop_unfinished, stop=stop,
+            db,
+            vault,
+            bot_id,
+            news,
+            token=token,
+            api_url=api_url,
+            drop_unfinished=drop_unfinished,
+            stop=stop,
             progress=Progress(label=f"{bot_id}: "),
         )
 

@@ -47,7 +47,8 @@ def load_news(path: Path, locales: list[str] | tuple[str, ...], *, shown: str | 
     for lang, section in sections.items():
         if lang not in locales:
             raise NewsError(
-                name, section.line,
+                name,
+                section.line,
                 f"'{lang}' is not one of the bot's languages ({', '.join(locales)}){suggest(lang, locales)}; "
                 "a heading inside a text needs three #: '### Title'",
             )

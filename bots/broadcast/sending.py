@@ -42,7 +42,6 @@ from telegram.error import (
 
 from bots.broadcast.news import News
 from bots.broadcast.progress import Progress
-from bots.storage.sqlite import SQLiteConversationStore
 from bots.storage.sql_messages import REMEMBER
 from bots.storage.sql_news import (
     UNSUBSCRIBE,
@@ -51,6 +50,7 @@ from bots.storage.sql_news import (
     SQLNews,
     Statement,
 )
+from bots.storage.sqlite import SQLiteConversationStore
 from bots.telegram.pacing import Bucket, Pacer
 from bots.telegram.pseudonym import Pseudonyms
 from bots.telegram.sender import refusal_reason, retry_seconds
@@ -70,8 +70,14 @@ MAX_BACKOFF = 30.0
 CONTENT_ERRORS = ("can't parse entities", "message is too long", "text must be non-empty")
 # a transport error raised by one of these never sent the request: it is safe to send again
 _NOT_SENT = {
-    "ClientConnectorError", "ClientConnectorDNSError", "ClientProxyConnectionError", "ConnectionTimeoutError",
-    "ConnectError", "ConnectTimeout", "PoolTimeout", "ConnectionRefusedError",
+    "ClientConnectorError",
+    "ClientConnectorDNSError",
+    "ClientProxyConnectionError",
+    "ConnectionTimeoutError",
+    "ConnectError",
+    "ConnectTimeout",
+    "PoolTimeout",
+    "ConnectionRefusedError",
 }
 
 _LIVE: set[str] = set()  # owners of broadcasts running in this process
@@ -175,8 +181,10 @@ def _owner_alive(owner: str) -> bool:
 def _being_sent(record: BroadcastRecord) -> bool:
     """Whether a live owner is sending the broadcast right now (a silent one is taken to be dead)."""
     return (
-        record.owner is not None and _owner_alive(record.owner)
-        and record.alive_at is not None and time.time() - record.alive_at <= STALE
+        record.owner is not None
+        and _owner_alive(record.owner)
+        and record.alive_at is not None
+        and time.time() - record.alive_at <= STALE
     )
 
 
@@ -307,7 +315,8 @@ class Broadcast:
         if self.tally.crashed:
             log.warning(
                 "%s: %d message(s) were in flight when an earlier run stopped: they may have arrived and are not sent again",
-                self.bot_id, self.tally.crashed,
+                self.bot_id,
+                self.tally.crashed,
             )
         heartbeat = asyncio.create_task(self._heartbeat(owner))
         try:
@@ -480,7 +489,9 @@ class Broadcast:
                     continue
                 log.warning(
                     "%s: network error after sending to %s (%s): it may have arrived, so it is not sent again",
-                    bot_id, who, type(err).__name__,
+                    bot_id,
+                    who,
+                    type(err).__name__,
                 )
                 await self._settle(person, "unsure")
                 return

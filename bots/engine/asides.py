@@ -84,7 +84,9 @@ def handle(rt: StepRuntime, event: ev.Event) -> Then | None:
 def _ask_vanish(rt: StepRuntime) -> None:
     seconds = vanish_seconds(rt.state, rt.bot.config)
     current = (
-        rt.builtin("vanish_now_after", duration=duration_text(seconds, rt.state.lang)) if seconds else rt.builtin("vanish_now_never")
+        rt.builtin("vanish_now_after", duration=duration_text(seconds, rt.state.lang))
+        if seconds
+        else rt.builtin("vanish_now_never")
     )
     buttons = tuple(Button(rt.builtin(key), f"{VANISH_BUTTON}{value}") for key, value in CHOICES)
     rt.emit(Say(rt.builtin("vanish_ask", current=current), buttons))

@@ -30,8 +30,8 @@ from bots.engine.outputs import (
 )
 from bots.engine.project import Project, qualify_flow, split_target
 from bots.engine.runtime import StepContext, StepRuntime
-from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 from bots.engine.state import ConversationState, Frame
+from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 
 MAX_HOPS = 500  # nodes visited in one step before we call it a loop
 _COMMAND_LIKE = re.compile(r"^/[A-Za-z0-9_]{1,32}(@\w+)?(\s.*)?$", re.DOTALL)

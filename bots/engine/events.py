@@ -104,8 +104,20 @@ class SetLanguage:
 
 
 Event = (
-    Start | Text | Press | Back | Help | EndHandoff | HandoffClosed | Unsupported | SetLanguage | Resume
-    | ChooseLanguage | Forget | Subscribe | QuickExit
+    Start
+    | Text
+    | Press
+    | Back
+    | Help
+    | EndHandoff
+    | HandoffClosed
+    | Unsupported
+    | SetLanguage
+    | Resume
+    | ChooseLanguage
+    | Forget
+    | Subscribe
+    | QuickExit
 )
 
 COMMANDS: dict[str, Event] = {

@@ -41,8 +41,7 @@ class Runtime(Protocol):
         ...
 
     @property
-    def today(self) -> dt.date:
-        ...
+    def today(self) -> dt.date: ...
 
     @property
     def bot_name(self) -> str:
@@ -64,8 +63,7 @@ class Runtime(Protocol):
         """The value of the expression at `path` of the node (named in errors)."""
         ...
 
-    def truth(self, source: str, path: KeyPath, **extra: Any) -> bool:
-        ...
+    def truth(self, source: str, path: KeyPath, **extra: Any) -> bool: ...
 
     def shareable_answers(self) -> dict[str, Any]:
         """The variables a handoff card may show: all but the sensitive ones."""
@@ -85,8 +83,7 @@ class Runtime(Protocol):
         """One of the engine's own texts (`bots.engine.texts`), translated, `params` put in."""
         ...
 
-    def catalog(self, name: str) -> Catalog:
-        ...
+    def catalog(self, name: str) -> Catalog: ...
 
     def catalog_text(self, catalog: str, item: CatalogItem, source: str | None, *, plain: bool = False) -> str:
         """A text of `item` (its title, summary...) translated; escaped as HTML unless `plain`."""
@@ -94,8 +91,7 @@ class Runtime(Protocol):
 
     # --- outputs ---------------------------------------------------------------------------
 
-    def emit(self, output: Output) -> None:
-        ...
+    def emit(self, output: Output) -> None: ...
 
     def say(self, source: str, key: str, *, document: str | None = None) -> None:
         """Say the node's text `source` (the value of its key `key`), with a document or not."""

@@ -144,9 +144,7 @@ class TestStep(Strict):
             raise ValueError("has none of send, press, expect, expect_not; a step has exactly one")
         if len(given) > 1:
             both = " and ".join(f"'{k}'" for k in given)
-            raise ValueError(
-                f"has both {both}; a step has exactly one of send, press, expect, expect_not (make them two steps)"
-            )
+            raise ValueError(f"has both {both}; a step has exactly one of send, press, expect, expect_not (make them two steps)")
         return self
 
     def _actions(self) -> dict[str, str | None]:

@@ -127,6 +127,16 @@ class Problem:
 
 
 Output = (
-    Say | Chosen | OpenHandoff | CloseHandoff | Relay | ConversationEnded | ForgetMe | Metric | Subscription | Problem
-    | ExitNow | VanishChosen
+    Say
+    | Chosen
+    | OpenHandoff
+    | CloseHandoff
+    | Relay
+    | ConversationEnded
+    | ForgetMe
+    | Metric
+    | Subscription
+    | Problem
+    | ExitNow
+    | VanishChosen
 )

@@ -35,9 +35,7 @@ def find_root(start: Path) -> Path | None:
     return None
 
 
-def load_project(
-    root: Path, *, today: dt.date | None = None, display_base: Path | None = None
-) -> tuple[Project, DiagnosticList]:
+def load_project(root: Path, *, today: dt.date | None = None, display_base: Path | None = None) -> tuple[Project, DiagnosticList]:
     """Load and check everything under `root`. The project is usable only if there are no errors.
 
     Files parsed before (in this process or, through the disk cache, an earlier one) with the

@@ -108,7 +108,8 @@ class ProjectChecker:
             for node_id, node in flow.nodes.items():
                 if isinstance(node, HandoffNode):
                     self._warning(
-                        qualified, ("nodes", node_id),
+                        qualified,
+                        ("nodes", node_id),
                         f"node '{node_id}' hands the conversation to moderators, but flows/{bot_id}/bot.yaml has no "
                         "'moderators_chat_env': people who reach it will be told no one can answer",
                         key=True,
@@ -149,7 +150,9 @@ class ProjectChecker:
                 if item.id in first:
                     line = source.at(("items", first[item.id], "id")).line
                     self.diagnostics.append(
-                        Diagnostic.error(source.at(("items", index, "id")), f"duplicate item id '{item.id}' (first defined at line {line})")
+                        Diagnostic.error(
+                            source.at(("items", index, "id")), f"duplicate item id '{item.id}' (first defined at line {line})"
+                        )
                     )
                 else:
                     first[item.id] = index
@@ -183,7 +186,10 @@ class ProjectChecker:
         for node_id in list(flow.nodes) + sorted(broken):
             if not re.match(ID_PATTERN, node_id):
                 self._error(
-                    qualified, ("nodes", node_id), f"node id '{node_id}' must use only lowercase letters a-z, digits and _", key=True
+                    qualified,
+                    ("nodes", node_id),
+                    f"node id '{node_id}' must use only lowercase letters a-z, digits and _",
+                    key=True,
                 )
         for node_id, node in flow.nodes.items():
             self.check_node(qualified, node_id, node)
@@ -217,10 +223,20 @@ class ProjectChecker:
         for name in node.saves():
             if name in RESERVED_VARIABLES:
                 key = ("values", name) if isinstance(node, SetNode) else ("save",)
-                self._error(flow, base + key, f"{where}'{name}' is a built-in variable; choose another name", key=isinstance(node, SetNode))
+                self._error(
+                    flow,
+                    base + key,
+                    f"{where}'{name}' is a built-in variable; choose another name",
+                    key=isinstance(node, SetNode),
+                )
             elif not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
                 key = ("values", name) if isinstance(node, SetNode) else ("save",)
-                self._error(flow, base + key, f"{where}variable name '{name}' must use only letters, digits and _", key=isinstance(node, SetNode))
+                self._error(
+                    flow,
+                    base + key,
+                    f"{where}variable name '{name}' must use only letters, digits and _",
+                    key=isinstance(node, SetNode),
+                )
         if isinstance(node, ChoiceNode):
             self._check_choice(flow, base, where, node)
         elif isinstance(node, InputNode):
@@ -254,7 +270,9 @@ class ProjectChecker:
             self._error(flow, path, f"{where}{key} '{target}' does not exist{suggest(node_id, candidates)}")
         else:
             ref = target.partition(":")[0]
-            self._error(flow, path, f"{where}{key} '{target}': flow '{ref}' has no node '{node_id}'{suggest(node_id, candidates)}")
+            self._error(
+                flow, path, f"{where}{key} '{target}': flow '{ref}' has no node '{node_id}'{suggest(node_id, candidates)}"
+            )
 
     def _suggest_flow(self, ref: str, flow: str) -> str:
         bot_id = flow.partition("/")[0]
@@ -290,7 +308,9 @@ class ProjectChecker:
                     "use the node's 'next'",
                 )
             if option.next and option.flow:
-                self._error(flow, base + ("options", index, "flow"), f"{where}options[{index}]: give either 'next' or 'flow', not both")
+                self._error(
+                    flow, base + ("options", index, "flow"), f"{where}options[{index}]: give either 'next' or 'flow', not both"
+                )
 
     def _check_input(self, flow: str, base: PathKey, where: str, node: InputNode) -> None:
         for key in ("min", "max"):

@@ -170,7 +170,9 @@ class ProjectLoader:
         data, source = read
         if not isinstance(data, dict) or "canned" not in data:
             self.diagnostics.append(
-                Diagnostic.error(source.at(()), "not a list of canned replies: this file starts with 'canned:' and then 'name: text' lines")
+                Diagnostic.error(
+                    source.at(()), "not a list of canned replies: this file starts with 'canned:' and then 'name: text' lines"
+                )
             )
             return
         canned, problems = validate(CannedReplies, data, source, where="", fields_of=_nested_keys(CannedReplies))
@@ -279,8 +281,7 @@ class ProjectLoader:
             self.diagnostics.append(
                 Diagnostic.error(
                     source.at(base + ("type",)),
-                    f"{where}unknown node type '{kind}'{suggest(str(kind), NODE_TYPES)}; "
-                    f"the types are: {', '.join(NODE_TYPES)}",
+                    f"{where}unknown node type '{kind}'{suggest(str(kind), NODE_TYPES)}; the types are: {', '.join(NODE_TYPES)}",
                 )
             )
             return None

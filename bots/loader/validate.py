@@ -58,7 +58,7 @@ def describe(value: Any) -> str:
 
 _LIST_HINTS = {
     "options": 'write each option on its own line, like - {label: "Help"}',
-    "cases": 'write each case on its own line, like - {when: "need == \'legal\'", next: lawyers}',
+    "cases": "write each case on its own line, like - {when: \"need == 'legal'\", next: lawyers}",
     "locales": "write them like [be, ru, en]",
     "items": "write each item on its own line, starting with '- id:'",
     "steps": "write each step on its own line, like - send: /start",

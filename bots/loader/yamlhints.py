@@ -40,9 +40,7 @@ def _unclosed_quote(lines: list[str], upto: int) -> Explanation | None:
         else:
             closed = re.search(r"'(?!')", rest.replace("''", "")) is not None
         if not closed:
-            return Explanation(
-                number + 1, start + 1, f"the quote opened here is not closed on its line; add the closing {quote}"
-            )
+            return Explanation(number + 1, start + 1, f"the quote opened here is not closed on its line; add the closing {quote}")
     return None
 
 
@@ -59,7 +57,9 @@ def explain(text: str, line: int, column: int, problem: str, context: str | None
         return quote
     if "mapping values are not allowed" in problem and 0 <= index < len(lines):
         current = lines[index]
-        previous = next((lines[n] for n in range(index - 1, -1, -1) if lines[n].strip() and not lines[n].lstrip().startswith("#")), "")
+        previous = next(
+            (lines[n] for n in range(index - 1, -1, -1) if lines[n].strip() and not lines[n].lstrip().startswith("#")), ""
+        )
         if previous and _KEY_LINE.match(current) and not previous.rstrip().endswith(":"):
             have, want = _indent(current), _indent(previous)
             if have > want:

@@ -55,6 +55,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
             return "tag:yaml.org,2002:int"
         return str(super().resolve(kind, value, implicit))
 
+
 PathKey = tuple[str | int, ...]
 
 
@@ -94,8 +95,6 @@ class YamlError(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(diagnostic.render())
         self.diagnostic = diagnostic
-
-
 
 
 def _syntax_error(file: str, err: yaml.MarkedYAMLError, text: str) -> Diagnostic:

@@ -164,8 +164,7 @@ def in_use(database: Path) -> bool:
         probe.close()
 
 
-def restore(backup_file: Path, database: Path, vault: Vault, *, force: bool = False,
-            now: dt.datetime | None = None) -> Copied:
+def restore(backup_file: Path, database: Path, vault: Vault, *, force: bool = False, now: dt.datetime | None = None) -> Copied:
     """Put the backup in place of `database`, after the checks in the module's docstring."""
     if not backup_file.is_file():
         raise BackupError(f"{backup_file}: no such file")
@@ -192,7 +191,9 @@ def restore(backup_file: Path, database: Path, vault: Vault, *, force: bool = Fa
         source.close()
     replaced = None
     if holds:
-        replaced = database.with_name(f"{database.name}.replaced-{(now or dt.datetime.now(dt.timezone.utc)).strftime('%Y%m%dT%H%M%SZ')}")
+        replaced = database.with_name(
+            f"{database.name}.replaced-{(now or dt.datetime.now(dt.timezone.utc)).strftime('%Y%m%dT%H%M%SZ')}"
+        )
         os.replace(database, replaced)
         os.chmod(replaced, 0o600)
     for suffix in ("-wal", "-shm"):  # never let an old write-ahead log be applied to the restored file

@@ -25,7 +25,9 @@ def read_counters(db: Path | str, period: Period, bots: Sequence[str]) -> dict[s
         return asyncio.run(_read_postgres(db, period, bots))
     db = Path(db)
     if not db.is_file():
-        raise ReportError(f"{db}: no such database; the counters are in the database the bots run with (--db, $BOTS_DB or ./bots.db)")
+        raise ReportError(
+            f"{db}: no such database; the counters are in the database the bots run with (--db, $BOTS_DB or ./bots.db)"
+        )
     try:
         connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as err:
@@ -33,7 +35,9 @@ def read_counters(db: Path | str, period: Period, bots: Sequence[str]) -> dict[s
     try:
         found = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counters'").fetchone()
         if found is None:
-            raise ReportError(f"{db}: no counters in this database (it has no 'counters' table): the bots have not counted anything here yet")
+            raise ReportError(
+                f"{db}: no counters in this database (it has no 'counters' table): the bots have not counted anything here yet"
+            )
         rows = connection.execute(
             f"SELECT bot, name, key, SUM(value) FROM counters WHERE day >= ? AND day <= ? AND bot IN ({', '.join('?' * len(bots))}) "
             "GROUP BY bot, name, key",

@@ -78,7 +78,8 @@ def main_path(project: Project, qualified: str, entries: Mapping[str, float], mo
         # where moves went that no static reference names (a moderator's "return to" node)
         candidates += sorted(
             {key.partition(">")[2].partition(":")[2] for key in moves if key.startswith(f"{here}>{qualified}:")}
-            - set(candidates) - set(path)
+            - set(candidates)
+            - set(path)
         )
         candidates = [n for n in candidates if flow.node(n) is not None]
 

@@ -45,7 +45,9 @@ def headline(report: BotReport, period: Period) -> str:
     when = f"In the {period.label}" if period.week else f"From {period.dates}"
     if not report.active:
         return f"{when} nothing was counted for {report.name}."
-    sentences = [f"{when} {report.name} helped {counted(report.people, 'person', 'people')} (each counted once per day they wrote)."]
+    sentences = [
+        f"{when} {report.name} helped {counted(report.people, 'person', 'people')} (each counted once per day they wrote)."
+    ]
     handoffs = report.handoffs
     if not handoffs.opened.zero:
         sentence = f"{handoffs.opened.text()} sought a consultation with a person from the team"

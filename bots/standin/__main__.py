@@ -20,8 +20,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8081, help="port (0 picks a free one; default 8081)")
     parser.add_argument("--token", action="append", help="bot token, repeatable (default: a test token)")
-    parser.add_argument("--user", action="append", default=[], metavar="FIRST_NAME",
-                        help="create a person at start (repeatable); ids are printed")
+    parser.add_argument(
+        "--user", action="append", default=[], metavar="FIRST_NAME", help="create a person at start (repeatable); ids are printed"
+    )
     parser.add_argument("--webhook-retry-delay", type=float, default=0.5, help="first webhook retry back-off (s)")
     parser.add_argument("--call-log-size", type=int, default=10_000, help="calls kept for /_standin/calls (0: off)")
     parser.add_argument("--max-messages-per-chat", type=int, default=1000, help="messages kept per chat")
@@ -30,9 +31,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def serve(args: argparse.Namespace) -> None:
     """Start the stand-in, print where it is, and run until SIGINT/SIGTERM."""
-    api = BotApiStandin(tokens=args.token or [DEFAULT_TOKEN], host=args.host, port=args.port,
-                        webhook_retry_delay=args.webhook_retry_delay, call_log_size=args.call_log_size,
-                        max_messages_per_chat=args.max_messages_per_chat)
+    api = BotApiStandin(
+        tokens=args.token or [DEFAULT_TOKEN],
+        host=args.host,
+        port=args.port,
+        webhook_retry_delay=args.webhook_retry_delay,
+        call_log_size=args.call_log_size,
+        max_messages_per_chat=args.max_messages_per_chat,
+    )
     async with api:
         for name in args.user:
             person = api.user(name)

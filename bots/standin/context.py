@@ -18,10 +18,20 @@ from bots.standin.markdown import PARSERS
 from bots.standin.model import GENERAL_TOPIC_ID, ChatState, Message
 from bots.standin.world import BotState, World
 
-_BUTTON_ACTIONS = frozenset({
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay",
-})
+_BUTTON_ACTIONS = frozenset(
+    {
+        "url",
+        "callback_data",
+        "web_app",
+        "login_url",
+        "switch_inline_query",
+        "switch_inline_query_current_chat",
+        "switch_inline_query_chosen_chat",
+        "copy_text",
+        "callback_game",
+        "pay",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +78,23 @@ class Ctx:
 
     def store(self, state: ChatState, thread_id: int | None = None, **fields: Any) -> Message:
         """Create a bot-sent message in ``state`` and wake anyone waiting for it."""
-        msg = Message(state.new_id(), state.chat, self.bot.account.to_api(), int(self.world.now()),
-                      bot_id=self.bot.id, thread_id=thread_id, **fields)
+        msg = Message(
+            state.new_id(),
+            state.chat,
+            self.bot.account.to_api(),
+            int(self.world.now()),
+            bot_id=self.bot.id,
+            thread_id=thread_id,
+            **fields,
+        )
         state.add(msg)
         self.world.notify()
         return msg
 
 
-def format_text(text: Any, parse_mode: Any, entities: Any, *, limit: int, too_long: str,
-                empty: str | None = "message text is empty") -> tuple[str, list[dict[str, Any]] | None]:
+def format_text(
+    text: Any, parse_mode: Any, entities: Any, *, limit: int, too_long: str, empty: str | None = "message text is empty"
+) -> tuple[str, list[dict[str, Any]] | None]:
     """Apply parse_mode (or explicit entities), trim, and check emptiness and the length limit.
 
     ``empty`` None allows an empty result (captions).
@@ -84,8 +102,8 @@ def format_text(text: Any, parse_mode: Any, entities: Any, *, limit: int, too_lo
     text = "" if text is None else str(text)
     if entities:
         if not isinstance(entities, list) or not all(
-            isinstance(e, dict) and isinstance(e.get("offset"), int) and isinstance(e.get("length"), int)
-            and e.get("type") for e in entities
+            isinstance(e, dict) and isinstance(e.get("offset"), int) and isinstance(e.get("length"), int) and e.get("type")
+            for e in entities
         ):
             raise bad_request("can't parse entities JSON object")
         plain, ents = text, list(entities)

@@ -42,15 +42,31 @@ class BotApiStandin(FaultControl):
     with that bot) or a :class:`Group`.
     """
 
-    def __init__(self, tokens: Iterable[str] = (DEFAULT_TOKEN,), *, host: str = "127.0.0.1", port: int = 0,
-                 clock: Callable[[], float] = time.time, max_messages_per_chat: int = 1000,
-                 max_pending_updates: int = 100_000, webhook_retry_delay: float = 0.5,
-                 webhook_retry_max: float = 30.0, webhook_timeout: float = 60.0, call_log_size: int = 10_000,
-                 users_start_bots: bool = True, http_control: bool = True) -> None:
-        world = World(clock=clock, max_messages_per_chat=max_messages_per_chat,
-                      max_pending_updates=max_pending_updates, webhook_retry_delay=webhook_retry_delay,
-                      webhook_retry_max=webhook_retry_max, webhook_timeout=webhook_timeout,
-                      users_start_bots=users_start_bots)
+    def __init__(
+        self,
+        tokens: Iterable[str] = (DEFAULT_TOKEN,),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+        max_messages_per_chat: int = 1000,
+        max_pending_updates: int = 100_000,
+        webhook_retry_delay: float = 0.5,
+        webhook_retry_max: float = 30.0,
+        webhook_timeout: float = 60.0,
+        call_log_size: int = 10_000,
+        users_start_bots: bool = True,
+        http_control: bool = True,
+    ) -> None:
+        world = World(
+            clock=clock,
+            max_messages_per_chat=max_messages_per_chat,
+            max_pending_updates=max_pending_updates,
+            webhook_retry_delay=webhook_retry_delay,
+            webhook_retry_max=webhook_retry_max,
+            webhook_timeout=webhook_timeout,
+            users_start_bots=users_start_bots,
+        )
         super().__init__(world, host=host, port=port, call_log_size=call_log_size)
         for token in tokens:
             self.add_bot(token)
@@ -66,21 +82,35 @@ class BotApiStandin(FaultControl):
         await self.stop()
 
     # -- world ------------------------------------------------------------------------------------
-    def user(self, first_name: str = "Alice", *, last_name: str | None = None, username: str | None = None,
-             language_code: str | None = "en", id: int | None = None, started: bool = True) -> Person:  # noqa: A002
+    def user(
+        self,
+        first_name: str = "Alice",
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+        id: int | None = None,
+        started: bool = True,
+    ) -> Person:  # noqa: A002
         """Create a person with a private chat with every bot.
 
         ``started=False``: bots get ``403 bot can't initiate conversation`` until the person writes.
         """
-        person = self.world.add_person(first_name, last_name=last_name, username=username,
-                                       language_code=language_code, id=id)
+        person = self.world.add_person(first_name, last_name=last_name, username=username, language_code=language_code, id=id)
         if not started:
             for bot in self.world.bots.values():
                 self.world.private_state(bot, person).started = False
         return person
 
-    def supergroup(self, title: str = "Group", *, forum: bool = False, members: Iterable[Person] = (),
-                   bots: Iterable[BotRef] | None = None, username: str | None = None) -> Group:
+    def supergroup(
+        self,
+        title: str = "Group",
+        *,
+        forum: bool = False,
+        members: Iterable[Person] = (),
+        bots: Iterable[BotRef] | None = None,
+        username: str | None = None,
+    ) -> Group:
         """Create a supergroup (a forum if ``forum``) where the bots (default: all) are admins."""
         bot_ids = None if bots is None else [self.bot(b).id for b in bots]
         return self.world.add_group(title, forum=forum, members=list(members), bots=bot_ids, username=username)
@@ -115,9 +145,16 @@ class BotApiStandin(FaultControl):
             bots = [b for b in bots if b.id == self.bot(bot).id]
         return self.world.group_state(chat), bots
 
-    async def send_message(self, who: Person, *, bot: BotRef = None, chat: Chat | None = None,
-                           topic: Topic | int | None = None, reply_to: Message | None = None,
-                           **fields: Any) -> Message:
+    async def send_message(
+        self,
+        who: Person,
+        *,
+        bot: BotRef = None,
+        chat: Chat | None = None,
+        topic: Topic | int | None = None,
+        reply_to: Message | None = None,
+        **fields: Any,
+    ) -> Message:
         """A person sends a message with the given Message fields (text, media, ...).
 
         Private chat (``chat`` None or a Person): the update goes to ``bot`` (unblocking it if
@@ -136,8 +173,7 @@ class BotApiStandin(FaultControl):
                 raise ValueError("the topic is closed")
             thread_id = tid
         extra = {"reply_to_message": reply_to} if reply_to is not None else None
-        msg = Message(state.new_id(), state.chat, who.to_api(), int(self.world.now()), thread_id=thread_id,
-                      extra=extra, **fields)
+        msg = Message(state.new_id(), state.chat, who.to_api(), int(self.world.now()), thread_id=thread_id, extra=extra, **fields)
         state.add(msg)
         payload = msg.to_api()
         for target in bots:
@@ -161,39 +197,69 @@ class BotApiStandin(FaultControl):
         await asyncio.sleep(0)
         return message
 
-    async def send_text(self, who: Person, text: str, *, bot: BotRef = None, chat: Chat | None = None,
-                        topic: Topic | int | None = None, reply_to: Message | None = None,
-                        entities: list[dict[str, Any]] | None = None) -> Message:
+    async def send_text(
+        self,
+        who: Person,
+        text: str,
+        *,
+        bot: BotRef = None,
+        chat: Chat | None = None,
+        topic: Topic | int | None = None,
+        reply_to: Message | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> Message:
         """A person sends ``text``; ``/commands`` get bot_command entities as on Telegram."""
         ents = entities if entities is not None else command_entities(text)
-        return await self.send_message(who, bot=bot, chat=chat, topic=topic, reply_to=reply_to, text=text,
-                                       entities=ents or None)
+        return await self.send_message(who, bot=bot, chat=chat, topic=topic, reply_to=reply_to, text=text, entities=ents or None)
 
-    async def _send_file(self, who: Person, kind: str, data: bytes, *, caption: str | None, file_name: str | None,
-                         mime_type: str | None, meta: dict[str, Any] | None = None, **where: Any) -> Message:
+    async def _send_file(
+        self,
+        who: Person,
+        kind: str,
+        data: bytes,
+        *,
+        caption: str | None,
+        file_name: str | None,
+        mime_type: str | None,
+        meta: dict[str, Any] | None = None,
+        **where: Any,
+    ) -> Message:
         stored = self.world.new_file(kind, data, file_name=file_name, mime_type=mime_type, meta=meta)
         return await self.send_message(who, media={kind: media_object(stored)}, caption=caption, **where)
 
-    async def send_photo(self, who: Person, data: bytes = b"\xff\xd8\xff\xe0standin-photo\xff\xd9", *,
-                         caption: str | None = None, **where: Any) -> Message:
+    async def send_photo(
+        self, who: Person, data: bytes = b"\xff\xd8\xff\xe0standin-photo\xff\xd9", *, caption: str | None = None, **where: Any
+    ) -> Message:
         """A person sends a photo (``where``: bot=, chat=, topic=, reply_to=)."""
-        return await self._send_file(who, "photo", data, caption=caption, file_name=None, mime_type="image/jpeg",
-                                     **where)
+        return await self._send_file(who, "photo", data, caption=caption, file_name=None, mime_type="image/jpeg", **where)
 
-    async def send_document(self, who: Person, data: bytes = b"standin document\n", *,
-                            file_name: str = "document.txt", mime_type: str = "text/plain",
-                            caption: str | None = None, **where: Any) -> Message:
+    async def send_document(
+        self,
+        who: Person,
+        data: bytes = b"standin document\n",
+        *,
+        file_name: str = "document.txt",
+        mime_type: str = "text/plain",
+        caption: str | None = None,
+        **where: Any,
+    ) -> Message:
         """A person sends a document (a file the bot can getFile and download)."""
-        return await self._send_file(who, "document", data, caption=caption, file_name=file_name,
-                                     mime_type=mime_type, **where)
+        return await self._send_file(who, "document", data, caption=caption, file_name=file_name, mime_type=mime_type, **where)
 
-    async def send_sticker(self, who: Person, emoji: str = "\U0001F44D", **where: Any) -> Message:
+    async def send_sticker(self, who: Person, emoji: str = "\U0001f44d", **where: Any) -> Message:
         """A person sends a sticker."""
-        return await self._send_file(who, "sticker", b"RIFFstandin-sticker", caption=None, file_name=None,
-                                     mime_type="image/webp", meta={"emoji": emoji}, **where)
+        return await self._send_file(
+            who,
+            "sticker",
+            b"RIFFstandin-sticker",
+            caption=None,
+            file_name=None,
+            mime_type="image/webp",
+            meta={"emoji": emoji},
+            **where,
+        )
 
-    async def press(self, who: Person, message: Message, label: str | None = None, *,
-                    data: str | None = None) -> str:
+    async def press(self, who: Person, message: Message, label: str | None = None, *, data: str | None = None) -> str:
         """Press an inline button of a bot message by its label (or send raw callback ``data``).
 
         Returns the callback query id (see :meth:`wait_for_answer`).
@@ -215,8 +281,13 @@ class BotApiStandin(FaultControl):
         bot = self.world.bots_by_id[message.bot_id]
         qid = str(secrets.randbits(62))
         self.world.remember_query(CallbackRecord(qid, bot.id, who, message, data))
-        payload = {"id": qid, "from": who.to_api(), "message": message.to_api(),
-                   "chat_instance": str(abs(hash((bot.id, message.chat_id))) % 10**18), "data": data}
+        payload = {
+            "id": qid,
+            "from": who.to_api(),
+            "message": message.to_api(),
+            "chat_instance": str(abs(hash((bot.id, message.chat_id))) % 10**18),
+            "data": data,
+        }
         bot.queue.push("callback_query", payload, message.chat_id)
         await asyncio.sleep(0)
         return qid
@@ -235,8 +306,17 @@ class BotApiStandin(FaultControl):
         old_member: dict[str, Any] = {"status": old, "user": me}
         if old == "kicked":
             old_member["until_date"] = 0
-        bot.queue.push("my_chat_member", {"chat": who.chat_api(), "from": who.to_api(), "date": int(self.world.now()),
-                                          "old_chat_member": old_member, "new_chat_member": new_member}, who.id)
+        bot.queue.push(
+            "my_chat_member",
+            {
+                "chat": who.chat_api(),
+                "from": who.to_api(),
+                "date": int(self.world.now()),
+                "old_chat_member": old_member,
+                "new_chat_member": new_member,
+            },
+            who.id,
+        )
 
     def block(self, who: Person, *, bot: BotRef = None, notify: bool = True) -> None:
         """The person blocks the bot: sends then fail with 403 "Forbidden: bot was blocked by the user".
@@ -267,8 +347,9 @@ class BotApiStandin(FaultControl):
         target = self.bot(bot)
         return self.world.private_state(target, chat), target.id
 
-    def messages(self, chat: Chat, *, bot: BotRef = None, topic: Topic | int | None = None,
-                 include_deleted: bool = True) -> list[Message]:
+    def messages(
+        self, chat: Chat, *, bot: BotRef = None, topic: Topic | int | None = None, include_deleted: bool = True
+    ) -> list[Message]:
         """Bot-sent messages in ``chat`` (recent ones, bounded), oldest first, live objects."""
         state, bot_id = self.chat_state(chat, bot)
         tid = topic.thread_id if isinstance(topic, Topic) else topic
@@ -279,8 +360,9 @@ class BotApiStandin(FaultControl):
         msgs = self.messages(chat, bot=bot)
         return msgs[-1] if msgs else None
 
-    async def wait_for_messages(self, chat: Chat, count: int = 1, *, timeout: float = 5.0, bot: BotRef = None,
-                                topic: Topic | int | None = None) -> list[Message]:
+    async def wait_for_messages(
+        self, chat: Chat, count: int = 1, *, timeout: float = 5.0, bot: BotRef = None, topic: Topic | int | None = None
+    ) -> list[Message]:
         """The next ``count`` bot messages in ``chat`` not yet returned by this method, in order.
 
         Waits up to ``timeout`` seconds for them (TimeoutError otherwise). Each chat (and
@@ -308,13 +390,13 @@ class BotApiStandin(FaultControl):
         state, _ = self.chat_state(chat, bot)
         return [action for action, _t in state.actions]
 
-    def commands(self, bot: BotRef = None, *, scope: dict[str, Any] | None = None,
-                 language_code: str = "") -> list[dict[str, Any]]:
+    def commands(
+        self, bot: BotRef = None, *, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, Any]]:
         """The command list set for exactly this scope (default scope if None) and language."""
         target = self.bot(bot)
         scope = scope or {"type": "default"}
-        key: tuple[Any, ...] = tuple(v for v in (scope["type"], scope.get("chat_id"), scope.get("user_id"))
-                                     if v is not None)
+        key: tuple[Any, ...] = tuple(v for v in (scope["type"], scope.get("chat_id"), scope.get("user_id")) if v is not None)
         return list(target.commands.get((key, language_code), []))
 
     def visible_commands(self, who: Person, *, chat: Group | None = None, bot: BotRef = None) -> list[dict[str, Any]]:

@@ -32,14 +32,22 @@ class FaultControl(StandinServer):
             raise ValueError("unknown bot")
         return state
 
-
     # -- faults, limits, introspection ------------------------------------------------------------
     def _chat_key(self, chat: Chat | int | str | None) -> int | str | None:
         return chat.id if isinstance(chat, (Person, Group)) else chat
 
-    def fail_next(self, method: str, *, chat: Chat | int | str | None = None, status: int = 429,
-                  retry_after: int | None = None, description: str | None = None, times: int | None = 1,
-                  bot: BotRef = None, delay: float = 0.0) -> Fault:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        chat: Chat | int | str | None = None,
+        status: int = 429,
+        retry_after: int | None = None,
+        description: str | None = None,
+        times: int | None = 1,
+        bot: BotRef = None,
+        delay: float = 0.0,
+    ) -> Fault:
         """Make the next ``times`` calls of ``method`` ("*" for any), optionally only those for
         ``chat``, fail with ``status`` (Telegram's wording unless ``description``).
 
@@ -47,21 +55,39 @@ class FaultControl(StandinServer):
         """
         if status == 429 and retry_after is None:
             retry_after = 1
-        return self.faults.add(Fault(method.lower(), status, description, retry_after, times, self._chat_key(chat),
-                                     None if bot is None else self.bot(bot).id, delay))
+        return self.faults.add(
+            Fault(
+                method.lower(),
+                status,
+                description,
+                retry_after,
+                times,
+                self._chat_key(chat),
+                None if bot is None else self.bot(bot).id,
+                delay,
+            )
+        )
 
-    def delay(self, method: str, seconds: float, *, chat: Chat | int | str | None = None, times: int | None = 1,
-              bot: BotRef = None) -> Fault:
+    def delay(
+        self, method: str, seconds: float, *, chat: Chat | int | str | None = None, times: int | None = 1, bot: BotRef = None
+    ) -> Fault:
         """Answer the next ``times`` calls of ``method`` normally but ``seconds`` late."""
-        return self.faults.add(Fault(method.lower(), None, None, None, times, self._chat_key(chat),
-                                     None if bot is None else self.bot(bot).id, seconds))
+        return self.faults.add(
+            Fault(
+                method.lower(), None, None, None, times, self._chat_key(chat), None if bot is None else self.bot(bot).id, seconds
+            )
+        )
 
     def clear_faults(self, method: str | None = None) -> None:
         """Remove injected faults (all, or those of one method)."""
         self.faults.clear(method)
 
-    def rate_limits(self, per_bot_per_second: float | None = None, per_chat_per_second: float | None = None,
-                    per_group_per_minute: float | None = None) -> None:
+    def rate_limits(
+        self,
+        per_bot_per_second: float | None = None,
+        per_chat_per_second: float | None = None,
+        per_group_per_minute: float | None = None,
+    ) -> None:
         """Enforce Telegram-like flood limits on sending methods with 429s (all None: off)."""
         self.rate.configure(per_bot_per_second, per_chat_per_second, per_group_per_minute)
 
@@ -85,7 +111,12 @@ class FaultControl(StandinServer):
             "requests": self.requests,
             "calls": self.call_log.total,
             "chats": len(self.world.chats),
-            "bots": {str(b.id): {"created": b.queue.created, "pending": b.queue.pending_count,
-                                 "delivered": b.queue.webhook.delivered if b.queue.webhook else None}
-                     for b in self.world.bots.values()},
+            "bots": {
+                str(b.id): {
+                    "created": b.queue.created,
+                    "pending": b.queue.pending_count,
+                    "delivered": b.queue.webhook.delivered if b.queue.webhook else None,
+                }
+                for b in self.world.bots.values()
+            },
         }

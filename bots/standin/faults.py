@@ -111,8 +111,12 @@ class RateLimiter:
         """Whether any limit is set."""
         return bool(self.per_bot or self.per_chat or self.per_group_minute)
 
-    def configure(self, per_bot_per_second: float | None = None, per_chat_per_second: float | None = None,
-                  per_group_per_minute: float | None = None) -> None:
+    def configure(
+        self,
+        per_bot_per_second: float | None = None,
+        per_chat_per_second: float | None = None,
+        per_group_per_minute: float | None = None,
+    ) -> None:
         """Set the limits (None disables one) and forget past sends."""
         self.per_bot = per_bot_per_second
         self.per_chat = per_chat_per_second

@@ -29,13 +29,40 @@ def byte_offset(text: str, index: int) -> int:
 
 
 _HTML_TAGS = frozenset(
-    {"a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins", "tg-spoiler", "tg-emoji", "span",
-     "pre", "code", "blockquote", "tg-time"}
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
+        "tg-time",
+    }
 )
 _HTML_TYPES = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "s": "strikethrough",
-    "strike": "strikethrough", "del": "strikethrough", "u": "underline", "ins": "underline",
-    "tg-spoiler": "spoiler", "span": "spoiler", "code": "code", "pre": "pre",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "u": "underline",
+    "ins": "underline",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "code": "code",
+    "pre": "pre",
 }
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ENTITY_RE = re.compile(r"&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]{2,8}));")
@@ -75,12 +102,15 @@ def _html_entity(tag: str, attrs: dict[str, str], offset: int, length: int) -> E
             return None
         m = re.fullmatch(r"tg://user\?id=(\d+)", href)
         if m:
-            return {"type": "text_mention", "offset": offset, "length": length,
-                    "user": {"id": int(m.group(1)), "is_bot": False, "first_name": ""}}
+            return {
+                "type": "text_mention",
+                "offset": offset,
+                "length": length,
+                "user": {"id": int(m.group(1)), "is_bot": False, "first_name": ""},
+            }
         return {"type": "text_link", "offset": offset, "length": length, "url": href}
     if tag == "tg-emoji":
-        return {"type": "custom_emoji", "offset": offset, "length": length,
-                "custom_emoji_id": attrs.get("emoji-id", "")}
+        return {"type": "custom_emoji", "offset": offset, "length": length, "custom_emoji_id": attrs.get("emoji-id", "")}
     if tag == "blockquote":
         kind = "expandable_blockquote" if "expandable" in attrs else "blockquote"
         return {"type": kind, "offset": offset, "length": length}
@@ -136,12 +166,11 @@ def parse_html(text: str) -> tuple[str, list[Entity]]:
             tag, attrs, start16 = stack[-1]
             if name != tag:
                 raise ParseError(
-                    f'Unmatched end tag at byte offset {byte_offset(text, begin)}, '
-                    f'expected "</{tag}>", found "</{name}>"'
+                    f'Unmatched end tag at byte offset {byte_offset(text, begin)}, expected "</{tag}>", found "</{name}>"'
                 )
             stack.pop()
             if tag == "code" and stack and stack[-1][0] == "pre" and attrs.get("class", "").startswith("language-"):
-                stack[-1][1]["_language"] = attrs["class"][len("language-"):]
+                stack[-1][1]["_language"] = attrs["class"][len("language-") :]
             if pos16 > start16:
                 ent = _html_entity(tag, attrs, start16, pos16 - start16)
                 if ent is not None:
@@ -180,8 +209,7 @@ def parse_html(text: str) -> tuple[str, list[Entity]]:
                     attrs[attr] = ""
                     continue
                 raise ParseError(
-                    f'Expected equal sign in declaration of an attribute of the tag "{tag}" '
-                    f"at byte offset {byte_offset(text, i)}"
+                    f'Expected equal sign in declaration of an attribute of the tag "{tag}" at byte offset {byte_offset(text, i)}'
                 )
             i += 1
             while i < n and text[i].isspace():
@@ -214,8 +242,7 @@ def command_entities(text: str) -> list[Entity]:
     """``bot_command`` entities for every ``/command`` or ``/command@bot`` in ``text``."""
     result: list[Entity] = []
     for m in _COMMAND_RE.finditer(text):
-        result.append({"type": "bot_command", "offset": utf16_len(text[: m.start()]),
-                       "length": utf16_len(m.group(0))})
+        result.append({"type": "bot_command", "offset": utf16_len(text[: m.start()]), "length": utf16_len(m.group(0))})
     return result
 
 
@@ -233,8 +260,6 @@ def trim(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
         if end > start:
             kept.append({**ent, "offset": start, "length": end - start})
     return stripped, kept
-
-
 
 
 def sort_entities(entities: list[Entity]) -> list[Entity]:

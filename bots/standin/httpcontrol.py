@@ -86,6 +86,7 @@ def add_control_routes(api: BotApiStandin) -> None:
                 return web.json_response({"ok": False, "error": str(exc)}, status=408)
             except (ValueError, LookupError, TypeError) as exc:
                 return web.json_response({"ok": False, "error": str(exc)}, status=400)
+
         return wrapper
 
     async def body(request: web.Request) -> dict[str, Any]:
@@ -99,15 +100,26 @@ def add_control_routes(api: BotApiStandin) -> None:
 
     async def users(request: web.Request) -> dict[str, Any]:
         b = await body(request)
-        p = api.user(b.get("first_name", "User"), last_name=b.get("last_name"), username=b.get("username"),
-                     language_code=b.get("language_code", "en"), id=b.get("id"), started=b.get("started", True))
+        p = api.user(
+            b.get("first_name", "User"),
+            last_name=b.get("last_name"),
+            username=b.get("username"),
+            language_code=b.get("language_code", "en"),
+            id=b.get("id"),
+            started=b.get("started", True),
+        )
         return {"user": p.to_api()}
 
     async def supergroups(request: web.Request) -> dict[str, Any]:
         b = await body(request)
         bots = None if b.get("bots") is None else [bot_ref(x) for x in b["bots"]]
-        g = api.supergroup(b.get("title", "Group"), forum=bool(b.get("forum")),
-                           members=[person(m) for m in b.get("members", [])], bots=bots, username=b.get("username"))
+        g = api.supergroup(
+            b.get("title", "Group"),
+            forum=bool(b.get("forum")),
+            members=[person(m) for m in b.get("members", [])],
+            bots=bots,
+            username=b.get("username"),
+        )
         return {"chat": g.chat_api()}
 
     async def _send_one(b: dict[str, Any]) -> Message:
@@ -117,8 +129,9 @@ def add_control_routes(api: BotApiStandin) -> None:
         if b.get("reply_to") is not None:
             st = api.chat_state(state_chat or person(b["user"]), bot_ref(b.get("bot")))[0]
             reply = st.get(int(b["reply_to"]))
-        return await api.send_text(person(b["user"]), str(b["text"]), bot=bot_ref(b.get("bot")), chat=state_chat,
-                                   topic=b.get("topic"), reply_to=reply)
+        return await api.send_text(
+            person(b["user"]), str(b["text"]), bot=bot_ref(b.get("bot")), chat=state_chat, topic=b.get("topic"), reply_to=reply
+        )
 
     async def send_text(request: web.Request) -> dict[str, Any]:
         msg = await _send_one(await body(request))
@@ -178,9 +191,16 @@ def add_control_routes(api: BotApiStandin) -> None:
             api.clear_faults(request.query.get("method"))
             return {}
         b = await body(request)
-        api.fail_next(b["method"], chat=b.get("chat"), status=int(b.get("status", 429)),
-                      retry_after=b.get("retry_after"), description=b.get("description"), times=b.get("times", 1),
-                      bot=bot_ref(b.get("bot")), delay=float(b.get("delay", 0)))
+        api.fail_next(
+            b["method"],
+            chat=b.get("chat"),
+            status=int(b.get("status", 429)),
+            retry_after=b.get("retry_after"),
+            description=b.get("description"),
+            times=b.get("times", 1),
+            bot=bot_ref(b.get("bot")),
+            delay=float(b.get("delay", 0)),
+        )
         return {}
 
     async def block(request: web.Request) -> dict[str, Any]:
@@ -206,8 +226,9 @@ def add_control_routes(api: BotApiStandin) -> None:
         method = request.query.get("method")
         found = api.calls_to(method) if method else api.calls
         limit = int(request.query.get("limit", 1000))
-        return {"calls": [{"method": c.method, "params": c.params, "bot_id": c.bot_id, "status": c.status}
-                          for c in found[-limit:]]}
+        return {
+            "calls": [{"method": c.method, "params": c.params, "bot_id": c.bot_id, "status": c.status} for c in found[-limit:]]
+        }
 
     async def stats(request: web.Request) -> dict[str, Any]:
         return api.stats()

@@ -13,9 +13,17 @@ from bots.standin.formatting import (
 )
 
 _MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
-_MDV2_NAMES = {"bold": "Bold", "italic": "Italic", "underline": "Underline", "strikethrough": "Strikethrough",
-               "spoiler": "Spoiler", "code": "Code", "pre": "Pre", "text_link": "TextUrl",
-               "custom_emoji": "CustomEmoji"}
+_MDV2_NAMES = {
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "code": "Code",
+    "pre": "Pre",
+    "text_link": "TextUrl",
+    "custom_emoji": "CustomEmoji",
+}
 
 
 def parse_markdown_v2(text: str) -> tuple[str, list[Entity]]:
@@ -55,9 +63,15 @@ def parse_markdown_v2(text: str) -> tuple[str, list[Entity]]:
             i += 1
             continue
         ends = {
-            "bold": c == "*", "italic": c == "_" and at(i + 1) != "_", "code": c == "`",
-            "pre": text.startswith("```", i), "text_link": c == "]", "underline": text.startswith("__", i),
-            "strikethrough": c == "~", "spoiler": text.startswith("||", i), "custom_emoji": c == "]",
+            "bold": c == "*",
+            "italic": c == "_" and at(i + 1) != "_",
+            "code": c == "`",
+            "pre": text.startswith("```", i),
+            "text_link": c == "]",
+            "underline": text.startswith("__", i),
+            "strikethrough": c == "~",
+            "spoiler": text.startswith("||", i),
+            "custom_emoji": c == "]",
         }
         if top is not None and ends[top]:
             etype, start16, _byte, _idx, arg = stack.pop()

@@ -14,8 +14,13 @@ TOPIC_COLORS = frozenset({7322096, 16766590, 13338331, 9367192, 16749490, 164780
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _LANG_RE = re.compile(r"[a-z]{2}")
-_NO_GIFTS = {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-             "premium_subscription": False, "gifts_from_channels": False}
+_NO_GIFTS = {
+    "unlimited_gifts": False,
+    "limited_gifts": False,
+    "unique_gifts": False,
+    "premium_subscription": False,
+    "gifts_from_channels": False,
+}
 ALLOW_HTTP_WEBHOOKS = True  # the stand-in lives on loopback; Telegram itself demands HTTPS
 
 
@@ -33,8 +38,9 @@ async def get_updates(ctx: Ctx) -> list[dict[str, Any]]:
     """getUpdates with offset confirmation, limit and long polling."""
     p = ctx.params
     allowed = p.get("allowed_updates")
-    return await ctx.bot.queue.get_updates(p.get("offset"), p.get("limit"), p.get("timeout"),
-                                           allowed if isinstance(allowed, list) else None)
+    return await ctx.bot.queue.get_updates(
+        p.get("offset"), p.get("limit"), p.get("timeout"), allowed if isinstance(allowed, list) else None
+    )
 
 
 def set_webhook(ctx: Ctx) -> Result:
@@ -133,11 +139,29 @@ def delete_my_commands(ctx: Ctx) -> bool:
 def admin_member(user: dict[str, Any]) -> dict[str, Any]:
     """A ChatMemberAdministrator with the rights a helper bot gets (incl. managing topics)."""
     rights = dict.fromkeys(
-        ("can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
-         "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
-         "can_pin_messages", "can_manage_topics"), True)
-    return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False,
-            "can_promote_members": False, **rights}
+        (
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+            "can_pin_messages",
+            "can_manage_topics",
+        ),
+        True,
+    )
+    return {
+        "status": "administrator",
+        "user": user,
+        "can_be_edited": False,
+        "is_anonymous": False,
+        "can_promote_members": False,
+        **rights,
+    }
 
 
 def get_chat(ctx: Ctx) -> dict[str, Any]:
@@ -175,8 +199,7 @@ def get_chat_administrators(ctx: Ctx) -> list[dict[str, Any]]:
     """getChatAdministrators: the bots of the group."""
     state = ctx.world.resolve_chat(ctx.bot, ctx.params["chat_id"])
     group = _group(ctx, state, "there are no administrators in the private chat")
-    return [admin_member(ctx.world.bots_by_id[b].account.to_api()) for b in sorted(group.bots)
-            if b in ctx.world.bots_by_id]
+    return [admin_member(ctx.world.bots_by_id[b].account.to_api()) for b in sorted(group.bots) if b in ctx.world.bots_by_id]
 
 
 def get_chat_member_count(ctx: Ctx) -> int:
@@ -191,10 +214,17 @@ def leave_chat(ctx: Ctx) -> bool:
     group = _group(ctx, state, "chat member status can't be changed in private chats")
     group.bots.discard(ctx.bot.id)
     me = ctx.bot.account.to_api()
-    ctx.bot.queue.push("my_chat_member", {
-        "chat": state.chat, "from": me, "date": int(ctx.world.now()),
-        "old_chat_member": admin_member(me), "new_chat_member": {"status": "left", "user": me},
-    }, group.id)
+    ctx.bot.queue.push(
+        "my_chat_member",
+        {
+            "chat": state.chat,
+            "from": me,
+            "date": int(ctx.world.now()),
+            "old_chat_member": admin_member(me),
+            "new_chat_member": {"status": "left", "user": me},
+        },
+        group.id,
+    )
     return True
 
 
@@ -231,8 +261,18 @@ def create_forum_topic(ctx: Ctx) -> dict[str, Any]:
     created: dict[str, Any] = {"name": name, "icon_color": color}
     if topic.icon_custom_emoji_id:
         created["icon_custom_emoji_id"] = topic.icon_custom_emoji_id
-    state.add(Message(tid, state.chat, ctx.bot.account.to_api(), int(ctx.world.now()), bot_id=ctx.bot.id,
-                      thread_id=tid, service=True, extra={"forum_topic_created": created}))
+    state.add(
+        Message(
+            tid,
+            state.chat,
+            ctx.bot.account.to_api(),
+            int(ctx.world.now()),
+            bot_id=ctx.bot.id,
+            thread_id=tid,
+            service=True,
+            extra={"forum_topic_created": created},
+        )
+    )
     ctx.world.notify()
     return topic.to_api()
 

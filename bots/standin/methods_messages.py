@@ -27,13 +27,30 @@ from bots.standin.world import media_object
 
 DELETE_WINDOW = 48 * 3600
 MEDIA_METHODS = {
-    "senddocument": "document", "sendphoto": "photo", "sendvideo": "video", "sendaudio": "audio",
-    "sendvoice": "voice", "sendanimation": "animation", "sendsticker": "sticker", "sendvideonote": "video_note",
+    "senddocument": "document",
+    "sendphoto": "photo",
+    "sendvideo": "video",
+    "sendaudio": "audio",
+    "sendvoice": "voice",
+    "sendanimation": "animation",
+    "sendsticker": "sticker",
+    "sendvideonote": "video_note",
 }
-CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice", "upload_document",
-    "choose_sticker", "find_location", "record_video_note", "upload_video_note",
-})
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 _KIND_NAMES = {"video_note": "VideoNote"}
 
 
@@ -46,8 +63,7 @@ def send_message(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     state = ctx.target(p["chat_id"])
     thread = resolve_thread(state, p.get("message_thread_id"))
-    text, entities = format_text(p["text"], p.get("parse_mode"), p.get("entities"), limit=4096,
-                                 too_long=MESSAGE_TOO_LONG)
+    text, entities = format_text(p["text"], p.get("parse_mode"), p.get("entities"), limit=4096, too_long=MESSAGE_TOO_LONG)
     markup = check_markup(p.get("reply_markup"))
     reply = resolve_reply(state, p)
     msg = ctx.store(state, thread, text=text, entities=entities, reply_markup=markup, extra=_reply_extra(reply))
@@ -83,8 +99,7 @@ def edit_message_text(ctx: Ctx) -> Any:
     _state, msg = _editable(ctx)
     if msg.text is None:
         raise bad_request("there is no text in the message to edit")
-    text, entities = format_text(p.get("text"), p.get("parse_mode"), p.get("entities"), limit=4096,
-                                 too_long=MESSAGE_TOO_LONG)
+    text, entities = format_text(p.get("text"), p.get("parse_mode"), p.get("entities"), limit=4096, too_long=MESSAGE_TOO_LONG)
     markup = check_markup(p.get("reply_markup"), inline_only=True)
     if text == msg.text and entities == (msg.entities or None) and markup == msg.reply_markup:
         raise bad_request(NOT_MODIFIED)
@@ -98,8 +113,9 @@ def edit_message_caption(ctx: Ctx) -> Any:
     _state, msg = _editable(ctx)
     if not msg.media:
         raise bad_request("there is no caption in the message to edit")
-    caption, entities = format_text(p.get("caption"), p.get("parse_mode"), p.get("caption_entities"),
-                                    limit=1024, too_long=CAPTION_TOO_LONG, empty=None)
+    caption, entities = format_text(
+        p.get("caption"), p.get("parse_mode"), p.get("caption_entities"), limit=1024, too_long=CAPTION_TOO_LONG, empty=None
+    )
     markup = check_markup(p.get("reply_markup"), inline_only=True)
     new_caption = caption or None
     if new_caption == msg.caption and entities == (msg.caption_entities or None) and markup == msg.reply_markup:
@@ -144,8 +160,11 @@ def delete_messages(ctx: Ctx) -> bool:
     deleted = 0
     for mid in ids:
         msg = state.get(mid)
-        if msg is not None and not (msg.extra and "forum_topic_created" in msg.extra) \
-                and ctx.world.now() - msg.date <= DELETE_WINDOW:
+        if (
+            msg is not None
+            and not (msg.extra and "forum_topic_created" in msg.extra)
+            and ctx.world.now() - msg.date <= DELETE_WINDOW
+        ):
             msg.deleted = True
             deleted += 1
     if not deleted:
@@ -161,7 +180,7 @@ def _kind_name(kind: str) -> str:
 def resolve_file(ctx: Ctx, value: Any, kind: str) -> StoredFile:
     """An uploaded part, an ``attach://`` reference, a URL or a known file_id → the stored file."""
     if isinstance(value, str) and value.startswith("attach://"):
-        value = ctx.uploads.get(value[len("attach://"):])
+        value = ctx.uploads.get(value[len("attach://") :])
     if isinstance(value, Upload):
         return ctx.world.new_file(kind, value.data, file_name=value.filename, mime_type=value.content_type)
     if not isinstance(value, str) or not value:
@@ -183,13 +202,21 @@ def send_media(ctx: Ctx) -> dict[str, Any]:
     kind = MEDIA_METHODS[ctx.method]
     state = ctx.target(p["chat_id"])
     thread = resolve_thread(state, p.get("message_thread_id"))
-    caption, cap_entities = format_text(p.get("caption"), p.get("parse_mode"), p.get("caption_entities"),
-                                        limit=1024, too_long=CAPTION_TOO_LONG, empty=None)
+    caption, cap_entities = format_text(
+        p.get("caption"), p.get("parse_mode"), p.get("caption_entities"), limit=1024, too_long=CAPTION_TOO_LONG, empty=None
+    )
     markup = check_markup(p.get("reply_markup"))
     reply = resolve_reply(state, p)
     stored = resolve_file(ctx, p[kind], kind)
-    msg = ctx.store(state, thread, media={kind: media_object(stored)}, caption=caption or None,
-                    caption_entities=cap_entities, reply_markup=markup, extra=_reply_extra(reply))
+    msg = ctx.store(
+        state,
+        thread,
+        media={kind: media_object(stored)},
+        caption=caption or None,
+        caption_entities=cap_entities,
+        reply_markup=markup,
+        extra=_reply_extra(reply),
+    )
     return msg.to_api()
 
 
@@ -212,13 +239,23 @@ def copy_message(ctx: Ctx) -> dict[str, Any]:
     src = _source(ctx, "copy")
     caption, cap_entities = src.caption, src.caption_entities
     if "caption" in p:
-        caption, cap_entities = format_text(p.get("caption"), p.get("parse_mode"), p.get("caption_entities"),
-                                            limit=1024, too_long=CAPTION_TOO_LONG, empty=None)
+        caption, cap_entities = format_text(
+            p.get("caption"), p.get("parse_mode"), p.get("caption_entities"), limit=1024, too_long=CAPTION_TOO_LONG, empty=None
+        )
         caption = caption or None
     markup = check_markup(p.get("reply_markup"))
     reply = resolve_reply(state, p)
-    msg = ctx.store(state, thread, text=src.text, entities=src.entities, media=src.media, caption=caption,
-                    caption_entities=cap_entities, reply_markup=markup, extra=_reply_extra(reply))
+    msg = ctx.store(
+        state,
+        thread,
+        text=src.text,
+        entities=src.entities,
+        media=src.media,
+        caption=caption,
+        caption_entities=cap_entities,
+        reply_markup=markup,
+        extra=_reply_extra(reply),
+    )
     return {"message_id": msg.message_id}
 
 
@@ -229,8 +266,16 @@ def forward_message(ctx: Ctx) -> dict[str, Any]:
     thread = resolve_thread(state, p.get("message_thread_id"))
     src = _source(ctx, "forward")
     origin = {"type": "user", "date": src.date, "sender_user": src.sender}
-    msg = ctx.store(state, thread, text=src.text, entities=src.entities, media=src.media, caption=src.caption,
-                    caption_entities=src.caption_entities, extra={"forward_origin": origin})
+    msg = ctx.store(
+        state,
+        thread,
+        text=src.text,
+        entities=src.entities,
+        media=src.media,
+        caption=src.caption,
+        caption_entities=src.caption_entities,
+        extra={"forward_origin": origin},
+    )
     return msg.to_api()
 
 
@@ -261,8 +306,12 @@ def get_file(ctx: Ctx) -> dict[str, Any]:
     stored = ctx.world.files.get(str(ctx.params["file_id"]))
     if stored is None:
         raise bad_request("invalid file_id")
-    return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_size": stored.file_size,
-            "file_path": stored.file_path}
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": stored.file_size,
+        "file_path": stored.file_path,
+    }
 
 
 HANDLERS: dict[str, Callable[[Ctx], Any]] = {

@@ -168,8 +168,7 @@ class Message:
 
     def to_api(self, with_reply: bool = True) -> dict[str, Any]:
         """The message as a Telegram ``Message``."""
-        msg: dict[str, Any] = {"message_id": self.message_id, "from": self.sender, "chat": self.chat,
-                               "date": self.date}
+        msg: dict[str, Any] = {"message_id": self.message_id, "from": self.sender, "chat": self.chat, "date": self.date}
         if self.thread_id is not None:
             msg["message_thread_id"] = self.thread_id
             msg["is_topic_message"] = True

@@ -67,8 +67,9 @@ class _Route:
 class StandinServer:
     """The HTTP side of the stand-in; :class:`bots.standin.BotApiStandin` adds the test controls."""
 
-    def __init__(self, world: World, *, host: str = "127.0.0.1", port: int = 0, spec: ApiSpec | None = None,
-                 call_log_size: int = 10_000) -> None:
+    def __init__(
+        self, world: World, *, host: str = "127.0.0.1", port: int = 0, spec: ApiSpec | None = None, call_log_size: int = 10_000
+    ) -> None:
         self.world = world
         self.host = host
         self.port = port
@@ -80,8 +81,9 @@ class StandinServer:
         self._routes: dict[str, _Route] = {}
         for key, mspec in self.spec.methods.items():
             handler = _HANDLERS.get(key)
-            self._routes[key] = _Route(mspec, handler, inspect.iscoroutinefunction(handler),
-                                       key not in methods_chats.NO_REQUIRED_CHECK)
+            self._routes[key] = _Route(
+                mspec, handler, inspect.iscoroutinefunction(handler), key not in methods_chats.NO_REQUIRED_CHECK
+            )
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         self.app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
@@ -154,8 +156,9 @@ class StandinServer:
         return bot
 
     # -- the Bot API ----------------------------------------------------------------------------
-    async def call(self, bot: BotState, method: str, raw: dict[str, Any],
-                   uploads: dict[str, Upload] | None = None) -> tuple[int, dict[str, Any]]:
+    async def call(
+        self, bot: BotState, method: str, raw: dict[str, Any], uploads: dict[str, Upload] | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """Run one Bot API call as if it came over HTTP; returns (HTTP status, response body)."""
         key = method.lower()
         route = self._routes.get(key)
@@ -191,8 +194,7 @@ class StandinServer:
             status = err.code
             body = err.to_json()
         if self.call_log.enabled:
-            logged = params if not uploads else {
-                k: (v.describe() if isinstance(v, Upload) else v) for k, v in params.items()}
+            logged = params if not uploads else {k: (v.describe() if isinstance(v, Upload) else v) for k, v in params.items()}
             self.call_log.record(Call(route.spec.name, logged, bot.id, self.world.now(), status))
         else:
             self.call_log.total += 1

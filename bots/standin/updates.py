@@ -53,8 +53,15 @@ class UpdateQueue:
     unconfirmed updates are kept (the oldest are dropped beyond that, like Telegram's 24 h).
     """
 
-    def __init__(self, *, max_pending: int = 100_000, retry_delay: float = 0.5, retry_max: float = 30.0,
-                 webhook_timeout: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        max_pending: int = 100_000,
+        retry_delay: float = 0.5,
+        retry_max: float = 30.0,
+        webhook_timeout: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.pending: deque[Update] = deque()
         self.next_id = 1
         self.allowed: frozenset[str] | None = None  # None: default set
@@ -124,8 +131,9 @@ class UpdateQueue:
             return [u[2] for u in pending]
         return [pending[i][2] for i in range(limit)]
 
-    async def get_updates(self, offset: int | None, limit: int | None, timeout: float | None,
-                          allowed: list[str] | None) -> list[dict[str, Any]]:
+    async def get_updates(
+        self, offset: int | None, limit: int | None, timeout: float | None, allowed: list[str] | None
+    ) -> list[dict[str, Any]]:
         """Telegram's getUpdates: confirm below ``offset``, then return up to ``limit`` updates,
         waiting up to ``timeout`` seconds (max 50) for the first one to arrive."""
         if self.webhook is not None:
@@ -214,7 +222,7 @@ class UpdateQueue:
                         hook.delivered += 1
                     attempt = 0
                 else:
-                    await asyncio.sleep(min(self.retry_delay * (2 ** attempt), self.retry_max))
+                    await asyncio.sleep(min(self.retry_delay * (2**attempt), self.retry_max))
                     attempt += 1
         finally:
             if hook.workers.get(key) is asyncio.current_task():
@@ -229,8 +237,9 @@ class UpdateQueue:
         if hook.secret_token:
             headers["X-Telegram-Bot-Api-Secret-Token"] = hook.secret_token
         try:
-            async with self.session.post(hook.url, data=json.dumps(body), headers=headers,
-                                         timeout=aiohttp.ClientTimeout(total=self.webhook_timeout)) as resp:
+            async with self.session.post(
+                hook.url, data=json.dumps(body), headers=headers, timeout=aiohttp.ClientTimeout(total=self.webhook_timeout)
+            ) as resp:
                 raw = await resp.read()
                 if 200 <= resp.status < 300:
                     await self._maybe_reply(raw, resp.content_type)

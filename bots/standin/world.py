@@ -21,8 +21,16 @@ from bots.standin.updates import UpdateQueue
 T = TypeVar("T")
 POLL_INTERVAL = 0.02
 
-_FILE_PREFIX = {"document": "BQAC", "photo": "AgAC", "video": "BAAC", "audio": "CQAC", "voice": "AwAC",
-                "animation": "CgAC", "sticker": "CAAC", "video_note": "DQAC"}
+_FILE_PREFIX = {
+    "document": "BQAC",
+    "photo": "AgAC",
+    "video": "BAAC",
+    "audio": "CQAC",
+    "voice": "AwAC",
+    "animation": "CgAC",
+    "sticker": "CAAC",
+    "video_note": "DQAC",
+}
 
 
 @dataclass(eq=False, slots=True)
@@ -54,10 +62,18 @@ class CallbackRecord:
 class World:
     """All mutable state of one stand-in instance (single event loop, no locking needed)."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, max_messages_per_chat: int = 1000,
-                 max_pending_updates: int = 100_000, webhook_retry_delay: float = 0.5,
-                 webhook_retry_max: float = 30.0, webhook_timeout: float = 60.0,
-                 max_file_bytes: int = 64 * 1024 * 1024, users_start_bots: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_messages_per_chat: int = 1000,
+        max_pending_updates: int = 100_000,
+        webhook_retry_delay: float = 0.5,
+        webhook_retry_max: float = 30.0,
+        webhook_timeout: float = 60.0,
+        max_file_bytes: int = 64 * 1024 * 1024,
+        users_start_bots: bool = True,
+    ) -> None:
         self.clock = clock
         self.time_offset = 0.0
         self.max_messages_per_chat = max_messages_per_chat
@@ -129,30 +145,49 @@ class World:
             raise ValueError("a bot token looks like '123456:ABC-DEF'")
         bot_id = int(head)
         account = BotAccount(token, bot_id, first_name or f"Bot {bot_id}", username or f"standin_{bot_id}_bot")
-        queue = UpdateQueue(max_pending=self.max_pending_updates, retry_delay=self.webhook_retry_delay,
-                            retry_max=self.webhook_retry_max, webhook_timeout=self.webhook_timeout, clock=self.now)
+        queue = UpdateQueue(
+            max_pending=self.max_pending_updates,
+            retry_delay=self.webhook_retry_delay,
+            retry_max=self.webhook_retry_max,
+            webhook_timeout=self.webhook_timeout,
+            clock=self.now,
+        )
         state = BotState(account, queue)
         self.bots[token] = state
         self.bots_by_id[bot_id] = state
         return state
 
-    def add_person(self, first_name: str, *, last_name: str | None = None, username: str | None = None,
-                   language_code: str | None = None, id: int | None = None) -> Person:  # noqa: A002
+    def add_person(
+        self,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+        id: int | None = None,
+    ) -> Person:  # noqa: A002
         """Create a person (their private chat with every bot exists at once)."""
-        person = Person(id if id is not None else next(self._person_ids), first_name, last_name, username,
-                        language_code)
+        person = Person(id if id is not None else next(self._person_ids), first_name, last_name, username, language_code)
         self.people[person.id] = person
         if username:
             self.usernames[username.lower()] = person
         return person
 
-    def add_group(self, title: str, *, forum: bool = False, username: str | None = None,
-                  members: list[Person] | None = None, bots: list[int] | None = None,
-                  id: int | None = None) -> Group:  # noqa: A002
+    def add_group(
+        self,
+        title: str,
+        *,
+        forum: bool = False,
+        username: str | None = None,
+        members: list[Person] | None = None,
+        bots: list[int] | None = None,
+        id: int | None = None,
+    ) -> Group:  # noqa: A002
         """Create a supergroup (a forum if ``forum``) with the given bots as admins (default: all)."""
         gid = id if id is not None else -(10**12 + next(self._group_ids))  # -100XXXXXXXXXX
-        group = Group(gid, title, forum, username, {p.id for p in members or []},
-                      set(bots if bots is not None else self.bots_by_id))
+        group = Group(
+            gid, title, forum, username, {p.id for p in members or []}, set(bots if bots is not None else self.bots_by_id)
+        )
         self.groups[gid] = group
         if username:
             self.usernames[username.lower()] = group
@@ -165,8 +200,9 @@ class World:
         key = (bot.id, person.id)
         state = self.chats.get(key)
         if state is None:
-            state = ChatState(person.chat_api(), bot.id, person=person, limit=self.max_messages_per_chat,
-                              started=self.users_start_bots)
+            state = ChatState(
+                person.chat_api(), bot.id, person=person, limit=self.max_messages_per_chat, started=self.users_start_bots
+            )
             self.chats[key] = state
         return state
 
@@ -176,8 +212,7 @@ class World:
         state = self.chats.get(key)
         if state is None:
             # message 1 is the group's creation (and a forum's General topic, thread 1)
-            state = ChatState(group.chat_api(), None, group=group, limit=self.max_messages_per_chat,
-                              next_message_id=2)
+            state = ChatState(group.chat_api(), None, group=group, limit=self.max_messages_per_chat, next_message_id=2)
             self.chats[key] = state
         return state
 
@@ -218,12 +253,20 @@ class World:
         return next(self._ids)
 
     # -- files ---------------------------------------------------------------------------------
-    def new_file(self, kind: str, data: bytes | None, *, file_name: str | None = None,
-                 mime_type: str | None = None, meta: dict[str, Any] | None = None) -> StoredFile:
+    def new_file(
+        self,
+        kind: str,
+        data: bytes | None,
+        *,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> StoredFile:
         """Store a file and give it a new file_id / file_unique_id / file_path."""
         n = next(self._ids)
-        ext = mimetypes.guess_extension(mime_type or "") or ("" if not file_name or "." not in file_name
-                                                            else "." + file_name.rsplit(".", 1)[-1])
+        ext = mimetypes.guess_extension(mime_type or "") or (
+            "" if not file_name or "." not in file_name else "." + file_name.rsplit(".", 1)[-1]
+        )
         if kind == "photo" and not ext:
             ext = ".jpg"
         stored = StoredFile(
@@ -257,8 +300,7 @@ class World:
 
 def media_object(stored: StoredFile) -> Any:
     """The Telegram object (Document, PhotoSize array, Sticker, ...) describing a stored file."""
-    base: dict[str, Any] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                            "file_size": stored.file_size}
+    base: dict[str, Any] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_size": stored.file_size}
     kind, meta = stored.kind, stored.meta
     if kind == "photo":
         return [{**base, "width": meta.get("width", 800), "height": meta.get("height", 600)}]

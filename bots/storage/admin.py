@@ -55,7 +55,8 @@ class Status:
         if self.rows:
             out.append(
                 "holds: " + ", ".join(f"{count} {table}" for table, count in self.rows.items() if count)
-                if any(self.rows.values()) else "holds: nothing yet"
+                if any(self.rows.values())
+                else "holds: nothing yet"
             )
             out.append(f"updates waiting to be processed: {self.waiting_updates}")
         out.append(f"workers alive: {len(self.workers)}" + (f" ({', '.join(self.workers)})" if self.workers else ""))
@@ -170,19 +171,14 @@ async def copy(source: SQLStore, target: SQLStore, *, progress: Callable[[str, i
         await source.shutdown()
 
 
-async def _copy_table(
-    source: SQLStore, target: SQLStore, table: str, progress: Callable[[str, int], None] | None
-) -> int:
+async def _copy_table(source: SQLStore, target: SQLStore, table: str, progress: Callable[[str, int], None] | None) -> int:
     wanted = await columns(target.database, table)
     have = {name for name, _ in await columns(source.database, table)}
     names = [name for name, _ in wanted if name in have]
     convert = [_converter(kind) for name, kind in wanted if name in have]
     marks = ", ".join("?" * len(names))
     if table == "meta":  # the target has its own version and key check: the source's replace them
-        insert = (
-            f"INSERT INTO meta ({', '.join(names)}) VALUES ({marks}) "
-            "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
-        )
+        insert = f"INSERT INTO meta ({', '.join(names)}) VALUES ({marks}) ON CONFLICT (name) DO UPDATE SET value = excluded.value"
     else:
         insert = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
     count = 0
@@ -196,4 +192,3 @@ async def _copy_table(
         if progress is not None:
             progress(table, count)
     return count
-

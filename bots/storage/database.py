@@ -207,8 +207,12 @@ class PostgresDatabase(Database):
             raise DatabaseUnavailable("PostgreSQL needs the asyncpg package: pip install asyncpg") from None
         try:
             self._pool = await asyncpg.create_pool(
-                self.url, min_size=self.min_size, max_size=self.max_size, command_timeout=60,
-                server_settings={"application_name": "bots"}, reset=_keep_as_is,
+                self.url,
+                min_size=self.min_size,
+                max_size=self.max_size,
+                command_timeout=60,
+                server_settings={"application_name": "bots"},
+                reset=_keep_as_is,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as err:
             raise DatabaseUnavailable(f"{self.where}: cannot connect to PostgreSQL ({type(err).__name__}: {err})") from None

@@ -131,9 +131,12 @@ class PostgresConversationStore(SQLStore):
             "ON CONFLICT (bot, update_id) DO NOTHING RETURNING bot, update_id) "
             "SELECT new.bot, new.update_id, pg_notify(?, new.bot) FROM new",
             (
-                [u.bot for u in unique], [u.update_id for u in unique], [u.chat for u in unique],
+                [u.bot for u in unique],
+                [u.update_id for u in unique],
+                [u.chat for u in unique],
                 [self.vault.seal_text(u.payload, _update_context(u.bot, u.update_id)) for u in unique],
-                [at] * len(unique), INBOX_CHANNEL,
+                [at] * len(unique),
+                INBOX_CHANNEL,
             ),
         )
         fresh = {(str(row[0]), int(row[1])) for row in rows}

@@ -77,9 +77,7 @@ def _handoff_field(name: str) -> Context:
 TABLES: dict[str, Table] = {
     "conversations": Table(("bot", "chat"), {"state": lambda r: _state_context(ConversationKey(r["bot"], r["chat"]))}),
     "updates": Table(("bot", "update_id"), {"payload": lambda r: _update_context(r["bot"], int(r["update_id"]))}),
-    "outbox": Table(
-        ("id",), {"params": lambda r: _call_context(r["id"]), "delivery": lambda r: _delivery_context(r["id"])}
-    ),
+    "outbox": Table(("id",), {"params": lambda r: _call_context(r["id"]), "delivery": lambda r: _delivery_context(r["id"])}),
     "blocked_chats": Table(("bot", "chat")),
     "handoffs": Table(
         ("id",),
@@ -173,15 +171,23 @@ async def _refuse_if_running(store: SQLStore, force: bool, now: float | None) ->
     if force:
         return
     at = now if now is not None else time.time()
-    workers = [str(r[0]) for r in await store.database.fetchall(
-        "SELECT id FROM workers WHERE alive_at >= ? ORDER BY id", (at - WORKER_TIMEOUT,)
-    )]
-    sending = [str(r[0]) for r in await store.database.fetchall(
-        "SELECT bot FROM broadcasts WHERE finished_at IS NULL AND owner IS NOT NULL AND alive_at >= ? ORDER BY bot",
-        (at - BROADCAST_STALE,),
-    )]
+    workers = [
+        str(r[0])
+        for r in await store.database.fetchall("SELECT id FROM workers WHERE alive_at >= ? ORDER BY id", (at - WORKER_TIMEOUT,))
+    ]
+    sending = [
+        str(r[0])
+        for r in await store.database.fetchall(
+            "SELECT bot FROM broadcasts WHERE finished_at IS NULL AND owner IS NOT NULL AND alive_at >= ? ORDER BY bot",
+            (at - BROADCAST_STALE,),
+        )
+    ]
     if workers or sending:
-        running = [f"{len(workers)} worker(s) said they were alive in the last {WORKER_TIMEOUT:.0f} s ({', '.join(workers)})"] if workers else []
+        running = (
+            [f"{len(workers)} worker(s) said they were alive in the last {WORKER_TIMEOUT:.0f} s ({', '.join(workers)})"]
+            if workers
+            else []
+        )
         running += [f"a broadcast of {bot} is being sent" for bot in sending]
         raise StoreError(
             f"{store.database.where}: {'; '.join(running)}: stop the bots first, or pass --force if you know they are stopped "
@@ -216,10 +222,7 @@ async def _move(
     changed = [*hashed, *seals]
     if not changed:
         return 0, 0
-    sql = (
-        f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changed)} "
-        f"WHERE {' AND '.join(f'{c} = ?' for c in how.identity)}"
-    )
+    sql = f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changed)} WHERE {' AND '.join(f'{c} = ?' for c in how.identity)}"
     params = grouped.setdefault(sql, [])
     old = store.vault
     count = sealed = 0
@@ -297,7 +300,9 @@ async def _check(store: SQLStore, new_master: bytes) -> int:
                             try:
                                 store.vault.open(bytes(row[c]), how.sealed[c](row))
                             except SealBroken:
-                                raise StoreError(f"{store.database.where}: after rekeying, a value in {table}.{c} does not open") from None
+                                raise StoreError(
+                                    f"{store.database.where}: after rekeying, a value in {table}.{c} does not open"
+                                ) from None
                             opened += 1
         for name, value in await store.database.fetchall("SELECT name, value FROM meta WHERE name != ?", (CHAT_KEYS,)):
             try:  # the key check (as initialize just did), and any other sealed under its name

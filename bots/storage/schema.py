@@ -195,12 +195,16 @@ def _postgres(sqlite: str) -> str:
     return text
 
 
-_POSTGRES_V1 = _postgres(_SQLITE_V1).replace(
-    "CREATE TABLE IF NOT EXISTS updates (\n",
-    "CREATE TABLE IF NOT EXISTS updates (\n    arrival     BIGINT GENERATED ALWAYS AS IDENTITY,\n",
-).replace(
-    "CREATE TABLE IF NOT EXISTS outbox (\n",
-    "CREATE TABLE IF NOT EXISTS outbox (\n    arrival    BIGINT GENERATED ALWAYS AS IDENTITY,\n",
+_POSTGRES_V1 = (
+    _postgres(_SQLITE_V1)
+    .replace(
+        "CREATE TABLE IF NOT EXISTS updates (\n",
+        "CREATE TABLE IF NOT EXISTS updates (\n    arrival     BIGINT GENERATED ALWAYS AS IDENTITY,\n",
+    )
+    .replace(
+        "CREATE TABLE IF NOT EXISTS outbox (\n",
+        "CREATE TABLE IF NOT EXISTS outbox (\n    arrival    BIGINT GENERATED ALWAYS AS IDENTITY,\n",
+    )
 )
 # One update's flood verdict in one round trip, atomic among workers (the row is locked):
 # the rule of `bots.telegram.flood.decide`, which a test runs against this on the same inputs.
@@ -268,7 +272,21 @@ NOTES = {
 
 #: every table, in the order `bots db copy` fills them
 TABLES = (
-    "meta", "conversations", "updates", "outbox", "blocked_chats", "files", "handoffs", "relays",
-    "messages", "counters", "subscribers", "broadcasts", "deliveries", "workers", "leases", "flood",
+    "meta",
+    "conversations",
+    "updates",
+    "outbox",
+    "blocked_chats",
+    "files",
+    "handoffs",
+    "relays",
+    "messages",
+    "counters",
+    "subscribers",
+    "broadcasts",
+    "deliveries",
+    "workers",
+    "leases",
+    "flood",
     "vanishing",
 )

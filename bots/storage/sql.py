@@ -53,9 +53,7 @@ UPSERT = (
     "INSERT INTO conversations (bot, chat, state, updated_at) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (bot, chat) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
 )
-CALL = (
-    "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at, owner, delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+CALL = "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at, owner, delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 CALL_COLUMNS = "id, chat, seq, method, params, delivery"
 
 
@@ -177,7 +175,11 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
                 f"{self.database.where} was written by an older version without encryption; move it away to start afresh"
             )
         await self.database.transaction(
-            {"INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING": [(KEY_CHECK, self.vault.seal(b"ok", KEY_CHECK))]}
+            {
+                "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING": [
+                    (KEY_CHECK, self.vault.seal(b"ok", KEY_CHECK))
+                ]
+            }
         )
 
     async def shutdown(self) -> None:
@@ -272,10 +274,10 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         return int(await self.database.fetchval(sql, params) or 0)
 
     async def purge_idle(self, bot: str, *, before: dt.datetime) -> int:
-        count = await self._count("SELECT COUNT(*) FROM conversations WHERE bot = ? AND updated_at < ?", (bot, before.timestamp()))
-        await self._write(
-            [("DELETE FROM conversations WHERE bot = ? AND updated_at < ?", (bot, before.timestamp()))], alone=True
+        count = await self._count(
+            "SELECT COUNT(*) FROM conversations WHERE bot = ? AND updated_at < ?", (bot, before.timestamp())
         )
+        await self._write([("DELETE FROM conversations WHERE bot = ? AND updated_at < ?", (bot, before.timestamp()))], alone=True)
         for key in [k for k in self._cache if k.bot == bot]:
             self._cache.pop(key, None)
         return count
@@ -291,8 +293,11 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
                 "INSERT INTO updates (bot, update_id, chat, payload, received_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (bot, update_id) DO NOTHING",
                 (
-                    u.bot, u.update_id, u.chat,
-                    self.vault.seal_text(u.payload, _update_context(u.bot, u.update_id)), now.timestamp(),
+                    u.bot,
+                    u.update_id,
+                    u.chat,
+                    self.vault.seal_text(u.payload, _update_context(u.bot, u.update_id)),
+                    now.timestamp(),
                 ),
             )
             for u in fresh
@@ -305,7 +310,9 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         for bot in {u.bot for u in updates}:
             ids = [u.update_id for u in updates if u.bot == bot]
             marks = ",".join("?" * len(ids))
-            rows = await self.database.fetchall(f"SELECT update_id FROM updates WHERE bot = ? AND update_id IN ({marks})", (bot, *ids))
+            rows = await self.database.fetchall(
+                f"SELECT update_id FROM updates WHERE bot = ? AND update_id IN ({marks})", (bot, *ids)
+            )
             seen |= {(bot, int(row[0])) for row in rows}
         fresh: list[IncomingUpdate] = []
         for update in updates:
@@ -383,8 +390,14 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         return (
             CALL,
             (
-                call.id, call.bot, call.chat, call.seq, call.method,
-                self.vault.seal_json(call.params, _call_context(call.id)), now.timestamp(), self.worker,
+                call.id,
+                call.bot,
+                call.chat,
+                call.seq,
+                call.method,
+                self.vault.seal_json(call.params, _call_context(call.id)),
+                now.timestamp(),
+                self.worker,
                 self.vault.seal_json(call.delivery.to_json(), _delivery_context(call.id)),
             ),
         )
@@ -400,7 +413,12 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
 
     async def set_meta(self, name: str, value: bytes) -> None:
         await self._write(
-            [("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", (name, value))],
+            [
+                (
+                    "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (name, value),
+                )
+            ],
             alone=True,
         )
 
@@ -444,7 +462,10 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         if not rows:
             return []
         await self._write(
-            [("UPDATE outbox SET owner = ? WHERE id = ? AND owner IS NOT DISTINCT FROM ?", (self.worker, row[0], row[1])) for row in rows],
+            [
+                ("UPDATE outbox SET owner = ? WHERE id = ? AND owner IS NOT DISTINCT FROM ?", (self.worker, row[0], row[1]))
+                for row in rows
+            ],
             alone=True,
         )
         ids = [str(row[0]) for row in rows]
@@ -477,13 +498,15 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         if any(row[1] in alive for row in rows):
             return None
         await self._write(
-            [("UPDATE outbox SET owner = ? WHERE id = ? AND owner IS NOT DISTINCT FROM ?", (self.worker, row[0], row[1])) for row in rows],
+            [
+                ("UPDATE outbox SET owner = ? WHERE id = ? AND owner IS NOT DISTINCT FROM ?", (self.worker, row[0], row[1]))
+                for row in rows
+            ],
             alone=True,
         )
         ids = [str(row[0]) for row in rows]
         taken = await self.database.fetchall(
-            f"SELECT {CALL_COLUMNS} FROM outbox WHERE owner = ? AND id IN ({','.join('?' * len(ids))}) "
-            f"ORDER BY {arrival}",
+            f"SELECT {CALL_COLUMNS} FROM outbox WHERE owner = ? AND id IN ({','.join('?' * len(ids))}) ORDER BY {arrival}",
             (self.worker, *ids),
         )
         if len(taken) < len(ids):
@@ -539,11 +562,13 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         it is alone: no other worker alive, no call of another in the journal."""
         at = now if now is not None else time.time()
         await self._write(
-            [(
-                "INSERT INTO workers (id, started_at, alive_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET alive_at = excluded.alive_at",
-                (self.worker, at, at),
-            )],
+            [
+                (
+                    "INSERT INTO workers (id, started_at, alive_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET alive_at = excluded.alive_at",
+                    (self.worker, at, at),
+                )
+            ],
         )
         if self.shared:
             others = await self.database.fetchval(
@@ -568,12 +593,14 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
         holds it now. A lease whose holder stopped renewing it is taken over when it expires."""
         at = now if now is not None else time.time()
         await self._write(
-            [(
-                "INSERT INTO leases (name, owner, until) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until "
-                "WHERE leases.owner = excluded.owner OR leases.until < ?",
-                (name, self.worker, at + ttl, at),
-            )],
+            [
+                (
+                    "INSERT INTO leases (name, owner, until) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until "
+                    "WHERE leases.owner = excluded.owner OR leases.until < ?",
+                    (name, self.worker, at + ttl, at),
+                )
+            ],
             alone=True,
         )
         return await self.database.fetchval("SELECT owner FROM leases WHERE name = ?", (name,)) == self.worker
@@ -641,11 +668,13 @@ class SQLStore(ConversationStore, DeliveryJournal, SQLHandoffs, SQLMessages, SQL
             times = [t for t in json.loads(row[0]) if now - t < window] if row is not None else []
             verdict, until = decide(times, float(row[1]) if row is not None else 0.0, now, limit, window, pause)
             await self._write(
-                [(
-                    "INSERT INTO flood (bot, chat, times, until, seen_at) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (bot, chat) DO UPDATE SET times = excluded.times, until = excluded.until, seen_at = excluded.seen_at",
-                    (bot, chat, json.dumps(times), until, now),
-                )]
+                [
+                    (
+                        "INSERT INTO flood (bot, chat, times, until, seen_at) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (bot, chat) DO UPDATE SET times = excluded.times, until = excluded.until, seen_at = excluded.seen_at",
+                        (bot, chat, json.dumps(times), until, now),
+                    )
+                ]
             )
         return verdict
 

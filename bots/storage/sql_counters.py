@@ -39,4 +39,7 @@ class SQLCounters(abc.ABC):
 
     async def counters(self, bot: str) -> dict[tuple[str, str, str], float]:
         """Every counter of a bot: (day, name, key) -> value."""
-        return {(row[0], row[1], row[2]): float(row[3]) for row in await self.database.fetchall("SELECT day, name, key, value FROM counters WHERE bot = ?", (bot,))}
+        return {
+            (row[0], row[1], row[2]): float(row[3])
+            for row in await self.database.fetchall("SELECT day, name, key, value FROM counters WHERE bot = ?", (bot,))
+        }

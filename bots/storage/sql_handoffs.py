@@ -7,10 +7,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from bots.storage.handoffs import Closed, Handoff, HandoffChange, HandoffStore, Opened
 from bots.storage.database import Database
+from bots.storage.handoffs import Closed, Handoff, HandoffChange, HandoffStore, Opened
 from bots.vault import Vault
-
 
 COLUMNS = (
     "id, bot, chat, alias, flow, node, topic, lang, application, mod_chat, opened_at, thread, card, "
@@ -44,10 +43,25 @@ def handoff_statements(vault: Vault, changes: Sequence[HandoffChange]) -> list[S
                 (
                     f"INSERT INTO handoffs ({COLUMNS}) VALUES ({', '.join('?' * 19)})",
                     (
-                        h.id, h.bot, h.chat, h.alias, h.flow, h.node, vault.seal_text(h.topic, _context(h.id, "topic")),
-                        h.lang, int(h.application), h.mod_chat, h.opened_at, h.thread, h.card, h.first_reply_at,
+                        h.id,
+                        h.bot,
+                        h.chat,
+                        h.alias,
+                        h.flow,
+                        h.node,
+                        vault.seal_text(h.topic, _context(h.id, "topic")),
+                        h.lang,
+                        int(h.application),
+                        h.mod_chat,
+                        h.opened_at,
+                        h.thread,
+                        h.card,
+                        h.first_reply_at,
                         vault.seal_text(h.claimed_by, _context(h.id, "claimed_by")) if h.claimed_by else None,
-                        h.claimed_at, h.closed_at, h.closed_by, vault.seal_text(str(h.person), _context(h.id, "person")),
+                        h.claimed_at,
+                        h.closed_at,
+                        h.closed_by,
+                        vault.seal_text(str(h.person), _context(h.id, "person")),
                     ),
                 )
             )
@@ -82,9 +96,7 @@ class SQLHandoffs(HandoffStore):
         return await self._one("bot = ? AND chat = ? AND closed_at IS NULL ORDER BY opened_at DESC LIMIT 1", (bot, chat))
 
     async def handoff_by_thread(self, bot: str, mod_chat: str, thread: int) -> Handoff | None:
-        return await self._one(
-            "bot = ? AND mod_chat = ? AND thread = ? ORDER BY opened_at DESC LIMIT 1", (bot, mod_chat, thread)
-        )
+        return await self._one("bot = ? AND mod_chat = ? AND thread = ? ORDER BY opened_at DESC LIMIT 1", (bot, mod_chat, thread))
 
     async def handoff_by_message(self, bot: str, mod_chat: str, message_id: int) -> Handoff | None:
         found = await self._one("bot = ? AND mod_chat = ? AND card = ?", (bot, mod_chat, message_id))
@@ -97,14 +109,20 @@ class SQLHandoffs(HandoffStore):
 
     async def handoffs_of(self, bot: str, chat: str) -> list[Handoff]:
         """Every handoff of a person, open or closed, oldest first."""
-        return [_row(self.vault, row) for row in await self.database.fetchall(
-            f"SELECT {COLUMNS} FROM handoffs WHERE bot = ? AND chat = ? ORDER BY opened_at", (bot, chat)
-        )]
+        return [
+            _row(self.vault, row)
+            for row in await self.database.fetchall(
+                f"SELECT {COLUMNS} FROM handoffs WHERE bot = ? AND chat = ? ORDER BY opened_at", (bot, chat)
+            )
+        ]
 
     async def open_handoffs(self, bot: str) -> list[Handoff]:
-        return [_row(self.vault, row) for row in await self.database.fetchall(
-            f"SELECT {COLUMNS} FROM handoffs WHERE bot = ? AND closed_at IS NULL ORDER BY opened_at", (bot,)
-        )]
+        return [
+            _row(self.vault, row)
+            for row in await self.database.fetchall(
+                f"SELECT {COLUMNS} FROM handoffs WHERE bot = ? AND closed_at IS NULL ORDER BY opened_at", (bot,)
+            )
+        ]
 
     async def set_handoff_place(self, handoff_id: str, *, thread: int | None = None, card: int | None = None) -> None:
         if thread is not None:
@@ -117,10 +135,12 @@ class SQLHandoffs(HandoffStore):
         if found is None or not found.is_open:
             return False
         await self._write(
-            [(
-                "UPDATE handoffs SET claimed_by = ?, claimed_at = ? WHERE id = ?",
-                (self.vault.seal_text(by, _context(handoff_id, "claimed_by")), now.timestamp(), handoff_id),
-            )],
+            [
+                (
+                    "UPDATE handoffs SET claimed_by = ?, claimed_at = ? WHERE id = ?",
+                    (self.vault.seal_text(by, _context(handoff_id, "claimed_by")), now.timestamp(), handoff_id),
+                )
+            ],
             alone=True,
         )
         return True
@@ -133,18 +153,30 @@ class SQLHandoffs(HandoffStore):
 
     async def remember_relay(self, bot: str, mod_chat: str, message_id: int, handoff_id: str) -> None:
         await self._write(
-            [("INSERT INTO relays (bot, mod_chat, message_id, handoff) VALUES (?, ?, ?, ?) "
-              "ON CONFLICT (bot, mod_chat, message_id) DO UPDATE SET handoff = excluded.handoff",
-              (bot, mod_chat, message_id, handoff_id))]
+            [
+                (
+                    "INSERT INTO relays (bot, mod_chat, message_id, handoff) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (bot, mod_chat, message_id) DO UPDATE SET handoff = excluded.handoff",
+                    (bot, mod_chat, message_id, handoff_id),
+                )
+            ]
         )
 
     async def relayed_messages(self, handoff_id: str) -> list[int]:
-        return [int(row[0]) for row in await self.database.fetchall("SELECT message_id FROM relays WHERE handoff = ? ORDER BY message_id", (handoff_id,))]
+        return [
+            int(row[0])
+            for row in await self.database.fetchall(
+                "SELECT message_id FROM relays WHERE handoff = ? ORDER BY message_id", (handoff_id,)
+            )
+        ]
 
     async def forget_closed_handoffs(self, bot: str, *, before: dt.datetime) -> int:
-        ids = [row[0] for row in await self.database.fetchall(
-            "SELECT id FROM handoffs WHERE bot = ? AND closed_at IS NOT NULL AND closed_at < ?", (bot, before.timestamp())
-        )]
+        ids = [
+            row[0]
+            for row in await self.database.fetchall(
+                "SELECT id FROM handoffs WHERE bot = ? AND closed_at IS NOT NULL AND closed_at < ?", (bot, before.timestamp())
+            )
+        ]
         if ids:
             await self._write(
                 [("DELETE FROM relays WHERE handoff = ?", (i,)) for i in ids]

@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bots.storage.journal import IncomingUpdate, OutgoingCall
 from bots.storage.database import Database
+from bots.storage.journal import IncomingUpdate, OutgoingCall
 from bots.storage.sql_news import news_forget_statements
 from bots.storage.sql_vanish import Vanish, vanish_forget_statements
 
@@ -55,9 +55,12 @@ class SQLMessages(abc.ABC):
     async def recent_messages(self, bot: str, chat: str, *, now: dt.datetime) -> list[int]:
         """The chat's messages the bot may still delete (under 48 hours old), oldest first."""
         since = (now - DELETABLE_FOR).timestamp()
-        return [int(row[0]) for row in await self.database.fetchall(
-            "SELECT message_id FROM messages WHERE bot = ? AND chat = ? AND at >= ? ORDER BY message_id", (bot, chat, since)
-        )]
+        return [
+            int(row[0])
+            for row in await self.database.fetchall(
+                "SELECT message_id FROM messages WHERE bot = ? AND chat = ? AND at >= ? ORDER BY message_id", (bot, chat, since)
+            )
+        ]
 
     async def purge_messages(self, *, now: dt.datetime) -> None:
         await self._write([("DELETE FROM messages WHERE at < ?", ((now - DELETABLE_FOR).timestamp(),))], alone=True)
@@ -86,7 +89,9 @@ class SQLMessages(abc.ABC):
             ("UPDATE updates SET chat = '', payload = NULL WHERE bot = ? AND chat = ?", (bot, chat)),
         ]
         if update is not None:
-            statements.append(("UPDATE updates SET chat = '', payload = NULL WHERE bot = ? AND update_id = ?", (bot, update.update_id)))
+            statements.append(
+                ("UPDATE updates SET chat = '', payload = NULL WHERE bot = ? AND update_id = ?", (bot, update.update_id))
+            )
         statements += news_forget_statements(bot, chat)
         statements += vanish_forget_statements(bot, chat)
         statements += [self._call_statement(call, now) for call in calls]

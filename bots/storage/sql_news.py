@@ -23,7 +23,6 @@ from typing import Any
 from bots.storage.database import Database
 from bots.vault import Vault
 
-
 Statement = tuple[str, tuple[Any, ...]]
 
 SUBSCRIBE = (
@@ -113,7 +112,10 @@ class SQLNews(abc.ABC):
 
     async def subscribers_by_lang(self, bot: str) -> dict[str, int]:
         """How many subscribers speak each language."""
-        return {str(row[0]): int(row[1]) for row in await self.database.fetchall("SELECT lang, COUNT(*) FROM subscribers WHERE bot = ? GROUP BY lang", (bot,))}
+        return {
+            str(row[0]): int(row[1])
+            for row in await self.database.fetchall("SELECT lang, COUNT(*) FROM subscribers WHERE bot = ? GROUP BY lang", (bot,))
+        }
 
     # --- broadcasts ---------------------------------------------------------------------------
 
@@ -134,9 +136,12 @@ class SQLNews(abc.ABC):
         return BroadcastRecord(bot, digest, started_at, _time(finished), total, owner, alive, counts)
 
     async def unfinished_broadcasts(self, bot: str) -> list[BroadcastRecord]:
-        digests = [str(row[0]) for row in await self.database.fetchall(
-            "SELECT digest FROM broadcasts WHERE bot = ? AND finished_at IS NULL ORDER BY started_at", (bot,)
-        )]
+        digests = [
+            str(row[0])
+            for row in await self.database.fetchall(
+                "SELECT digest FROM broadcasts WHERE bot = ? AND finished_at IS NULL ORDER BY started_at", (bot,)
+            )
+        ]
         found = [await self.broadcast_record(bot, digest) for digest in digests]
         return [record for record in found if record is not None]
 
@@ -162,16 +167,20 @@ class SQLNews(abc.ABC):
             alone=True,
         )
 
-    async def claim_broadcast(self, bot: str, digest: str, owner: str, *, seen: tuple[str | None, float | None], now: float) -> bool:
+    async def claim_broadcast(
+        self, bot: str, digest: str, owner: str, *, seen: tuple[str | None, float | None], now: float
+    ) -> bool:
         """Become the one process sending this broadcast, if its owner is still `seen` (as
         read just before: compare and swap). True if it is now ours."""
         before_owner, before_alive = seen
         await self._write(
-            [(
-                "UPDATE broadcasts SET owner = ?, alive_at = ? "
-                "WHERE bot = ? AND digest = ? AND finished_at IS NULL AND owner IS NOT DISTINCT FROM ? AND alive_at IS NOT DISTINCT FROM ?",
-                (owner, now, bot, digest, before_owner, before_alive),
-            )],
+            [
+                (
+                    "UPDATE broadcasts SET owner = ?, alive_at = ? "
+                    "WHERE bot = ? AND digest = ? AND finished_at IS NULL AND owner IS NOT DISTINCT FROM ? AND alive_at IS NOT DISTINCT FROM ?",
+                    (owner, now, bot, digest, before_owner, before_alive),
+                )
+            ],
             alone=True,
         )
         row = await self.database.fetchone("SELECT owner FROM broadcasts WHERE bot = ? AND digest = ?", (bot, digest))
@@ -184,16 +193,26 @@ class SQLNews(abc.ABC):
 
     async def release_broadcast(self, bot: str, digest: str, owner: str) -> None:
         await self._write(
-            [("UPDATE broadcasts SET owner = NULL, alive_at = NULL WHERE bot = ? AND digest = ? AND owner = ?", (bot, digest, owner))],
+            [
+                (
+                    "UPDATE broadcasts SET owner = NULL, alive_at = NULL WHERE bot = ? AND digest = ? AND owner = ?",
+                    (bot, digest, owner),
+                )
+            ],
             alone=True,
         )
 
     async def delivery_counts(self, bot: str, digest: str) -> dict[str, int]:
-        return {str(row[0]): int(row[1]) for row in await self.database.fetchall(
-            "SELECT status, COUNT(*) FROM deliveries WHERE bot = ? AND digest = ? GROUP BY status", (bot, digest)
-        )}
+        return {
+            str(row[0]): int(row[1])
+            for row in await self.database.fetchall(
+                "SELECT status, COUNT(*) FROM deliveries WHERE bot = ? AND digest = ? GROUP BY status", (bot, digest)
+            )
+        }
 
-    async def pending_recipients(self, bot: str, digest: str, *, after: str = "", limit: int = 500) -> tuple[list[Recipient], list[str], str]:
+    async def pending_recipients(
+        self, bot: str, digest: str, *, after: str = "", limit: int = 500
+    ) -> tuple[list[Recipient], list[str], str]:
         """The next `pending` deliveries in chat-key order after `after`: the people to send to,
         the chat keys of those no longer subscribed (unsubscribed or forgotten since the
         broadcast started), and the key to continue after ("" when there are no more)."""
@@ -214,7 +233,9 @@ class SQLNews(abc.ABC):
         last = str(rows[-1][0]) if rows else ""
         return recipients, gone, last
 
-    async def set_delivery(self, bot: str, digest: str, chats: Sequence[str], status: str, *, extra: Sequence[Statement] = ()) -> None:
+    async def set_delivery(
+        self, bot: str, digest: str, chats: Sequence[str], status: str, *, extra: Sequence[Statement] = ()
+    ) -> None:
         """Set the status of deliveries, durably (writes arriving together share a commit);
         `extra` statements go in the same transaction."""
         if status not in STATUSES:
@@ -231,8 +252,15 @@ class SQLNews(abc.ABC):
                     "UPDATE broadcasts SET finished_at = ?, owner = NULL, alive_at = NULL, "
                     "sent = ?, blocked = ?, failed = ?, crashed = ?, unsure = ?, gone = ? WHERE bot = ? AND digest = ?",
                     (
-                        now.timestamp(), counts.get("sent", 0), counts.get("blocked", 0), counts.get("failed", 0),
-                        counts.get("sending", 0), counts.get("unsure", 0), counts.get("gone", 0), bot, digest,
+                        now.timestamp(),
+                        counts.get("sent", 0),
+                        counts.get("blocked", 0),
+                        counts.get("failed", 0),
+                        counts.get("sending", 0),
+                        counts.get("unsure", 0),
+                        counts.get("gone", 0),
+                        bot,
+                        digest,
                     ),
                 ),
                 ("DELETE FROM deliveries WHERE bot = ? AND digest = ?", (bot, digest)),

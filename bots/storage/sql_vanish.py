@@ -58,7 +58,9 @@ class SQLVanish(abc.ABC):
     @abc.abstractmethod
     async def _write(self, statements: list[Statement], *, alone: bool = False) -> None: ...
 
-    def vanish_statements(self, bot: str, chat: str, vanish: Vanish, message_ids: Sequence[int], *, now: dt.datetime) -> list[Statement]:
+    def vanish_statements(
+        self, bot: str, chat: str, vanish: Vanish, message_ids: Sequence[int], *, now: dt.datetime
+    ) -> list[Statement]:
         """Rows that schedule `message_ids` of the chat to vanish `vanish[1]` seconds from `now`
         (to ride in another write's transaction)."""
         if not message_ids:
@@ -105,7 +107,9 @@ class SQLVanish(abc.ABC):
         message ids `/forget` would otherwise try again."""
         statements: list[Statement] = []
         for message_id in due.message_ids:
-            statements.append(("DELETE FROM vanishing WHERE bot = ? AND chat = ? AND message_id = ?", (bot, due.chat, message_id)))
+            statements.append(
+                ("DELETE FROM vanishing WHERE bot = ? AND chat = ? AND message_id = ?", (bot, due.chat, message_id))
+            )
             statements.append(("DELETE FROM messages WHERE bot = ? AND chat = ? AND message_id = ?", (bot, due.chat, message_id)))
         return statements
 

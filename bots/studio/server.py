@@ -70,8 +70,14 @@ async def state(request: web.Request) -> web.Response:
     workspace = request.app[WORKSPACE]
     project = workspace.load().project
     bots = [
-        {"id": b, "name": loaded.config.name, "locales": loaded.config.locales, "source": loaded.config.source_locale,
-         "flows": [f"{b}/{f}" for f in loaded.flows], "start": f"{b}/{loaded.config.start}"}
+        {
+            "id": b,
+            "name": loaded.config.name,
+            "locales": loaded.config.locales,
+            "source": loaded.config.source_locale,
+            "flows": [f"{b}/{f}" for f in loaded.flows],
+            "start": f"{b}/{loaded.config.start}",
+        }
         for b, loaded in sorted(project.bots.items())
         if loaded.config.start
     ]
@@ -95,21 +101,24 @@ async def check(request: web.Request) -> web.Response:
     diagnostics = workspace.load().diagnostics
     here = [diagnostic_json(d) for d in diagnostics if d.position.file == path]
     elsewhere = [diagnostic_json(d) for d in diagnostics if d.position.file != path and d.severity == "error"]
-    return _json({
-        "diagnostics": here,
-        "elsewhere": elsewhere,
-        "errors": sum(d.severity == "error" for d in diagnostics),
-        "warnings": sum(d.severity == "warning" for d in diagnostics),
-        "drafts": sorted(workspace.relative(p) for p in workspace.drafts),
-    })
+    return _json(
+        {
+            "diagnostics": here,
+            "elsewhere": elsewhere,
+            "errors": sum(d.severity == "error" for d in diagnostics),
+            "warnings": sum(d.severity == "warning" for d in diagnostics),
+            "drafts": sorted(workspace.relative(p) for p in workspace.drafts),
+        }
+    )
 
 
 async def save(request: web.Request) -> web.Response:
     workspace = request.app[WORKSPACE]
     data = await _body(request)
     version = data.get("version")
-    outcome = workspace.save(_text(data, "path"), _text(data, "text"), version if isinstance(version, str) else None,
-                             force=data.get("force") is True)
+    outcome = workspace.save(
+        _text(data, "path"), _text(data, "text"), version if isinstance(version, str) else None, force=data.get("force") is True
+    )
     if isinstance(outcome, Conflict):
         return _json({"conflict": True, "disk_text": outcome.disk_text, "disk_version": outcome.disk_version}, 409)
     return _json({"version": outcome})
@@ -161,8 +170,13 @@ async def translation(request: web.Request) -> web.Response:
     good = _bot(request, _text(data, "bot"))
     context = data.get("context")
     new_state = save_translation(
-        workspace.root, good.loaded.project, _text(data, "domain"), _text(data, "lang"), _text(data, "id"),
-        context if isinstance(context, str) else None, _text(data, "text"),
+        workspace.root,
+        good.loaded.project,
+        _text(data, "domain"),
+        _text(data, "lang"),
+        _text(data, "id"),
+        context if isinstance(context, str) else None,
+        _text(data, "text"),
     )
     return _json({"state": new_state})
 

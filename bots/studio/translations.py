@@ -63,19 +63,22 @@ def table_json(root: Path, project: Project, bot: str) -> dict[str, Any]:
                     "text": " | ".join(string) if isinstance(string, (list, tuple)) else string,
                     "state": _state(found),
                 }
-            rows.append({
-                "domain": domain.name,
-                "id": " | ".join(message.id) if plural else message.id,
-                "context": message.context,
-                "plural": plural,  # plural forms are edited in the .po file itself
-                "where": [f"{file}:{line}" for file, line in message.locations],
-                "cells": cells,
-            })
+            rows.append(
+                {
+                    "domain": domain.name,
+                    "id": " | ".join(message.id) if plural else message.id,
+                    "context": message.context,
+                    "plural": plural,  # plural forms are edited in the .po file itself
+                    "where": [f"{file}:{line}" for file, line in message.locations],
+                    "cells": cells,
+                }
+            )
     return {"source": config.source_locale, "languages": languages, "rows": rows}
 
 
-def save_translation(root: Path, project: Project, domain_name: str, lang: str, message_id: str, context: str | None,
-                     text: str) -> str:
+def save_translation(
+    root: Path, project: Project, domain_name: str, lang: str, message_id: str, context: str | None, text: str
+) -> str:
     """Write one translation into `locales/<lang>/LC_MESSAGES/<domain>.po`; the entry's new state."""
     domain = next((d for d in find_domains(root, project) if d.name == domain_name and d.kind != "engine"), None)
     if domain is None:

@@ -195,9 +195,7 @@ class AdminServer:
             await self.stop()
 
 
-def admin_tasks(
-    address: AdminAddress | None, runners: Sequence[BotRunner], store: SQLStore
-) -> list[asyncio.Task[None]]:
+def admin_tasks(address: AdminAddress | None, runners: Sequence[BotRunner], store: SQLStore) -> list[asyncio.Task[None]]:
     """For `run_bots`: the admin server's task, or none without `--admin`."""
     if address is None:
         return []

@@ -75,8 +75,7 @@ class ModeratorTexts:
         """The text `key` as Telegram HTML, with `params` escaped (except `Markup` ones, already
         HTML). Plain values are escaped as Telegram needs (`<`, `>`, `&`; quotes kept as typed)."""
         shown = {
-            name: value if isinstance(value, Markup) else html.escape(str(value), quote=False)
-            for name, value in params.items()
+            name: value if isinstance(value, Markup) else html.escape(str(value), quote=False) for name, value in params.items()
         }
         return Markup(self._format(key, shown))
 
@@ -92,9 +91,7 @@ class ModeratorTexts:
             return BUILTIN[key].format(**params)
 
     def duration(self, seconds: float) -> str:
-        return format_timedelta(
-            dt.timedelta(seconds=max(seconds, 60)), threshold=1.5, locale=self.lang.replace("-", "_")
-        )
+        return format_timedelta(dt.timedelta(seconds=max(seconds, 60)), threshold=1.5, locale=self.lang.replace("-", "_"))
 
     def time(self, timestamp: float) -> str:
         moment = dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
@@ -134,15 +131,11 @@ class ModeratorTexts:
             return {"text": label, "callback_data": f"{BUTTON_PREFIX}{handoff.id}:{action}"}
 
         claim = (
-            self.plain("mod_button_claimed", name=handoff.claimed_by)
-            if handoff.claimed_by
-            else self.plain("mod_button_claim")
+            self.plain("mod_button_claimed", name=handoff.claimed_by) if handoff.claimed_by else self.plain("mod_button_claim")
         )
         rows = [[button(claim, "claim")]]
         if handoff.application:
-            rows.append(
-                [button(self.plain("mod_button_accept"), "accept"), button(self.plain("mod_button_decline"), "decline")]
-            )
+            rows.append([button(self.plain("mod_button_accept"), "accept"), button(self.plain("mod_button_decline"), "decline")])
         rows.append([button(self.plain("mod_button_close"), "close"), button(self.plain("mod_button_return"), "return")])
         return {"inline_keyboard": rows}
 
@@ -153,9 +146,7 @@ class ModeratorTexts:
             return self("mod_queue_empty")
         lines = [f"<b>{self('mod_queue_title', count=len(handoffs))}</b>"]
         for handoff in handoffs:
-            claimed = (
-                self("mod_queue_claimed", name=handoff.claimed_by) if handoff.claimed_by else self("mod_queue_unclaimed")
-            )
+            claimed = self("mod_queue_claimed", name=handoff.claimed_by) if handoff.claimed_by else self("mod_queue_unclaimed")
             line = self(
                 "mod_queue_line",
                 alias=handoff.alias,

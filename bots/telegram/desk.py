@@ -62,8 +62,6 @@ def handoff_counts(changes: Sequence[HandoffChange]) -> list[tuple[str, str, flo
     return counts
 
 
-
-
 class Desk(ModeratorCommands):
     """The moderators' side of one bot's handoffs."""
 
@@ -91,16 +89,15 @@ class Desk(ModeratorCommands):
             return
         if self.chat_id is None:
             problem = "is not set" if not self.raw else "is not a chat id (like -1001234567890)"
-            log.warning(
-                "%s: %s %s: people who ask for a person will be told no one can be reached", self.bot_id, env, problem
-            )
+            log.warning("%s: %s %s: people who ask for a person will be told no one can be reached", self.bot_id, env, problem)
             return
         try:
             chat = await self.runner.bot.get_chat(self.chat_id)
         except TelegramError as err:
             log.warning(
                 "%s: cannot reach the moderators' chat (%s): add the bot to it as an admin who may manage topics",
-                self.bot_id, type(err).__name__,
+                self.bot_id,
+                type(err).__name__,
             )
             return
         self.forum = bool(chat.is_forum)
@@ -167,8 +164,11 @@ class Desk(ModeratorCommands):
             card = f"<i>{notice}</i>\n\n{card}"
         calls.append(
             self._call(
-                "sendMessage", Placement(handoff.id, place="card", in_topic=True),
-                text=card, parse_mode="HTML", reply_markup=self.texts.card_buttons(handoff),
+                "sendMessage",
+                Placement(handoff.id, place="card", in_topic=True),
+                text=card,
+                parse_mode="HTML",
+                reply_markup=self.texts.card_buttons(handoff),
             )
         )
         return calls
@@ -254,7 +254,8 @@ class Desk(ModeratorCommands):
                 self.forum = False
                 log.error(
                     "%s: cannot create topics in the moderators' chat: make it a forum and the bot an admin who may "
-                    "manage topics; until then conversations go to the chat itself, by replies", self.bot_id,
+                    "manage topics; until then conversations go to the chat itself, by replies",
+                    self.bot_id,
                 )
             return False
         if any(r in reason for r in TOPIC_GONE) and call.chat == self.chat:
@@ -282,7 +283,10 @@ class Desk(ModeratorCommands):
             text = f"<i>{self.texts('mod_topic_recreated')}</i>\n\n" + self.texts.card(fresh, self._bot_name(), None, forum=True)
             await self.runner.pacer.acquire(self.chat_id)
             card = await self.runner.bot.send_message(
-                self.chat_id, text, parse_mode="HTML", message_thread_id=topic.message_thread_id,
+                self.chat_id,
+                text,
+                parse_mode="HTML",
+                message_thread_id=topic.message_thread_id,
                 reply_markup=self.texts.card_buttons(fresh),  # type: ignore[arg-type]
                 protect_content=self.runner.sender.protect or None,
             )
@@ -301,7 +305,9 @@ class Desk(ModeratorCommands):
         if handoff is None:
             return
         now = self.runner.clock()
-        await self._journal(self.closing(handoff, self.texts("mod_person_blocked")), None, [Closed(handoff.id, "blocked", now, handoff.opened_at)])
+        await self._journal(
+            self.closing(handoff, self.texts("mod_person_blocked")), None, [Closed(handoff.id, "blocked", now, handoff.opened_at)]
+        )
 
     # --- journalling -------------------------------------------------------------------------
 
@@ -323,4 +329,3 @@ class Desk(ModeratorCommands):
         bucket = next((name for name, limit in RESPONSE_BUCKETS if seconds <= limit), "more")
         counts = [("handoff_answered", "", 1.0), ("first_response_seconds", "", seconds), ("first_response_bucket", bucket, 1.0)]
         await self.store.add_counts(self.bot_id, counts, now=now)
-

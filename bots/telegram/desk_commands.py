@@ -29,8 +29,20 @@ if TYPE_CHECKING:
 #: (chat key, Bot API method, params) of one call; the runner journals them
 
 CONTENT = (
-    "text", "photo", "document", "voice", "video", "video_note", "audio", "animation", "sticker",
-    "location", "venue", "contact", "poll", "dice",
+    "text",
+    "photo",
+    "document",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "animation",
+    "sticker",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
 )
 CLOSING = {
     "closed": "mod_closed",
@@ -84,7 +96,6 @@ class ModeratorCommands:
     async def answered(self, handoff: Handoff) -> None:
         raise NotImplementedError
 
-
     async def on_update(self, incoming: IncomingUpdate, update: Update) -> None:
         """An update from the moderators' chat."""
         try:
@@ -119,7 +130,8 @@ class ModeratorCommands:
             await self._journal([self._reply(message, self.texts("mod_not_delivered_closed"))], incoming, [])
             return
         out = BotApiCall(
-            handoff.chat, "copyMessage",
+            handoff.chat,
+            "copyMessage",
             {"chat_id": handoff.person, "from_chat_id": self.chat_id, "message_id": message.message_id},
             await self._to_person(handoff),
         )
@@ -189,12 +201,14 @@ class ModeratorCommands:
                 [
                     self._notice(handoff, self.texts("mod_claimed", name=name, wait=wait)),
                     BotApiCall(
-                        self.chat, "editMessageReplyMarkup",
+                        self.chat,
+                        "editMessageReplyMarkup",
                         {"chat_id": self.chat_id, "reply_markup": self.texts.card_buttons(claimed)},
                         Delivery(quiet=True, handoff=Placement(handoff.id, card_of=True)),
                     ),
                 ],
-                incoming, [],
+                incoming,
+                [],
             )
             return ""
         if action == "canned":
@@ -229,7 +243,9 @@ class ModeratorCommands:
         if text is None:
             return self.texts("mod_canned_unknown", name=name, names=", ".join(sorted(canned)))
         out = BotApiCall(
-            handoff.chat, "sendMessage", {"chat_id": handoff.person, "text": text, "parse_mode": "HTML"},
+            handoff.chat,
+            "sendMessage",
+            {"chat_id": handoff.person, "text": text, "parse_mode": "HTML"},
             await self._to_person(handoff),
         )
         await self.answered(handoff)

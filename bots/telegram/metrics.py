@@ -54,7 +54,9 @@ class _RunnerCollector(Collector):
         self.open_handoffs = open_handoffs
 
     def collect(self) -> Iterable[Metric]:
-        processed = CounterMetricFamily("bots_updates_processed", "Updates taken through the engine (or given up)", labels=["bot"])
+        processed = CounterMetricFamily(
+            "bots_updates_processed", "Updates taken through the engine (or given up)", labels=["bot"]
+        )
         sent = CounterMetricFamily("bots_calls_sent", "Bot API calls that Telegram accepted", labels=["bot"])
         outbox = GaugeMetricFamily("bots_outbox_depth", "Calls waiting to be sent to Telegram", labels=["bot"])
         handoffs = GaugeMetricFamily("bots_handoffs_open", "Handoffs to moderators not yet closed", labels=["bot"])
@@ -83,8 +85,11 @@ class Metrics:
         self.received = Counter("bots_updates_received", "Updates recorded (duplicates not counted)", labels, registry=reg)
         self.failed = Counter("bots_updates_failed", "Attempts at an update that raised an error", labels, registry=reg)
         self.step_seconds = Histogram(
-            "bots_step_seconds", "Time to take one update through the engine and commit it", labels,
-            buckets=STEP_BUCKETS, registry=reg,
+            "bots_step_seconds",
+            "Time to take one update through the engine and commit it",
+            labels,
+            buckets=STEP_BUCKETS,
+            registry=reg,
         )
         self.throttled = Counter("bots_telegram_429", "429 Too Many Requests answers from Telegram", labels, registry=reg)
         self.throttled_wait = Counter(
@@ -96,12 +101,22 @@ class Metrics:
         )
         self.reloads = Counter("bots_reloads", "Changes to the flows that went live", labels, registry=reg)
         self.reload_refusals = Counter(
-            "bots_reload_refusals", "Changes to the flows refused for errors (the running version stayed)", labels,
+            "bots_reload_refusals",
+            "Changes to the flows refused for errors (the running version stayed)",
+            labels,
             registry=reg,
         )
         for bot in self.bots:  # every series exists from the start, at 0, so rate() and alerts work at once
-            for counter in (self.received, self.failed, self.throttled, self.throttled_wait, self.refused,
-                            self.network_errors, self.reloads, self.reload_refusals):
+            for counter in (
+                self.received,
+                self.failed,
+                self.throttled,
+                self.throttled_wait,
+                self.refused,
+                self.network_errors,
+                self.reloads,
+                self.reload_refusals,
+            ):
                 counter.labels(bot)
             self.step_seconds.labels(bot)
 

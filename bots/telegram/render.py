@@ -52,13 +52,19 @@ def render(
             text = f"{pressed.html}\n\n{CHOSEN_MARK} {html.escape(output.label, quote=False)}"
             if len(text) <= TEXT_LIMIT:
                 marks.append(
-                    call("editMessageText", {"chat_id": chat_id, "message_id": pressed.message_id, "text": text, "parse_mode": "HTML"})
+                    call(
+                        "editMessageText",
+                        {"chat_id": chat_id, "message_id": pressed.message_id, "text": text, "parse_mode": "HTML"},
+                    )
                 )
             else:
                 marks.append(call("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": pressed.message_id}))
             edited = True
         elif isinstance(output, Say):
-            calls += [call(method, params) for method, params in _say(chat_id, output, pressed if (output.replace and not edited) else None)]
+            calls += [
+                call(method, params)
+                for method, params in _say(chat_id, output, pressed if (output.replace and not edited) else None)
+            ]
             if output.replace and pressed is not None:
                 edited = True
     return calls + marks

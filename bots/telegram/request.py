@@ -98,8 +98,11 @@ async def _multipart(params: dict[str, str], files: _Files, write_timeout: float
     for name, (file_name, content, mime_type) in files.items():
         if not isinstance(content, (bytes, bytearray, memoryview)):  # InputFile(read_file_handle=False)
             content = await asyncio.to_thread(content.read)  # read, never closed: it is the caller's
-        part: Payload = (BytesIOPayload(io.BytesIO(content), content_type=mime_type) if len(content) > _BIG_FILE
-                         else BytesPayload(content, content_type=mime_type))
+        part: Payload = (
+            BytesIOPayload(io.BytesIO(content), content_type=mime_type)
+            if len(content) > _BIG_FILE
+            else BytesPayload(content, content_type=mime_type)
+        )
         part.set_content_disposition("form-data", quote_fields=False, name=name, filename=file_name)
         form.append_payload(part)
     return form
@@ -123,9 +126,20 @@ class AiohttpRequest(BaseRequest):
     """
 
     __slots__ = (
-        "_connect_timeout", "_default_timeout", "_keepalive_timeout", "_media_write_timeout",
-        "_pool_size", "_pool_timeout", "_proxy", "_read_timeout", "_session", "_session_kwargs",
-        "_slots", "_trust_env", "_ttl_dns_cache", "_write_timeout",
+        "_connect_timeout",
+        "_default_timeout",
+        "_keepalive_timeout",
+        "_media_write_timeout",
+        "_pool_size",
+        "_pool_timeout",
+        "_proxy",
+        "_read_timeout",
+        "_session",
+        "_session_kwargs",
+        "_slots",
+        "_trust_env",
+        "_ttl_dns_cache",
+        "_write_timeout",
     )
 
     def __init__(
@@ -172,12 +186,16 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None and not self._session.closed:
             return
         connector = aiohttp.TCPConnector(
-            limit=self._pool_size, limit_per_host=0, ttl_dns_cache=self._ttl_dns_cache,
+            limit=self._pool_size,
+            limit_per_host=0,
+            ttl_dns_cache=self._ttl_dns_cache,
             keepalive_timeout=self._keepalive_timeout,
         )
         kwargs: dict[str, Any] = {
-            "connector": connector, "headers": {"User-Agent": self.USER_AGENT},
-            "timeout": self._default_timeout, "trust_env": self._trust_env,
+            "connector": connector,
+            "headers": {"User-Agent": self.USER_AGENT},
+            "timeout": self._default_timeout,
+            "trust_env": self._trust_env,
         }
         if self._proxy is not None:  # ClientSession(proxy=...) needs aiohttp 3.10+; most never set it
             kwargs["proxy"] = self._proxy

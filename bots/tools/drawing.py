@@ -82,14 +82,18 @@ def select(project: Project, target: str) -> tuple[str, list[str]]:
     bot = project.bots.get(bot_id)
     if bot is None:
         names = sorted(project.bots)
-        raise GraphError(f"no bot '{bot_id}'{suggest(bot_id, names)}; the bots and flow folders are: {', '.join(names) or 'none'}")
+        raise GraphError(
+            f"no bot '{bot_id}'{suggest(bot_id, names)}; the bots and flow folders are: {', '.join(names) or 'none'}"
+        )
     if not flow_id:
         if not bot.flows:
             raise GraphError(f"{bot_id} has no flows to draw")
         return bot_id, [f"{bot_id}/{f}" for f in bot.flows]
     if flow_id not in bot.flows:
         flows = list(bot.flows)
-        raise GraphError(f"{bot_id} has no flow '{flow_id}'{suggest(flow_id, flows)}; its flows are: {', '.join(flows) or 'none'}")
+        raise GraphError(
+            f"{bot_id} has no flow '{flow_id}'{suggest(flow_id, flows)}; its flows are: {', '.join(flows) or 'none'}"
+        )
     return bot_id, [f"{bot_id}/{flow_id}"]
 
 

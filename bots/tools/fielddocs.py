@@ -89,7 +89,11 @@ def _class_comments(klass: type) -> dict[str, str]:
         while row >= 0 and lines[row].strip().startswith("#:"):
             said.insert(0, lines[row].strip()[2:].strip())
             row -= 1
-        if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant) and isinstance(following.value.value, str):
+        if (
+            isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
             said.append(inspect.cleandoc(following.value.value))
         if said:
             comments[statement.target.id] = re.sub(r"^extension:\s*", "", " ".join(said))

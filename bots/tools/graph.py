@@ -153,7 +153,7 @@ def to_dot(drawing: Drawing) -> str:
         if b.kind == ENTRY:
             attributes += ["fontcolor=white", "fontsize=8", "width=0.4", "fixedsize=true"]
         if b.unreachable:
-            attributes += ['style="filled,dashed"', "fontcolor=\"#777777\""]
+            attributes += ['style="filled,dashed"', 'fontcolor="#777777"']
         elif b.kind in (FLOW_REF, NODE_REF):
             attributes.append('style="filled,dashed"')
         elif b.kind not in _DOT_SHAPES:

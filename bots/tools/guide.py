@@ -227,7 +227,9 @@ def _model_section(model: type[BaseModel], level: int, context: Sequence[str], s
     return lines
 
 
-def _nested_section(key: Key, nested: type[BaseModel], level: int, context: Sequence[str], seen: set[type[BaseModel]]) -> list[str]:
+def _nested_section(
+    key: Key, nested: type[BaseModel], level: int, context: Sequence[str], seen: set[type[BaseModel]]
+) -> list[str]:
     """The sub-section of a model that `key` holds: its docstring, examples and keys."""
     heading = f"Each item of `{key.name}`" if key.many else f"`{key.name}`"
     lines = ["", "#" * level + " " + heading, "", *_paragraph(prose(nested))]

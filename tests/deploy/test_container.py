@@ -73,9 +73,10 @@ def test_the_image_builds_where_a_container_engine_works() -> None:
     assert build.returncode == 0, build.stderr[-3000:]
     checked = subprocess.run([docker, "run", "--rm", "bots:ci-test", "check"], capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0, checked.stderr[-3000:]
-    user = subprocess.run([docker, "run", "--rm", "--entrypoint", "id", "bots:ci-test", "-u"], capture_output=True, text=True, timeout=60)
+    user = subprocess.run(
+        [docker, "run", "--rm", "--entrypoint", "id", "bots:ci-test", "-u"], capture_output=True, text=True, timeout=60
+    )
     assert user.stdout.strip() != "0"
-
 
 
 def test_the_image_is_small_non_root_and_keeps_secrets_out() -> None:
@@ -126,9 +127,15 @@ async def test_the_images_start_up_command_serves_the_real_bots(tmp_path: Path) 
     assert len(tokens) >= 4
     async with BotApiStandin(tokens=list(tokens.values())) as api:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bots", "--project", str(root), *command,
+            sys.executable,
+            "-m",
+            "bots",
+            "--project",
+            str(root),
+            *command,
             env={**os.environ, **env, **tokens, "BOTS_SECRET_KEY": SECRET_KEY, "TELEGRAM_API_URL": api.base_url},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             healthcheck = json.loads(one("HEALTHCHECK").split(" CMD ", 1)[1].replace("9100", str(port)))

@@ -48,11 +48,24 @@ def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
 def test_the_service_is_hardened_and_writes_only_its_database_folder() -> None:
     service = unit("bots.service")["Service"]
     required = {
-        "NoNewPrivileges": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes", "ProtectSystem": "strict",
-        "ProtectHome": "yes", "ProtectKernelTunables": "yes", "ProtectKernelModules": "yes",
-        "ProtectControlGroups": "yes", "RestrictSUIDSGID": "yes", "LockPersonality": "yes", "UMask": "0077",
-        "CapabilityBoundingSet": "", "ReadWritePaths": "/var/lib/bots", "StateDirectory": "bots",
-        "User": "bots", "EnvironmentFile": "/etc/bots/bots.env", "KillSignal": "SIGTERM", "Restart": "on-failure",
+        "NoNewPrivileges": "yes",
+        "PrivateTmp": "yes",
+        "PrivateDevices": "yes",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "ProtectKernelTunables": "yes",
+        "ProtectKernelModules": "yes",
+        "ProtectControlGroups": "yes",
+        "RestrictSUIDSGID": "yes",
+        "LockPersonality": "yes",
+        "UMask": "0077",
+        "CapabilityBoundingSet": "",
+        "ReadWritePaths": "/var/lib/bots",
+        "StateDirectory": "bots",
+        "User": "bots",
+        "EnvironmentFile": "/etc/bots/bots.env",
+        "KillSignal": "SIGTERM",
+        "Restart": "on-failure",
     }
     for key, value in required.items():
         assert service.get(key) == [value], f"{key}={service.get(key)}"
@@ -71,4 +84,3 @@ def test_the_backup_runs_as_the_bots_user_into_its_own_folder_every_night() -> N
     assert "EnvironmentFile" not in service  # a backup needs no key: the copy stays sealed
     timer = unit("bots-backup.timer")["Timer"]
     assert timer["OnCalendar"] and timer["Persistent"] == ["true"]
-

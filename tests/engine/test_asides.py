@@ -139,7 +139,7 @@ def test_quick_exit_by_command_or_button_asks_nothing(chat) -> None:
 
 
 def test_the_exit_command_and_its_line_are_the_bots(chat) -> None:
-    bot = BOT_YAML + "exit_command: quit\nexit_text: \"Train to Vilnius: 7:40 & 16:05\"\n"
+    bot = BOT_YAML + 'exit_command: quit\nexit_text: "Train to Vilnius: 7:40 & 16:05"\n'
     c = chat(FORM, **{"flows/demo/bot.yaml": bot})
     c.send("/start")
     assert said(c.send("/quit")) == "Train to Vilnius: 7:40 & 16:05"

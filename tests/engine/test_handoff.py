@@ -49,13 +49,16 @@ nodes:
     text: "Not this time."
 """
 
-HOURS = BOT_YAML + """\
+HOURS = (
+    BOT_YAML
+    + """\
 hours:
   timezone: Europe/Minsk
   days: [mon, tue, wed, thu, fri]
   from: 10:00
   to: "19:00"
 """
+)
 
 
 def said(outputs) -> str:
@@ -125,7 +128,9 @@ def test_outside_office_hours_the_person_is_told_when_to_expect_an_answer(projec
 
 
 def test_office_hours_speak_the_persons_language():
-    hours = OfficeHours.model_validate({"timezone": "Europe/Minsk", "days": ["mon", "tue", "wed", "thu", "fri"], "from": "10:00", "to": "19:00"})
+    hours = OfficeHours.model_validate(
+        {"timezone": "Europe/Minsk", "days": ["mon", "tue", "wed", "thu", "fri"], "from": "10:00", "to": "19:00"}
+    )
     friday_night = dt.datetime(2026, 11, 27, 18, 0, tzinfo=dt.timezone.utc)  # 21:00 in Minsk
     assert hours.describe("ru") == "понедельник – пятница, 10:00–19:00 (Europe/Minsk)"
     assert hours.describe_opening(friday_night, "ru") == "понедельник, 10:00"
@@ -168,12 +173,19 @@ class Russian:
 
 def test_canned_replies_are_said_in_the_persons_language(project_from):
     project = project_from(
-        {"flows/demo/main.yaml": FLOW, "knowledge/canned.yaml": 'canned:\n  hours: "Lawyers answer on weekdays, {{ bot.name }}."\n'}
+        {
+            "flows/demo/main.yaml": FLOW,
+            "knowledge/canned.yaml": 'canned:\n  hours: "Lawyers answer on weekdays, {{ bot.name }}."\n',
+        }
     )
     engine = Engine(project, "demo", Russian())
     context = StepContext(now=dt.datetime.now(dt.timezone.utc), first_name="", language=None)
-    assert engine.canned(ConversationState(lang="ru", status="handoff"), "hours", context) == CannedReply("Юристы отвечают по будням, Demo.")
-    assert engine.canned(ConversationState(lang="en", status="handoff"), "hours", context) == CannedReply("Lawyers answer on weekdays, Demo.")
+    assert engine.canned(ConversationState(lang="ru", status="handoff"), "hours", context) == CannedReply(
+        "Юристы отвечают по будням, Demo."
+    )
+    assert engine.canned(ConversationState(lang="en", status="handoff"), "hours", context) == CannedReply(
+        "Lawyers answer on weekdays, Demo."
+    )
     assert engine.canned(ConversationState(lang="en"), "nope", context) is None
 
 

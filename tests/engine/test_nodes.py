@@ -253,26 +253,30 @@ def test_branch_without_else_and_no_match_ends_the_flow(chat):
     assert c.state.status == "ended"
 
 
-CATALOG = """\
+CATALOG = (
+    """\
 catalog: programmes
 items:
-""" + "".join(
-    f"""  - id: p{i}
+"""
+    + "".join(
+        f"""  - id: p{i}
     title: "Programme {i}"
     summary: "Summary {i} & more"
     eligibility: "People in <region> {i}"
     how_to_apply: "Write to us {i}"
     contact: "@example_p{i}_bot"
     url: "https://example.org/p{i}"
-    regions: [{'minsk' if i % 2 else 'any'}]
+    regions: [{"minsk" if i % 2 else "any"}]
 """
-    for i in range(1, 8)
-) + """  - id: old
+        for i in range(1, 8)
+    )
+    + """  - id: old
     title: "Expired"
     summary: "gone"
     valid_until: 2000-01-01
     regions: [any]
 """
+)
 
 RESULTS = """\
 start: find

@@ -73,24 +73,16 @@ def test_each_untranslated_text_is_one_warning_listing_its_languages(root, loade
     by_place = {(file, line): message for file, line, _, message in found}
     main_yaml = "flows/demo/main.yaml"
     assert (main_yaml, line_of(main_yaml, '"What do you need?"')) not in by_place
-    assert (
-        by_place[(main_yaml, line_of(main_yaml, "Find help"))]
-        == "node 'menu': options[0].label has no translation in be"
-    )
+    assert by_place[(main_yaml, line_of(main_yaml, "Find help"))] == "node 'menu': options[0].label has no translation in be"
     programmes = by_place[(main_yaml, line_of(main_yaml, "Programmes"))]
     assert programmes == "node 'menu': options[1].label has no translation in be, ru"
     assert by_place[(main_yaml, line_of(main_yaml, "Please send"))] == "node 'age': error has no translation in be, ru"
     done = by_place[(main_yaml, line_of(main_yaml, "Back to the menu"))]
     assert done == "node 'programmes': done has no translation in be, ru"
-    assert (
-        by_place[("flows/demo/bot.yaml", line_of("flows/demo/bot.yaml", "help:"))]
-        == "help has no translation in be, ru"
-    )
+    assert by_place[("flows/demo/bot.yaml", line_of("flows/demo/bot.yaml", "help:"))] == "help has no translation in be, ru"
     knowledge = "knowledge/programmes.yaml"
     assert (knowledge, line_of(knowledge, "title:")) not in by_place
-    assert (
-        by_place[(knowledge, line_of(knowledge, "summary:"))] == "item 'lawyers': summary has no translation in be, ru"
-    )
+    assert by_place[(knowledge, line_of(knowledge, "summary:"))] == "item 'lawyers': summary has no translation in be, ru"
     assert by_place[("flows/shared/human.yaml", 1)].startswith("the texts of 'shared' are not translated into be, ru")
     assert not any(file.endswith(".py") for file, *_ in found)  # the engine's texts are not the organisers' concern
     column = next(c for f, line, c, _ in found if (f, line) == (main_yaml, line_of(main_yaml, "Find help")))

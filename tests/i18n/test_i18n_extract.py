@@ -42,9 +42,7 @@ def test_flow_texts_carry_the_flow_and_node_as_context_and_their_line(root, line
 
 def test_handoff_text_is_extracted_but_not_its_topic(root, line_of):
     found = extracted(root / "flows/shared/human.yaml")
-    assert found == [
-        (line_of("flows/shared/human.yaml", "A person will"), "A person will answer here.", "human:connect")
-    ]
+    assert found == [(line_of("flows/shared/human.yaml", "A person will"), "A person will answer here.", "human:connect")]
 
 
 def test_catalog_titles_summaries_and_contacts_carry_catalog_and_item(root, line_of):
@@ -106,9 +104,7 @@ def test_engine_texts_are_extracted_with_the_context_bots_and_their_lines():
 def test_the_mapping_file_works_with_plain_babel(root):
     with (REPO / "babel.cfg").open(encoding="utf-8") as handle:
         method_map, options_map = parse_mapping_cfg(handle, "babel.cfg")
-    found = {
-        (file, message, context) for file, _, message, _, context in extract_from_dir(root, method_map, options_map)
-    }
+    found = {(file, message, context) for file, _, message, _, context in extract_from_dir(root, method_map, options_map)}
     assert ("flows/demo/main.yaml", "Find help", "main:menu") in found
     assert ("flows/shared/human.yaml", "A person will answer here.", "human:connect") in found
     assert ("knowledge/programmes.yaml", "Legal aid", "programmes:lawyers") in found
@@ -123,9 +119,7 @@ def test_extract_writes_one_template_per_bot_shared_folder_knowledge_and_engine(
     with (locales / "demo.pot").open("rb") as handle:
         demo = read_po(handle)
     label = demo.get("Find help", context="main:menu")
-    assert label is not None and label.locations == [
-        ("flows/demo/main.yaml", line_of("flows/demo/main.yaml", "Find help"))
-    ]
+    assert label is not None and label.locations == [("flows/demo/main.yaml", line_of("flows/demo/main.yaml", "Find help"))]
     assert demo.get("Press a button or type your answer.", context="bot") is not None
     assert "Legal aid" not in {m.id for m in demo}  # catalog texts are in `knowledge`
     with (locales / "knowledge.pot").open("rb") as handle:

@@ -37,9 +37,7 @@ def updated(root: Path) -> Path:
 
 def test_update_creates_a_catalog_per_domain_for_every_offered_language(updated):
     made = sorted(str(p.relative_to(updated / "locales")) for p in (updated / "locales").glob("*/LC_MESSAGES/*.po"))
-    assert made == [
-        f"{lang}/LC_MESSAGES/{d}.po" for lang in ("be", "ru") for d in ("bots", "demo", "knowledge", "shared")
-    ]
+    assert made == [f"{lang}/LC_MESSAGES/{d}.po" for lang in ("be", "ru") for d in ("bots", "demo", "knowledge", "shared")]
     assert not (updated / "locales/en").exists()  # the source language needs no catalog
     ru = read(updated / RU / "demo.po")
     assert ru.locale_identifier == "ru" and ru.num_plurals == 3
@@ -105,9 +103,7 @@ def test_a_changed_source_text_keeps_its_translation_marked_fuzzy(updated, trans
     assert run(updated, "update") == 0
     entry = read(updated / RU / "demo.po").get("What do you need today?", context="main:menu")
     assert entry.fuzzy and entry.string == "Что вам нужно?"
-    assert '#| msgid "What do you need?"' in (updated / RU / "demo.po").read_text(
-        encoding="utf-8"
-    )  # for the translator
+    assert '#| msgid "What do you need?"' in (updated / RU / "demo.po").read_text(encoding="utf-8")  # for the translator
     assert run(updated, "compile") == 0
     assert "What do you need today?" in said(conversation("ru").send("/start"))  # fuzzy is never shown
 
@@ -186,9 +182,7 @@ def test_a_po_file_that_does_not_parse_is_a_loud_error(updated):
 
 
 def test_update_refuses_a_project_with_errors_and_changes_nothing(root, capsys):
-    (root / "flows/demo/main.yaml").write_text(
-        "start: a\nnodes:\n  a: {type: end, text: Bye, next: b}\n", encoding="utf-8"
-    )
+    (root / "flows/demo/main.yaml").write_text("start: a\nnodes:\n  a: {type: end, text: Bye, next: b}\n", encoding="utf-8")
     assert run(root, "update") == 1
     assert "fix them first" in capsys.readouterr().err
     assert not (root / "locales").exists()

@@ -82,9 +82,7 @@ def test_warning_cases_have_only_warnings(case_dir: Path) -> None:
         *[(name, 0) for name in WARNING_CASES],
     ],
 )
-def test_exit_status(
-    case: str, status: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_exit_status(case: str, status: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     case_dir = BROKEN / case
     monkeypatch.chdir(case_dir)
     assert cli.main(["--project", str(case_dir), "check"]) == status
@@ -100,9 +98,7 @@ def _bots_command() -> list[str]:
 
 def test_real_command_exits_1_on_an_error() -> None:
     case_dir = BROKEN / "unknown_key_in_node"
-    done = subprocess.run(
-        [*_bots_command(), "check"], cwd=case_dir, capture_output=True, text=True, timeout=60, check=False
-    )
+    done = subprocess.run([*_bots_command(), "check"], cwd=case_dir, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1, done.stderr
     assert done.stdout.splitlines() == checked_lines(case_dir)
     assert done.stderr.strip().endswith("1 error(s), 0 warning(s)")

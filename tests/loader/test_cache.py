@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.loader import cache, check_path, load_project
+from bots.loader import cache, check_path
 from tests.conftest import write_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,7 +113,9 @@ def test_a_changed_file_is_parsed_again_and_only_it(project: Path, own_cache: Pa
 
 def test_a_jump_into_a_changed_file_is_checked_again_though_its_file_is_not(project: Path, own_cache: Path) -> None:
     assert rendered(project) == []
-    (project / "flows/demo/other.yaml").write_text(OTHER.replace("target:", "elsewhere:", 1).replace("start: target", "start: elsewhere"))
+    (project / "flows/demo/other.yaml").write_text(
+        OTHER.replace("target:", "elsewhere:", 1).replace("start: target", "start: elsewhere")
+    )
     assert rendered(project) == [
         "flows/demo/main.yaml:7:31: error: node 'hello': next 'other:target': flow 'other' has no node 'target'"
     ]
@@ -133,7 +135,9 @@ def test_a_file_added_or_removed_is_seen(project: Path, own_cache: Path) -> None
 
 
 def test_what_a_removed_file_said_leaves_the_disk(project: Path, own_cache: Path) -> None:
-    (project / "flows/demo/extra.yaml").write_text("start: only\nnodes:\n  only:\n    type: end\n    text: 'Unmistakable 81723'\n")
+    (project / "flows/demo/extra.yaml").write_text(
+        "start: only\nnodes:\n  only:\n    type: end\n    text: 'Unmistakable 81723'\n"
+    )
     rendered(project)
     (kept,) = cache_files()
     assert b"Unmistakable 81723" in kept.read_bytes()
@@ -207,7 +211,9 @@ def test_bots_check_in_fresh_processes(project: Path, own_cache: Path) -> None:
     )
     (project / "flows/demo/main.yaml").write_text(MAIN.replace("next: bye", "next: byee"))
     runs = [
-        subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True, text=True, cwd=project, env=os.environ, timeout=60)
+        subprocess.run(
+            [sys.executable, "-c", script, str(project)], capture_output=True, text=True, cwd=project, env=os.environ, timeout=60
+        )
         for _ in range(2)
     ]
     assert runs[0].stdout == runs[1].stdout != ""

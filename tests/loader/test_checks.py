@@ -219,9 +219,7 @@ def test_the_whole_project_reports_every_file(broken: Path) -> None:
     assert places == sorted(places)
 
 
-@pytest.mark.parametrize(
-    "name", ["flows/demo/main.yaml", "flows/demo/card.yaml", "knowledge/programmes.yaml"]
-)
+@pytest.mark.parametrize("name", ["flows/demo/main.yaml", "flows/demo/card.yaml", "knowledge/programmes.yaml"])
 def test_checking_one_file_reports_only_its_problems(broken: Path, name: str) -> None:
     found = check_path(broken / name, today=TODAY, display_base=broken)
     assert files_of(found) == [name]

@@ -57,7 +57,9 @@ def svg_charts(text: str) -> list[ET.Element]:
     return [ET.fromstring(chunk) for chunk in re.findall(r"<svg\b.*?</svg>", text, re.S)]
 
 
-def test_html_is_one_well_formed_page_with_its_charts(root: Path, db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_html_is_one_well_formed_page_with_its_charts(
+    root: Path, db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "out" / "week.html"
     target.parent.mkdir()
     assert report(root, db, "--week", "2024-W06", "--format", "html", "-o", str(target)) == 0
@@ -91,7 +93,9 @@ def test_html_is_one_well_formed_page_with_its_charts(root: Path, db: Path, tmp_
     assert len(ids) == len(set(ids))
 
 
-def test_markdown_with_a_file_writes_the_charts_beside_it(root: Path, db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_markdown_with_a_file_writes_the_charts_beside_it(
+    root: Path, db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "weekly.md"
     assert report(root, db, "--week", "2024-W06", "-o", str(target)) == 0
     main, safety = tmp_path / "weekly-demo-main.svg", tmp_path / "weekly-demo-lib-safety.svg"
@@ -113,7 +117,9 @@ def test_markdown_with_a_file_writes_the_charts_beside_it(root: Path, db: Path, 
     assert chart.find(f"{SVG}title") is not None
 
 
-def test_markdown_to_standard_output_says_charts_need_a_file(root: Path, db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_markdown_to_standard_output_says_charts_need_a_file(
+    root: Path, db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert report(root, db, "--week", "2024-W06", "--bot", "demo") == 0
     out, err = capsys.readouterr()
     assert err == ""
@@ -148,11 +154,16 @@ def test_a_missing_database_is_one_clear_line(root: Path, tmp_path: Path, capsys
     assert report(root, missing, "--week", "2024-W06") == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == f"bots: {missing}: no such database; the counters are in the database the bots run with (--db, $BOTS_DB or ./bots.db)\n"
+    assert (
+        err
+        == f"bots: {missing}: no such database; the counters are in the database the bots run with (--db, $BOTS_DB or ./bots.db)\n"
+    )
     assert not missing.exists()  # read-only: nothing created
 
 
-def test_the_database_comes_from_bots_db(root: Path, db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_database_comes_from_bots_db(
+    root: Path, db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("BOTS_DB", str(db))
     assert cli.main(["--project", str(root), "report", "--week", "2024-W06", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["bots"][0]["people"] == 1234

@@ -26,8 +26,8 @@ from bots.report import (
     render,
     week_period,
 )
-from bots.report.funnels import flow_order
 from bots.report.figures import breakdown
+from bots.report.funnels import flow_order
 from bots.report.model import BotReport
 from bots.report.summary import headline
 

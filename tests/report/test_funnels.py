@@ -168,8 +168,19 @@ def test_the_chart_follows_the_main_path_and_draws_no_bar_for_a_hidden_figure(re
     main = report([THROUGH[0]] * 9 + [["/start", "Count"]])["demo/main"]
     chart = funnel_svg(main, "Demo")
     rows = [line for line in chart.splitlines() if line.startswith("<g>")]
-    assert [row.split("<title>")[1].split(":")[0] for row in rows] == ["hello", "menu", "how_many", "mark", "route", "lots", "bye"]
+    assert [row.split("<title>")[1].split(":")[0] for row in rows] == [
+        "hello",
+        "menu",
+        "how_many",
+        "mark",
+        "route",
+        "lots",
+        "bye",
+    ]
     assert "how_many: 10 entries, fewer than 5 went no further" in chart
-    hidden = Funnel("demo/main", (Step("hello", "message", Figure(exact=9), 0.0, Figure(exact=0)), Step("menu", "choice", Figure(fewer_than=5))))
+    hidden = Funnel(
+        "demo/main",
+        (Step("hello", "message", Figure(exact=9), 0.0, Figure(exact=0)), Step("menu", "choice", Figure(fewer_than=5))),
+    )
     drawn = [line for line in funnel_svg(hidden, "Demo").splitlines() if line.startswith("<g>")]
     assert "<rect" in drawn[0] and "<rect" not in drawn[1] and "fewer than 5" in drawn[1]

@@ -33,12 +33,14 @@ from bots.standin.markdown import parse_markdown_v2
 
 from .conftest import OTHER_TOKEN, TOKEN
 
-KB = InlineKeyboardMarkup([[InlineKeyboardButton("Find support", callback_data="support"),
-                            InlineKeyboardButton("Site", url="https://example.org")]])
+KB = InlineKeyboardMarkup(
+    [[InlineKeyboardButton("Find support", callback_data="support"), InlineKeyboardButton("Site", url="https://example.org")]]
+)
 
 
-async def raw(api: BotApiStandin, method: str, *, token: str = TOKEN, http: str = "POST",
-              **kwargs: Any) -> tuple[int, dict[str, Any]]:
+async def raw(
+    api: BotApiStandin, method: str, *, token: str = TOKEN, http: str = "POST", **kwargs: Any
+) -> tuple[int, dict[str, Any]]:
     """One raw HTTP call to the stand-in (status, JSON body)."""
     async with aiohttp.ClientSession() as session:
         async with session.request(http, f"{api.base_url}{token}/{method}", **kwargs) as resp:
@@ -166,8 +168,7 @@ async def test_unknown_method_bad_token_and_raw_protocol(api: BotApiStandin, bot
     assert await raw(api, "fooBar") == (404, {"ok": False, "error_code": 404, "description": "Not Found"})
     with pytest.raises(EndPointNotFound):
         await bot.do_api_request("fooBar")
-    assert await raw(api, "getMe", token="999:nope") == (
-        401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+    assert await raw(api, "getMe", token="999:nope") == (401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
     with pytest.raises(InvalidToken):
         async with Bot("999:nope", base_url=api.base_url):
             pass
@@ -175,9 +176,16 @@ async def test_unknown_method_bad_token_and_raw_protocol(api: BotApiStandin, bot
     assert status == 200 and body["result"]["id"] == 111
     markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
     _, as_json = await raw(api, "sendMessage", json={"chat_id": alice.id, "text": "j", "reply_markup": markup})
-    _, as_form = await raw(api, "sendmessage", data={"chat_id": str(alice.id), "text": "f",
-                                                     "reply_markup": '{"inline_keyboard":[[{"text":"B","callback_data":"b"}]]}',
-                                                     "disable_notification": "true"})
+    _, as_form = await raw(
+        api,
+        "sendmessage",
+        data={
+            "chat_id": str(alice.id),
+            "text": "f",
+            "reply_markup": '{"inline_keyboard":[[{"text":"B","callback_data":"b"}]]}',
+            "disable_notification": "true",
+        },
+    )
     _, as_query = await raw(api, "sendMessage", http="GET", params={"chat_id": alice.id, "text": "q"})
     assert [m.text for m in api.messages(alice)] == ["j", "f", "q"]
     assert [m.buttons for m in api.messages(alice)][:2] == [[[("A", "a")]], [[("B", "b")]]]
@@ -228,8 +236,9 @@ async def test_injected_faults_blocking_and_rate_limits(api: BotApiStandin, bot:
 
 async def test_document_upload_file_id_reuse_and_download(api: BotApiStandin, bot: Bot) -> None:
     alice = api.user("Alice")
-    doc = await bot.send_document(alice.id, document=b"hello file", filename="notes.txt",
-                                  caption="<i>notes</i>", parse_mode="HTML")
+    doc = await bot.send_document(
+        alice.id, document=b"hello file", filename="notes.txt", caption="<i>notes</i>", parse_mode="HTML"
+    )
     assert (doc.document.file_name, doc.document.file_size, doc.caption) == ("notes.txt", 10, "notes")
     again = await bot.send_document(alice.id, document=doc.document.file_id)
     assert again.document.file_unique_id == doc.document.file_unique_id
@@ -281,8 +290,11 @@ async def test_forum_topics(api: BotApiStandin, bot: Bot) -> None:
 
 
 async def test_commands_per_scope_and_language(api: BotApiStandin, bot: Bot) -> None:
-    alice, boris, dora = api.user("Alice", language_code="en"), api.user("Boris", language_code="ru"), \
-        api.user("Dora", language_code="de")
+    alice, boris, dora = (
+        api.user("Alice", language_code="en"),
+        api.user("Boris", language_code="ru"),
+        api.user("Dora", language_code="de"),
+    )
     assert await bot.set_my_commands([BotCommand("start", "Start")])
     assert await bot.set_my_commands([BotCommand("start", "Начать")], language_code="ru")
     assert await bot.set_my_commands([BotCommand("help", "Help")], scope=BotCommandScopeChat(alice.id))
@@ -354,6 +366,7 @@ async def test_copy_and_forward(api: BotApiStandin, bot: Bot) -> None:
 
 async def test_http_control_api(api: BotApiStandin, bot: Bot) -> None:
     async with aiohttp.ClientSession(base_url=api.url) as http:
+
         async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
             async with http.post(path, json=body) as resp:
                 assert resp.status == 200
@@ -368,8 +381,9 @@ async def test_http_control_api(api: BotApiStandin, bot: Bot) -> None:
         async with http.get("/_standin/messages", params={"chat": user["id"], "wait": "2"}) as resp:
             [view] = (await resp.json())["messages"]
         assert view["text"] == "pick" and view["buttons"][0][0]["callback_data"] == "support"
-        qid = (await post("/_standin/press", {"user": user["id"], "message_id": sent.message_id,
-                                              "label": "Find support"}))["callback_query_id"]
+        qid = (await post("/_standin/press", {"user": user["id"], "message_id": sent.message_id, "label": "Find support"}))[
+            "callback_query_id"
+        ]
         [update] = await bot.get_updates(offset=updates[-1].update_id + 1)
         assert update.callback_query.id == qid
         await post("/_standin/faults", {"method": "sendMessage", "status": 429, "retry_after": 7})
@@ -383,22 +397,31 @@ async def test_http_control_api(api: BotApiStandin, bot: Bot) -> None:
 
 def test_parsers_follow_tdlib() -> None:
     assert parse_html("a &lt;b&gt; <i>c</i> &amp; &#128512;") == (
-        "a <b> c & \U0001F600", [{"type": "italic", "offset": 6, "length": 1}])
+        "a <b> c & \U0001f600",
+        [{"type": "italic", "offset": 6, "length": 1}],
+    )
     text, ents = parse_html('<a href="https://x.org">x</a><pre><code class="language-py">p</code></pre>')
-    assert text == "xp" and ents[0]["url"] == "https://x.org" and ents[-1] == {
-        "type": "pre", "offset": 1, "length": 1, "language": "py"}
-    for bad, reason in [("1 < 2", 'Unsupported start tag "" at byte offset 2'),
-                        ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
-                        ("x</b>", "Unexpected end tag at byte offset 1"),
-                        ("<blink>x</blink>", 'Unsupported start tag "blink" at byte offset 0')]:
+    assert (
+        text == "xp"
+        and ents[0]["url"] == "https://x.org"
+        and ents[-1] == {"type": "pre", "offset": 1, "length": 1, "language": "py"}
+    )
+    for bad, reason in [
+        ("1 < 2", 'Unsupported start tag "" at byte offset 2'),
+        ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("x</b>", "Unexpected end tag at byte offset 1"),
+        ("<blink>x</blink>", 'Unsupported start tag "blink" at byte offset 0'),
+    ]:
         with pytest.raises(ValueError, match=reason.replace("(", r"\(")):
             parse_html(bad)
     assert parse_markdown_v2("*b* _i_ \\. [l](https://x.org)")[1] == [
-        {"type": "bold", "offset": 0, "length": 1}, {"type": "italic", "offset": 2, "length": 1},
-        {"type": "text_link", "offset": 6, "length": 1, "url": "https://x.org"}]
+        {"type": "bold", "offset": 0, "length": 1},
+        {"type": "italic", "offset": 2, "length": 1},
+        {"type": "text_link", "offset": 6, "length": 1, "url": "https://x.org"},
+    ]
     with pytest.raises(ValueError, match="Can't find end of Bold entity at byte offset 0"):
         parse_markdown_v2("*open")
-    assert utf16_len("a\U0001F600") == 3
+    assert utf16_len("a\U0001f600") == 3
 
 
 async def test_ptb_application_polling_end_to_end(api: BotApiStandin) -> None:
@@ -454,7 +477,7 @@ async def test_people_actions_and_two_bots_in_a_group() -> None:
             await api.send_sticker(alice, bot=OTHER_TOKEN)
             ups = await two.get_updates(offset=u2.update_id + 1)
             assert ups[-2].message.photo[-1].width > 0 and ups[-2].message.caption == "look"
-            assert ups[-1].message.sticker.emoji == "\U0001F44D"
+            assert ups[-1].message.sticker.emoji == "\U0001f44d"
             assert await one.get_updates(offset=e1.update_id + 1) == ()  # private chats are per bot
             chat = await one.get_chat(alice.id)
             assert (chat.type, chat.username) == ("private", "alice_w")
@@ -469,8 +492,18 @@ async def test_people_actions_and_two_bots_in_a_group() -> None:
 
 async def test_standalone_module() -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bots.standin", "--port", "0", "--token", TOKEN, "--user", "Zed",
-        cwd=Path(__file__).resolve().parents[2], stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bots.standin",
+        "--port",
+        "0",
+        "--token",
+        TOKEN,
+        "--user",
+        "Zed",
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=asyncio.subprocess.PIPE,
+    )
     try:
         lines: dict[str, list[str]] = {}
         while "base_url" not in lines:

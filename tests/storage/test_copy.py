@@ -13,7 +13,6 @@ import pytest
 from bots.engine.state import ConversationState
 from bots.storage import ConversationKey, IncomingUpdate, Opened, OutgoingCall, SQLStore, StoreError, store_at
 from bots.storage.admin import copy
-from bots.storage.schema import LATEST
 from bots.storage.handoffs import Handoff
 from bots.storage.schema import LATEST
 from bots.vault import Vault, new_key, parse_key
@@ -26,14 +25,29 @@ async def fill(store: SQLStore) -> None:
     """A little of everything a running deployment keeps."""
     await store.record_updates([IncomingUpdate("mara", n, KEY.chat, f'{{"update_id": {n}}}') for n in (5, 3, 9)], now=NOW)
     handoff = Handoff(
-        id="h1", bot="mara", chat=KEY.chat, alias="K7Q2", flow="mara/human", node="ask", topic="Help: Minsk",
-        lang="be", application=False, mod_chat="mods", opened_at=NOW.timestamp(), thread=44, person=123456789,
+        id="h1",
+        bot="mara",
+        chat=KEY.chat,
+        alias="K7Q2",
+        flow="mara/human",
+        node="ask",
+        topic="Help: Minsk",
+        lang="be",
+        application=False,
+        mod_chat="mods",
+        opened_at=NOW.timestamp(),
+        thread=44,
+        person=123456789,
     )
     await store.commit_step(
-        KEY, ConversationState(lang="be", step=4, vars={"city": "Мінск"}),
+        KEY,
+        ConversationState(lang="be", step=4, vars={"city": "Мінск"}),
         update=IncomingUpdate("mara", 3, KEY.chat, "{}"),
         calls=[OutgoingCall("c1", "mara", KEY.chat, 0, "sendMessage", {"chat_id": 123456789, "text": "Прывітанне"})],
-        now=NOW, handoffs=[Opened(handoff)], messages=[77], counts=[("people", "", 1.0), ("node", "mara/main:menu", 2.0)],
+        now=NOW,
+        handoffs=[Opened(handoff)],
+        messages=[77],
+        counts=[("people", "", 1.0), ("node", "mara/main:menu", 2.0)],
     )
     await store.subscribe("mara", KEY.chat, 123456789, "be", now=NOW)
     await store.remember_relay("mara", "mods", 901, "h1")
@@ -105,7 +119,10 @@ def test_the_command_copies_and_refuses(tmp_path: Path, postgres_url: str) -> No
 
     def bots(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bots", "db", *args, "--insecure-dev"], capture_output=True, text=True, timeout=60,
+            [sys.executable, "-m", "bots", "db", *args, "--insecure-dev"],
+            capture_output=True,
+            text=True,
+            timeout=60,
             cwd=tmp_path,
         )
 

@@ -28,7 +28,9 @@ MODS = -1001234567890  # the moderators' group
 
 def state_of(person: int) -> ConversationState:
     return ConversationState(
-        lang="be", step=person % 7, stack=[Frame(flow="mara/main", node="story")],
+        lang="be",
+        step=person % 7,
+        stack=[Frame(flow="mara/main", node="story")],
         vars={"city": "Мінск", "person": person, "story": f"что случилось {person} " * 10},
     )
 
@@ -49,16 +51,43 @@ async def seed(store: SQLStore, people: int = PEOPLE) -> None:
         [IncomingUpdate(BOT, n, alice, f'{{"update_id": {n}, "message": {{"text": "привет {n}"}}}}') for n in (5, 3, 9)], now=NOW
     )
     handoff = Handoff(
-        id="h1", bot=BOT, chat=alice, alias="K7Q2", flow="mara/human", node="ask", topic="Help: Minsk",
-        lang="be", application=False, mod_chat=mods, opened_at=NOW.timestamp(), thread=44, person=1,
+        id="h1",
+        bot=BOT,
+        chat=alice,
+        alias="K7Q2",
+        flow="mara/human",
+        node="ask",
+        topic="Help: Minsk",
+        lang="be",
+        application=False,
+        mod_chat=mods,
+        opened_at=NOW.timestamp(),
+        thread=44,
+        person=1,
     )
     await store.commit_step(
-        ConversationKey(BOT, alice), state_of(1), update=IncomingUpdate(BOT, 3, alice, "{}"),
+        ConversationKey(BOT, alice),
+        state_of(1),
+        update=IncomingUpdate(BOT, 3, alice, "{}"),
         calls=[
-            OutgoingCall("c1", BOT, alice, 0, "sendMessage", {"chat_id": 1, "text": "Прывітанне"}, Delivery(lang="be", vanish=3600.0)),
-            OutgoingCall("c2", BOT, mods, 1, "sendMessage", {"chat_id": MODS, "text": "New"}, Delivery(quiet=True, handoff=Placement("h1", place="card"))),
+            OutgoingCall(
+                "c1", BOT, alice, 0, "sendMessage", {"chat_id": 1, "text": "Прывітанне"}, Delivery(lang="be", vanish=3600.0)
+            ),
+            OutgoingCall(
+                "c2",
+                BOT,
+                mods,
+                1,
+                "sendMessage",
+                {"chat_id": MODS, "text": "New"},
+                Delivery(quiet=True, handoff=Placement("h1", place="card")),
+            ),
         ],
-        now=NOW, handoffs=[Opened(handoff)], messages=[77, 78], counts=[("people", "", 1.0)], vanish=(1, 3600.0),
+        now=NOW,
+        handoffs=[Opened(handoff)],
+        messages=[77, 78],
+        counts=[("people", "", 1.0)],
+        vanish=(1, 3600.0),
     )
     await store.claim_handoff("h1", "Olga", now=NOW)
     await store.remember_relay(BOT, mods, 901, "h1")
@@ -77,7 +106,9 @@ async def contents(store: SQLStore) -> dict[str, Any]:
     alice, mods = vault.chat_key(BOT, 1), vault.chat_key(BOT, MODS)
     states = {str(row[0]): row[1] for row in await store.database.fetchall("SELECT chat, state FROM conversations")}
     opened = {
-        person: vault.open_text(bytes(states[vault.chat_key(BOT, person)]), _state_context(ConversationKey(BOT, vault.chat_key(BOT, person))))
+        person: vault.open_text(
+            bytes(states[vault.chat_key(BOT, person)]), _state_context(ConversationKey(BOT, vault.chat_key(BOT, person)))
+        )
         for person in range(1, PEOPLE + 1)
     }
     recipients, gone, _ = await store.pending_recipients(BOT, "digest1")
@@ -86,8 +117,11 @@ async def contents(store: SQLStore) -> dict[str, Any]:
         "every state, by chat id": opened,
         "a state through the store": await store.load(ConversationKey(BOT, vault.chat_key(BOT, 4321))),
         "waiting": [(u.update_id, u.payload) for u in await store.unprocessed_updates(BOT, chat=alice)],
-        "calls": [(c.id, c.params, c.delivery, c.chat == (alice if c.id == "c1" else mods)) for c in await store.pending_calls(BOT)],
-        "handoff": handoff and (handoff.topic, handoff.claimed_by, handoff.person, handoff.chat == alice, handoff.mod_chat == mods),
+        "calls": [
+            (c.id, c.params, c.delivery, c.chat == (alice if c.id == "c1" else mods)) for c in await store.pending_calls(BOT)
+        ],
+        "handoff": handoff
+        and (handoff.topic, handoff.claimed_by, handoff.person, handoff.chat == alice, handoff.mod_chat == mods),
         "open handoff of alice": (await store.open_handoff_of(BOT, alice)) is not None,
         "relay": (await store.handoff_by_message(BOT, mods, 901)) is not None,
         "recipients": sorted((r.chat_id, r.lang) for r in recipients) + sorted(gone),
@@ -117,7 +151,10 @@ async def test_ten_thousand_conversations_move_to_the_new_key(location: str) -> 
     async with store_at(location, Vault(old_master)) as store:
         await seed(store)
         before = await contents(store)
-    assert len(before["every state, by chat id"]) == PEOPLE and before["waiting"] == [(5, before["waiting"][0][1]), (9, before["waiting"][1][1])]
+    assert len(before["every state, by chat id"]) == PEOPLE and before["waiting"] == [
+        (5, before["waiting"][0][1]),
+        (9, before["waiting"][1][1]),
+    ]
     assert before["handoff"] == ("Help: Minsk", "Olga", 1, True, True) and before["vanishing"] == [(1, (77, 78))]
 
     done = await rekey(store_at(location, Vault(old_master)), new_master)
@@ -159,12 +196,17 @@ async def test_refusals_change_nothing(location: str) -> None:
         await seed(store, people=3)
         key = ConversationKey(BOT, store.vault.chat_key(BOT, 2))
         await store.heartbeat()  # a worker is running
-    with pytest.raises(StoreError, match=r"1 worker\(s\) said they were alive in the last 10 s .*stop the bots first, or pass --force"):
+    with pytest.raises(
+        StoreError, match=r"1 worker\(s\) said they were alive in the last 10 s .*stop the bots first, or pass --force"
+    ):
         await rekey(store_at(location, Vault(old_master)), parse_key(new_key()))
     with pytest.raises(StoreError, match="the new key is the key the database already has"):
         await rekey(store_at(location, Vault(old_master)), old_master)
     with pytest.raises(StoreError, match="the new key is the public development key"):
-        await rekey(store_at(location, Vault(old_master)), parse_key("bots development key -- NOT SECRET: anyone can read what it protects"))
+        await rekey(
+            store_at(location, Vault(old_master)),
+            parse_key("bots development key -- NOT SECRET: anyone can read what it protects"),
+        )
     with pytest.raises(StoreError, match="was written with another secret key"):
         await rekey(store_at(location, Vault(parse_key(new_key()))), parse_key(new_key()))
     async with store_at(location, Vault(old_master)) as store:  # untouched
@@ -183,7 +225,9 @@ async def test_a_failure_half_way_leaves_the_database_under_the_old_key(location
         before = await contents_small(store)
         # the database itself fails the last table's update, after the others ran (a full disk)
         if store.database.engine == "sqlite":
-            await store.database.script("CREATE TRIGGER fail BEFORE UPDATE ON vanishing BEGIN SELECT RAISE(ABORT, 'disk full'); END;")
+            await store.database.script(
+                "CREATE TRIGGER fail BEFORE UPDATE ON vanishing BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+            )
         else:
             await store.database.script(
                 "CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$;"

@@ -24,7 +24,9 @@ async def test_messages_come_due_after_their_delay_and_survive_a_reopening(store
         assert await reopened.due_vanishing("mara", now=NOW + HOUR) == [Due(KEY.chat, PERSON, (11, 12))]
         [due] = await reopened.due_vanishing("mara", now=NOW + 2 * HOUR)
         assert due == Due(KEY.chat, PERSON, (11, 12, 13))
-        await reopened.commit_step(None, None, update=None, calls=[], now=NOW + 2 * HOUR, extra=reopened.vanished_statements("mara", due))
+        await reopened.commit_step(
+            None, None, update=None, calls=[], now=NOW + 2 * HOUR, extra=reopened.vanished_statements("mara", due)
+        )
         assert await reopened.due_vanishing("mara", now=NOW + 3 * HOUR) == []
         assert await reopened.vanishing_count("mara") == 0
         # the message ids are gone too: /forget has nothing left to try

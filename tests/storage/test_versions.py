@@ -46,7 +46,9 @@ async def make_version_1(location: str) -> None:
 
 async def test_an_older_database_is_refused_until_upgraded_and_keeps_its_data(location: str) -> None:
     await make_version_1(location)
-    with pytest.raises(StoreError, match=rf"schema version 1, this version of bots needs {LATEST}: back it up, then run 'bots db upgrade'"):
+    with pytest.raises(
+        StoreError, match=rf"schema version 1, this version of bots needs {LATEST}: back it up, then run 'bots db upgrade'"
+    ):
         await store_at(location).initialize()
     assert (await status(store_at(location))).version == 1
     assert await upgrade(store_at(location)) == (1, LATEST)
@@ -94,7 +96,16 @@ async def test_calls_journalled_with_markers_in_their_params_are_still_sent_afte
         {
             "INSERT INTO meta (name, value) VALUES (?, ?)": [(VERSION_NAME, b"3")],
             "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)": [
-                ("old-1", "mara", "mods", 0, "sendMessage", store.vault.seal_json(old, _call_context("old-1")), NOW.timestamp(), None)
+                (
+                    "old-1",
+                    "mara",
+                    "mods",
+                    0,
+                    "sendMessage",
+                    store.vault.seal_json(old, _call_context("old-1")),
+                    NOW.timestamp(),
+                    None,
+                )
             ],
         }
     )

@@ -160,10 +160,7 @@ async def test_flood_control_counts_every_workers_updates(store: SQLStore, secon
 
     now = time.time()
     limits = {"limit": 4, "window": 60.0, "pause": 300.0}
-    verdicts = [
-        await (store if n % 2 else second).flood_check("mara", "c1", **limits, now=now + n * 0.1)
-        for n in range(7)
-    ]
+    verdicts = [await (store if n % 2 else second).flood_check("mara", "c1", **limits, now=now + n * 0.1) for n in range(7)]
     assert verdicts == [Verdict.ALLOW] * 4 + [Verdict.WARN, Verdict.DROP, Verdict.DROP]
     assert await store.flood_check("mara", "c2", **limits, now=now) is Verdict.ALLOW
     # after the pause the chat starts afresh

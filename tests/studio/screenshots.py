@@ -16,7 +16,14 @@ sys.path.insert(0, str(HERE.parents[2]))
 
 from tests.studio.conftest import chromium_or_skip, copy_project, start_studio, stop_studio  # noqa: E402
 from tests.studio.test_browser import (  # noqa: E402
-    MAIN, css, open_file, press, restart, tab, type_at_end_of_line, wait,
+    MAIN,
+    css,
+    open_file,
+    press,
+    restart,
+    tab,
+    type_at_end_of_line,
+    wait,
 )
 
 

@@ -8,7 +8,6 @@ page shows, never on time.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,7 +99,8 @@ def test_a_broken_flow_shows_its_error_at_its_line_until_fixed(page: Any, studio
     marked = wait(page, lambda d: css(d, ".cm-content .cm-lintRange-error"), "the error marked in the text")
     line = page.execute_script(
         "const line = arguments[0].closest('.cm-line');"
-        "return [...document.querySelectorAll('.cm-content > .cm-line')].indexOf(line) + 1;", marked[0]
+        "return [...document.querySelectorAll('.cm-content > .cm-line')].indexOf(line) + 1;",
+        marked[0],
     )
     assert (line, marked[0].text) == (16, "by")
     assert page.find_element("id", "dirty").is_displayed()
@@ -117,8 +117,11 @@ def test_chat_through_a_flow_with_buttons_and_follow_it_in_the_graph(page: Any) 
     assert said(page)[-1].endswith("! How can I help?")
     assert buttons(page) == ["I was fined", "Something else", "Talk to a person"]
     press(page, "I was fined")
-    wait(page, lambda d: said(d)[-2:] == ["A lawyer can help you appeal a fine.", "Take care. Send /start whenever you need us."],
-         "the answers to the button")
+    wait(
+        page,
+        lambda d: said(d)[-2:] == ["A lawyer can help you appeal a fine.", "Take care. Send /start whenever you need us."],
+        "the answers to the button",
+    )
 
     restart(page)
     tab(page, "graph")
@@ -158,13 +161,17 @@ def test_run_the_tests_and_see_coverage(page: Any) -> None:
     wait(page, lambda d: d.find_element("id", "tests-summary").text == "1 passed, 1 failed", "the tests to run")
     [failure] = css(page, "#tests-failures pre")
     assert failure.text.splitlines()[:2] == [
-        "FAIL flows/hello/tests/main.yaml: something else also mentions lawyers", "  step 3: expect: A lawyer can help you",
+        "FAIL flows/hello/tests/main.yaml: something else also mentions lawyers",
+        "  step 3: expect: A lawyer can help you",
     ]
     link = css(page, "#tests-failures a")[0]
     assert link.text == "flows/hello/tests/main.yaml:13"
     link.click()
-    wait(page, lambda d: d.find_element("id", "filename").text == "flows/hello/tests/main.yaml" and cursor_line(d) == 13,
-         "the editor at the failing step")
+    wait(
+        page,
+        lambda d: d.find_element("id", "filename").text == "flows/hello/tests/main.yaml" and cursor_line(d) == 13,
+        "the editor at the failing step",
+    )
 
     tab(page, "graph")
     css(page, "#graph-coverage")[0].click()

@@ -108,11 +108,22 @@ async def test_a_translation_is_saved_into_the_po_file_and_heard(client: TestCli
     table = await (await client.get("/api/translations?bot=hello")).json()
     states = {row["id"]: row["cells"]["ru"]["state"] for row in table["rows"]}
     assert states["Something else"] == "missing" and states["A lawyer can help you appeal a fine."] == "fuzzy"
-    for text, wanted in (("Другое", "Something else"), ("Юрист поможет вам обжаловать штраф.", "A lawyer can help you appeal a fine.")):
+    for text, wanted in (
+        ("Другое", "Something else"),
+        ("Юрист поможет вам обжаловать штраф.", "A lawyer can help you appeal a fine."),
+    ):
         row = next(r for r in table["rows"] if r["id"] == wanted)
-        saved = await client.post("/api/translation", json={
-            "bot": "hello", "domain": row["domain"], "lang": "ru", "id": wanted, "context": row["context"], "text": text,
-        })
+        saved = await client.post(
+            "/api/translation",
+            json={
+                "bot": "hello",
+                "domain": row["domain"],
+                "lang": "ru",
+                "id": wanted,
+                "context": row["context"],
+                "text": text,
+            },
+        )
         assert (await saved.json()) == {"state": "translated"}
     catalog = read_catalog(root / "locales/ru/LC_MESSAGES/hello.po", "ru", "hello")
     fined = catalog.get("A lawyer can help you appeal a fine.", context="main:fined")
@@ -127,8 +138,12 @@ async def test_tests_run_as_bots_test_prints_them(client: TestClient) -> None:
     [failure] = result["failures"]
     assert failure["text"].startswith("FAIL flows/hello/tests/main.yaml: something else also mentions lawyers\n  step 3:")
     assert (failure["file"], failure["line"]) == ("flows/hello/tests/main.yaml", 13)
-    assert result["reached"] == {"hello/main:welcome": True, "hello/main:fined": True, "hello/main:human": False,
-                                 "hello/main:bye": True}
+    assert result["reached"] == {
+        "hello/main:welcome": True,
+        "hello/main:fined": True,
+        "hello/main:human": False,
+        "hello/main:bye": True,
+    }
     assert "not reached: node human (flows/hello/main.yaml:18)" in result["coverage"]
 
 

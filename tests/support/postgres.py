@@ -90,8 +90,16 @@ class Server:
     def start(self) -> None:
         fast = "" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
-            "pg_ctl", "-D", str(self.folder / "data"), "-w", "-t", "60", "-l", str(self.folder / "log"),
-            "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c max_connections=200{fast}",
+            "pg_ctl",
+            "-D",
+            str(self.folder / "data"),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.folder / "log"),
+            "-o",
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c max_connections=200{fast}",
             "start",
         )
 

@@ -75,8 +75,16 @@ class BotProcess:
             **(self.env or {}),
         }
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bots", *self.global_args, "run", *self.args,
-            cwd=self.project, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "bots",
+            *self.global_args,
+            "run",
+            *self.args,
+            cwd=self.project,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         assert self.process.stdout is not None and self.process.stderr is not None
         self._readers = [
@@ -107,7 +115,9 @@ class BotProcess:
         try:
             await asyncio.wait_for(seen(), timeout)
         except TimeoutError:
-            raise AssertionError(f"not logged {count} time(s) in {timeout} s: {text!r}\n{self._stderr.decode(errors='replace')}") from None
+            raise AssertionError(
+                f"not logged {count} time(s) in {timeout} s: {text!r}\n{self._stderr.decode(errors='replace')}"
+            ) from None
 
     async def _ended(self, timeout: float) -> tuple[int, str]:
         assert self.process is not None

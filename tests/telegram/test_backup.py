@@ -16,9 +16,14 @@ from tests.telegram.conftest import SECRET_KEY
 async def bots(project: Path, *args: str, **env: str) -> tuple[int, str]:
     """`bots ARGS` in `project`, with the tests' key unless `env` says otherwise."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bots", *args, cwd=project,
+        sys.executable,
+        "-m",
+        "bots",
+        *args,
+        cwd=project,
         env={**os.environ, "BOTS_SECRET_KEY": SECRET_KEY, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode or 0, err.decode()

@@ -22,7 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]  # the project itself: the shipped fl
 
 def mara(api: BotApiStandin, db: Path, group_id: int) -> BotProcess:
     process = BotProcess(
-        ROOT, api, db, "mara", "--pace", "off", "--no-reload",
+        ROOT,
+        api,
+        db,
+        "mara",
+        "--pace",
+        "off",
+        "--no-reload",
         env={"MARA_BOT_TOKEN": TOKEN, "MARA_MODERATORS_CHAT": str(group_id)},
     )
     process.global_args = ("-vv",)
@@ -71,12 +77,19 @@ async def test_a_card_order_reaches_the_organisers_is_decided_and_leaves_no_trac
     assert answers == ["• cards: 3", "• send_on: asap", "• email: mother.cards@example.org"]  # only what she gave for it
     assert "Alesia" not in card.text and "Kupala" not in card.text
     assert [b["text"] for row in card.reply_markup["inline_keyboard"] for b in row] == [
-        "Claim", "Accept", "Decline", "Close", "Return to bot",
+        "Claim",
+        "Accept",
+        "Decline",
+        "Close",
+        "Return to bot",
     ]
 
     await api.press(organiser, card, "Accept")
     [accepted] = await api.wait_for_messages(alesia, 1, timeout=10)
-    assert accepted.text == "Thank you! Volunteers will send your 3 cards in the next few days. Send /start whenever you want to come back."
+    assert (
+        accepted.text
+        == "Thank you! Volunteers will send your 3 cards in the next few days. Send /start whenever you want to come back."
+    )
     await api.wait_until(lambda: topic.closed, timeout=10)
 
     await order_cards(api, boris, "2", email=None)
@@ -105,7 +118,9 @@ async def test_a_card_order_reaches_the_organisers_is_decided_and_leaves_no_trac
         assert secret not in log, secret
 
 
-async def test_a_seized_database_and_logs_after_vanishing_exits_and_orders_hold_nothing(api: BotApiStandin, tmp_path: Path) -> None:
+async def test_a_seized_database_and_logs_after_vanishing_exits_and_orders_hold_nothing(
+    api: BotApiStandin, tmp_path: Path
+) -> None:
     organiser = api.user("Halina", username="halina_organises")
     group = api.supergroup("Card campaign", forum=True, members=[organiser])
     db = tmp_path / "bots.db"
@@ -141,9 +156,24 @@ async def test_a_seized_database_and_logs_after_vanishing_exits_and_orders_hold_
     assert code == 0, log
 
     secrets = [
-        "Olga", "Sapieha", "olga_from_brest", "olga.receipts@example.org", "Mikalai", "Navapolatsk", "Polatsk",
-        "Pavel", "pavel_zhodino", "Akrestsina", "Halina", "halina_organises",
-        str(olga.id), str(pavel.id), str(organiser.id), str(group.id), str(abs(group.id))[3:], TOKEN,
+        "Olga",
+        "Sapieha",
+        "olga_from_brest",
+        "olga.receipts@example.org",
+        "Mikalai",
+        "Navapolatsk",
+        "Polatsk",
+        "Pavel",
+        "pavel_zhodino",
+        "Akrestsina",
+        "Halina",
+        "halina_organises",
+        str(olga.id),
+        str(pavel.id),
+        str(organiser.id),
+        str(group.id),
+        str(abs(group.id))[3:],
+        TOKEN,
     ]
     disk = everything_on_disk(db)
     assert len(disk) > 10_000

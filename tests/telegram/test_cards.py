@@ -12,8 +12,17 @@ from bots.telegram.desk_commands import Command, parse_command
 
 def handoff(**changes) -> Handoff:
     fields = dict(
-        id="abc123", bot="mara", chat="42", alias="K7Q2", flow="mara/main", node="human", topic="Mara: detained",
-        lang="ru", application=False, mod_chat="-1001", opened_at=1_790_000_000.0,
+        id="abc123",
+        bot="mara",
+        chat="42",
+        alias="K7Q2",
+        flow="mara/main",
+        node="human",
+        topic="Mara: detained",
+        lang="ru",
+        application=False,
+        mod_chat="-1001",
+        opened_at=1_790_000_000.0,
     )
     fields.update(changes)
     return Handoff(**fields)  # type: ignore[arg-type]
@@ -36,7 +45,9 @@ def test_card_buttons_show_who_claimed_and_applications_get_a_decision() -> None
     texts = ModeratorTexts(SourceTexts(), "en")
     buttons = texts.card_buttons(handoff(claimed_by="Anna <3", application=True))["inline_keyboard"]
     assert [[b["text"] for b in row] for row in buttons] == [
-        ["Claimed: Anna <3"], ["Accept", "Decline"], ["Close", "Return to bot"]
+        ["Claimed: Anna <3"],
+        ["Accept", "Decline"],
+        ["Close", "Return to bot"],
     ]
     assert all(len(b["callback_data"].encode()) <= 64 for row in buttons for b in row)
 

@@ -61,7 +61,9 @@ async def test_counters_add_up_and_name_nobody(api: BotApiStandin, desk, tmp_pat
     assert not any(str(who.id) in key or who.first_name in key for who in (alice, boris, anna) for key in keys)
 
 
-async def test_the_weekly_summary_is_posted_to_the_moderators_once(api: BotApiStandin, desk, desk_project: Path, tmp_path: Path) -> None:
+async def test_the_weekly_summary_is_posted_to_the_moderators_once(
+    api: BotApiStandin, desk, desk_project: Path, tmp_path: Path
+) -> None:
     import datetime as dt
 
     from bots.report import last_complete_week
@@ -78,7 +80,9 @@ async def test_the_weekly_summary_is_posted_to_the_moderators_once(api: BotApiSt
     anna = api.user("Anna")
     group = api.supergroup("Moderators", forum=True, members=[anna])
     bot = await desk(group.id).start()
-    summary = await api.wait_until(lambda: next((m for m in api.messages(group) if m.text and "1,234" in m.text), None), timeout=15)
+    summary = await api.wait_until(
+        lambda: next((m for m in api.messages(group) if m.text and "1,234" in m.text), None), timeout=15
+    )
     assert "56" in summary.text
     code, errors = await bot.stop()
     assert code == 0, errors

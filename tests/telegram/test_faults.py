@@ -15,7 +15,7 @@ from tests.telegram.conftest import FLOW, TOKEN
 
 UNION_TOKEN = "654321:UNION-token-for-the-stand-in"
 UNION_YAML = BOT_YAML.replace("name: Demo", "name: Union").replace("DEMO_TOKEN", "UNION_TOKEN")
-SHORT = "start: hello\nnodes:\n  hello:\n    type: end\n    text: \"Hello from the union, {{ user.first_name }}.\"\n"
+SHORT = 'start: hello\nnodes:\n  hello:\n    type: end\n    text: "Hello from the union, {{ user.first_name }}."\n'
 ENV = {"UNION_TOKEN": UNION_TOKEN, "BOTS_TOKEN_RECHECK_SECONDS": "0.3"}
 REFUSED = "union: the token in UNION_TOKEN was refused by Telegram: set a new one from BotFather"
 RESUMED = "union: Telegram accepts the token again: the bot resumes"
@@ -23,11 +23,14 @@ RESUMED = "union: Telegram accepts the token again: the bot resumes"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = write_project(tmp_path / "project", {
-        "flows/demo/main.yaml": FLOW,
-        "flows/union/bot.yaml": UNION_YAML,
-        "flows/union/main.yaml": SHORT,
-    })
+    root = write_project(
+        tmp_path / "project",
+        {
+            "flows/demo/main.yaml": FLOW,
+            "flows/union/bot.yaml": UNION_YAML,
+            "flows/union/main.yaml": SHORT,
+        },
+    )
     (root / "knowledge").mkdir(exist_ok=True)
     (root / "knowledge" / "guide.txt").write_text("A guide.\n")
     return root
@@ -102,7 +105,9 @@ async def test_bots_run_ends_non_zero_only_when_no_bot_is_left(api: BotApiStandi
     await api.send_text(api.user("Alice"), "/start", bot=TOKEN)  # ends the poll in hand
     code, errors = await process.wait()
     assert code == 1, errors
-    assert "demo: the token in DEMO_TOKEN was refused by Telegram: set a new one from BotFather (no bot is left running)" in errors
+    assert (
+        "demo: the token in DEMO_TOKEN was refused by Telegram: set a new one from BotFather (no bot is left running)" in errors
+    )
 
 
 async def test_updates_the_bot_cannot_read_are_skipped_at_once(api: BotApiStandin, running) -> None:
@@ -168,3 +173,24 @@ async def test_a_short_429_says_when_sending_resumes(api: BotApiStandin, running
     code, errors = await process.stop()
     assert code == 0, errors
     answered_once(api, [carol], UNION_TOKEN)
+
+
+async def test_a_second_poller_or_the_bot_api_away_slows_that_bot_alone(api: BotApiStandin, running) -> None:
+    process = await running("--pace", "off", env=ENV).start()
+    alice, carol, dave = api.user("Alice"), api.user("Carol"), api.user("Dave")
+    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    api.fail_next("getUpdates", status=409, times=2, bot=UNION_TOKEN)  # another process polls with the token
+    api.fail_next("getUpdates", status=502, times=2, bot=UNION_TOKEN)  # then the Bot API away for a while
+    assert await greeted(api, carol, UNION_TOKEN) == "Hello from the union, Carol."  # ends the poll in hand
+    await api.send_text(dave, "/start", bot=UNION_TOKEN)
+    await process.logged("union: another process polls with this token")
+    [question] = api.messages(alice, bot=TOKEN)
+    await api.press(alice, question, "Red")
+    [size] = await api.wait_for_messages(alice, 1, timeout=15, bot=TOKEN)
+    assert size.text == "Size for red?"
+    [hello] = await api.wait_for_messages(dave, 1, timeout=30, bot=UNION_TOKEN)
+    assert hello.text == "Hello from the union, Dave."
+    code, errors = await process.stop()
+    assert code == 0, errors
+    assert "union: cannot reach the Bot API" in errors and "Traceback" not in errors
+    answered_once(api, [carol, dave], UNION_TOKEN)

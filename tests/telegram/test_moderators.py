@@ -123,7 +123,9 @@ async def test_the_person_ends_it_and_return_to_bot_takes_a_node(api: BotApiStan
     await api.wait_for_messages(bob, 1, timeout=10)
     await api.send_text(bob, "private words")
     await api.wait_for_messages(bob, 1, timeout=10)
-    second = await api.wait_until(lambda: next((t for t in api.topics(group) if t.name.startswith("Help: Brest")), None), timeout=10)
+    second = await api.wait_until(
+        lambda: next((t for t in api.topics(group) if t.name.startswith("Help: Brest")), None), timeout=10
+    )
     await api.wait_for_messages(group, 1, topic=second, timeout=10)
     await api.send_text(anna, "/return nowhere", chat=group, topic=second)
     [wrong] = await api.wait_for_messages(group, 1, topic=second, timeout=10)

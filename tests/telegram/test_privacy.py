@@ -47,8 +47,21 @@ async def test_a_copied_database_and_the_logs_reveal_nothing(api: BotApiStandin,
     assert code == 0, log
 
     secrets = [
-        "Alesia", "Kupala", "alesia_from_hrodna", "Anna", "anna_moderates", "Zhodino", "Masherova", "Siarhei",
-        "took my phone", "They took", str(alice.id), str(anna.id), str(group.id), str(abs(group.id))[3:], TOKEN,
+        "Alesia",
+        "Kupala",
+        "alesia_from_hrodna",
+        "Anna",
+        "anna_moderates",
+        "Zhodino",
+        "Masherova",
+        "Siarhei",
+        "took my phone",
+        "They took",
+        str(alice.id),
+        str(anna.id),
+        str(group.id),
+        str(abs(group.id))[3:],
+        TOKEN,
     ]
     disk = everything_on_disk(tmp_path / "bots.db")
     assert len(disk) > 10_000  # there is a database, with this conversation in it
@@ -100,7 +113,9 @@ async def test_forget_deletes_every_row_the_messages_and_the_topic(api: BotApiSt
     assert any(not t.deleted and "Brest" in t.name for t in api.topics(group))
 
 
-async def test_retention_purges_idle_conversations_and_closed_handoffs(api: BotApiStandin, desk, desk_project, tmp_path: Path) -> None:
+async def test_retention_purges_idle_conversations_and_closed_handoffs(
+    api: BotApiStandin, desk, desk_project, tmp_path: Path
+) -> None:
     anna = api.user("Anna")
     group = api.supergroup("Moderators", forum=True, members=[anna])
     bot = await desk(group.id).start()

@@ -29,9 +29,19 @@ async def test_the_conversation_goes_on_with_the_new_key_and_the_old_one_is_refu
 
     new = new_key()
     rekey = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bots", "db", "rekey", "--new-key-env", "NEW_KEY", "--db", str(db),
-        env={**os.environ, "BOTS_SECRET_KEY": SECRET_KEY, "NEW_KEY": new}, cwd=project,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bots",
+        "db",
+        "rekey",
+        "--new-key-env",
+        "NEW_KEY",
+        "--db",
+        str(db),
+        env={**os.environ, "BOTS_SECRET_KEY": SECRET_KEY, "NEW_KEY": new},
+        cwd=project,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(rekey.communicate(), 60)
     assert rekey.returncode == 0, err.decode()

@@ -11,9 +11,7 @@ RELOADED = "reloaded the flows after a change"  # logged once a change is live (
 REFUSED = "a change was refused"
 
 
-async def test_changes_go_live_bad_ones_are_refused_and_removed_nodes_restart(
-    api: BotApiStandin, running, project: Path
-) -> None:
+async def test_changes_go_live_bad_ones_are_refused_and_removed_nodes_restart(api: BotApiStandin, running, project: Path) -> None:
     process = running("--pace", "off")
     process.global_args = ("-v",)
     bot = await process.start()
@@ -41,10 +39,12 @@ async def test_changes_go_live_bad_ones_are_refused_and_removed_nodes_restart(
 
     # a node removed under a waiting conversation: told kindly, started again
     flow.write_text(
-        good.replace("    next: size\n", "    next: guide\n").replace(
+        good.replace("    next: size\n", "    next: guide\n")
+        .replace(
             '  size:\n    type: input\n    kind: number\n    text: "Which size for {{ colour }}?"\n    save: size\n    next: guide\n',
             "",
-        ).replace("Saved {{ size }} {{ colour }}.", "Saved {{ colour }}.")
+        )
+        .replace("Saved {{ size }} {{ colour }}.", "Saved {{ colour }}.")
     )
     await bot.logged(RELOADED, 2)
     await api.send_text(alice, "7")

@@ -34,8 +34,13 @@ def alice(api: BotApiStandin) -> Person:
 
 
 def make_bot(api: BotApiStandin, request: AiohttpRequest | HTTPXRequest | None = None) -> Bot:
-    return Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url,
-               request=request or AiohttpRequest(), get_updates_request=AiohttpRequest(2))
+    return Bot(
+        TOKEN,
+        base_url=api.base_url,
+        base_file_url=api.base_file_url,
+        request=request or AiohttpRequest(),
+        get_updates_request=AiohttpRequest(2),
+    )
 
 
 @pytest.fixture
@@ -58,10 +63,10 @@ async def test_get_me(api: BotApiStandin, bot: Bot) -> None:
 
 
 async def test_send_message_with_inline_keyboard(api: BotApiStandin, bot: Bot, alice: Person) -> None:
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="y"),
-                                    InlineKeyboardButton("No ✗", callback_data="n")]])
-    sent = await bot.send_message(alice.id, "Привет, <b>Alice</b> & co?", parse_mode="HTML",
-                                  reply_markup=markup)
+    markup = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("Yes", callback_data="y"), InlineKeyboardButton("No ✗", callback_data="n")]]
+    )
+    sent = await bot.send_message(alice.id, "Привет, <b>Alice</b> & co?", parse_mode="HTML", reply_markup=markup)
     [msg] = await api.wait_for_messages(alice)
     assert msg.message_id == sent.message_id
     assert msg.text == sent.text == "Привет, Alice & co?"
@@ -72,16 +77,13 @@ async def test_parameters_reach_the_server_as_httpx_sends_them(api: BotApiStandi
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("a=b&c", callback_data="x y+z")]])
     for request in (HTTPXRequest(), AiohttpRequest()):
         async with make_bot(api, request) as ptb:
-            await ptb.send_message(alice.id, "1 + 1 = 2 & ü", reply_markup=markup,
-                                   disable_notification=True)
+            await ptb.send_message(alice.id, "1 + 1 = 2 & ü", reply_markup=markup, disable_notification=True)
     httpx_call, aiohttp_call = api.calls_to("sendMessage")
     assert aiohttp_call.params == httpx_call.params
     assert aiohttp_call.params["text"] == "1 + 1 = 2 & ü"
 
 
-async def test_get_updates_long_poll_returns_when_an_update_arrives(
-    api: BotApiStandin, bot: Bot, alice: Person
-) -> None:
+async def test_get_updates_long_poll_returns_when_an_update_arrives(api: BotApiStandin, bot: Bot, alice: Person) -> None:
     started = time.monotonic()
     poll = asyncio.create_task(bot.get_updates(timeout=10))
     await asyncio.sleep(0.2)
@@ -94,9 +96,7 @@ async def test_get_updates_long_poll_returns_when_an_update_arrives(
 
 
 @pytest.mark.parametrize("size", [256_000, 3_000_000])  # sent as bytes / as a chunked BytesIO
-async def test_send_document_upload_then_reuse_file_id(
-    api: BotApiStandin, bot: Bot, alice: Person, size: int
-) -> None:
+async def test_send_document_upload_then_reuse_file_id(api: BotApiStandin, bot: Bot, alice: Person, size: int) -> None:
     content = bytes(range(256)) * (size // 256)
     first = await bot.send_document(alice.id, InputFile(content, filename="отчёт.csv"), caption="report")
     assert first.document is not None
@@ -144,8 +144,7 @@ async def test_400_raises_bad_request_with_the_description(bot: Bot, alice: Pers
 
 async def test_connection_refused_raises_network_error() -> None:
     port = closed_port()
-    ptb = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest(),
-              get_updates_request=AiohttpRequest())
+    ptb = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest(), get_updates_request=AiohttpRequest())
     with pytest.raises(NetworkError, match="aiohttp.ClientConnectorError") as info:
         async with ptb:  # initialize() calls getMe
             pass
@@ -176,8 +175,7 @@ async def test_default_read_timeout_and_none(api: BotApiStandin, alice: Person) 
 async def test_pool_timeout(api: BotApiStandin, alice: Person) -> None:
     async with make_bot(api, AiohttpRequest(connection_pool_size=1, pool_timeout=0.1)) as ptb:
         api.delay("sendMessage", 0.5)
-        results = await asyncio.gather(ptb.send_message(alice.id, "a"), ptb.send_message(alice.id, "b"),
-                                       return_exceptions=True)
+        results = await asyncio.gather(ptb.send_message(alice.id, "a"), ptb.send_message(alice.id, "b"), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         assert len(errors) == 1 and isinstance(errors[0], TimedOut)
         assert "Pool timeout" in errors[0].message
@@ -241,11 +239,11 @@ async def test_http_proxy(api: BotApiStandin, alice: Person) -> None:
 
     async def forward(request: web.Request) -> web.Response:
         seen.append(str(request.url))
-        async with aiohttp.ClientSession() as session, session.request(
-            request.method, request.url, data=await request.read(), headers=request.headers
-        ) as upstream:
-            return web.Response(body=await upstream.read(), status=upstream.status,
-                                content_type=upstream.content_type)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(request.method, request.url, data=await request.read(), headers=request.headers) as upstream,
+        ):
+            return web.Response(body=await upstream.read(), status=upstream.status, content_type=upstream.content_type)
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", forward)

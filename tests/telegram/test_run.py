@@ -95,7 +95,9 @@ async def test_403_marks_the_chat_and_drops_what_was_queued(api: BotApiStandin, 
     question = await first_question(api, dave)
     api.block(dave, notify=False)
     await api.press(dave, question, "Red")
-    await api.wait_until(lambda: any(c.status == 403 for c in api.calls_to("editMessageText") + api.calls_to("sendMessage")), timeout=10)
+    await api.wait_until(
+        lambda: any(c.status == 403 for c in api.calls_to("editMessageText") + api.calls_to("sendMessage")), timeout=10
+    )
     sends_before = len(api.calls_to("sendMessage"))
     import asyncio
 
@@ -179,7 +181,10 @@ async def test_webhook_mode_checks_the_secret_and_serves_the_conversation(api: B
     hana = api.user("Hana")
     question = await first_question(api, hana)
     assert question.text == "Hello, Hana! Colour?"
-    update = {"update_id": 999999, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "/start"}}
+    update = {
+        "update_id": 999999,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "/start"},
+    }
     async with aiohttp.ClientSession() as session:
         for secret in ("", "wrong-secret"):
             async with session.post(f"{url}/demo", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}) as response:
@@ -188,9 +193,14 @@ async def test_webhook_mode_checks_the_secret_and_serves_the_conversation(api: B
         secret = api.bot().queue.webhook.secret_token
         proxied = {"X-Telegram-Bot-Api-Secret-Token": secret, "X-Forwarded-For": "149.154.167.220", "X-Forwarded-Proto": "https"}
         kim = api.user("Kim")
-        start = {"message_id": 1, "date": 0, "chat": {"id": kim.id, "type": "private", "first_name": "Kim"},
-                 "from": {"id": kim.id, "is_bot": False, "first_name": "Kim"}, "text": "/start",
-                 "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}
+        start = {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": kim.id, "type": "private", "first_name": "Kim"},
+            "from": {"id": kim.id, "is_bot": False, "first_name": "Kim"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        }
         for update_id in (777001, 777001, 777002):  # Telegram redelivers when an answer is slow: once is enough
             async with session.post(f"{url}/demo", json={"update_id": update_id, "message": start}, headers=proxied) as response:
                 assert response.status == 200

@@ -51,15 +51,35 @@ async def test_handoffs_closed_past_retention_days_are_forgotten_with_their_rela
     (root / "flows/demo/bot.yaml").write_text((root / "flows/demo/bot.yaml").read_text() + "retention_days: 7\n")
     project, _ = load_project(root)
     async with SQLiteConversationStore(tmp_path / "t.db") as store:
+
         def handoff(hid: str, days_ago: int) -> Handoff:
-            return Handoff(hid, "demo", "42", "K7Q2", "demo/main", "hi", "Topic", "en", False, "-1001",
-                           (NOW - dt.timedelta(days=days_ago)).timestamp())
+            return Handoff(
+                hid,
+                "demo",
+                "42",
+                "K7Q2",
+                "demo/main",
+                "hi",
+                "Topic",
+                "en",
+                False,
+                "-1001",
+                (NOW - dt.timedelta(days=days_ago)).timestamp(),
+            )
 
         changes = [Opened(handoff("old", 9)), Opened(handoff("new", 9)), Opened(handoff("open", 9))]
         await store.commit_step(None, None, update=None, calls=[], now=NOW, handoffs=changes)
-        await store.commit_step(None, None, update=None, calls=[], now=NOW,
-                                handoffs=[Closed("old", "moderator", NOW - dt.timedelta(days=8)),
-                                          Closed("new", "person", NOW - dt.timedelta(days=1))])
+        await store.commit_step(
+            None,
+            None,
+            update=None,
+            calls=[],
+            now=NOW,
+            handoffs=[
+                Closed("old", "moderator", NOW - dt.timedelta(days=8)),
+                Closed("new", "person", NOW - dt.timedelta(days=1)),
+            ],
+        )
         await store.remember_relay("demo", "-1001", 5, "old")
         await tidy_once(store, project, ["demo"], NOW)
         assert await store.handoff("old") is None and await store.relayed_messages("old") == []

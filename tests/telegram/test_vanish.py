@@ -33,7 +33,9 @@ def with_bot_yaml(project: Path, extra: str) -> None:
     bot_yaml.write_text(bot_yaml.read_text() + extra)
 
 
-async def test_messages_older_than_vanish_after_are_deleted_after_a_restart(api: BotApiStandin, running, project: Path, tmp_path: Path) -> None:
+async def test_messages_older_than_vanish_after_are_deleted_after_a_restart(
+    api: BotApiStandin, running, project: Path, tmp_path: Path
+) -> None:
     with_bot_yaml(project, "vanish_after: 1h\n")
     bot = await running("--pace", "off").start()
     olga = api.user("Olga")
@@ -57,7 +59,9 @@ async def test_messages_older_than_vanish_after_are_deleted_after_a_restart(api:
     assert rows_about(db, key)["vanishing"] == 0 and rows_about(db, key)["messages"] == 0
 
 
-async def test_a_person_who_chooses_an_hour_has_what_the_bot_already_sent_scheduled(api: BotApiStandin, running, tmp_path: Path) -> None:
+async def test_a_person_who_chooses_an_hour_has_what_the_bot_already_sent_scheduled(
+    api: BotApiStandin, running, tmp_path: Path
+) -> None:
     bot = await running("--pace", "off").start()
     pavel = api.user("Pavel")
     await api.send_text(pavel, "/start")
@@ -102,7 +106,9 @@ async def test_quick_exit_under_a_429_deletes_first_and_leaves_nothing(api: BotA
     after = api.calls[api.calls.index(throttled) + 1 :]
     first_after = next(c for c in after if c.method != "getUpdates")
     assert first_after.method == "deleteMessages" and first_after.params["chat_id"] == alice.id  # deletions first
-    assert {first.message_id, exit_command.message_id, question.message_id, size.message_id} <= set(first_after.params["message_ids"])
+    assert {first.message_id, exit_command.message_id, question.message_id, size.message_id} <= set(
+        first_after.params["message_ids"]
+    )
     assert all(m.deleted for m in (first, question, size, exit_command))
     assert [m for m in api.messages(alice) if not m.deleted] == [line]
     await api.wait_for_messages(boris, 2, timeout=10)  # Boris is answered once the 429 is over

@@ -64,14 +64,14 @@ def test_every_node_is_drawn_with_the_shape_of_its_type(project: Project) -> Non
 
 def test_edges_say_what_takes_them(project: Project) -> None:
     text = graph.to_mermaid(graph.draw(project, "demo/main"))
-    assert '  n_demo_main__route -->|"city == \'Minsk\'"| n_demo_main__programmes\n' in text
+    assert "  n_demo_main__route -->|\"city == 'Minsk'\"| n_demo_main__programmes\n" in text
     assert '  n_demo_main__route -->|"else"| n_demo_main__count\n' in text
     assert '  n_demo_main__programmes -->|"empty"| n_demo_main__person\n' in text
     assert '  n_demo_main__menu -->|"Just looking"| n_demo_main__bye\n' in text  # an option without `next`
     assert '  n_demo_main__menu -.->|"Leave"| n_ref__demo_leave\n' in text  # a subflow call, dashed
     assert '  n_demo_main__menu -.->|"Safety tips"| n_ref__lib_safety\n' in text  # a shared flow
     assert '  n_demo_main__menu -->|"Go to the card"| n_ref__demo_leave__confirm\n' in text  # a jump
-    assert '  class n_demo_main__helper,n_demo_main__orphan unreachable\n' in text
+    assert "  class n_demo_main__helper,n_demo_main__orphan unreachable\n" in text
 
 
 def test_a_whole_bot_draws_calls_and_jumps_into_its_other_flows(project: Project) -> None:
@@ -93,9 +93,7 @@ def test_labels_cannot_break_the_syntax(project: Project) -> None:
     assert 'label="welcome\\nmessage\\nHi \\"q\\" [b] {c} #1 & `d` |\\\\ {{ user.firs…"' in dot
 
 
-def test_a_new_target_of_a_node_type_is_drawn_without_changes_here(
-    project: Project, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_new_target_of_a_node_type_is_drawn_without_changes_here(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     """Node types gain keys (a handoff's `accept` and `decline`): `targets()` is what is drawn."""
     plain = HandoffNode.targets
 

@@ -10,7 +10,6 @@ from bots.engine.interfaces import Runtime
 from bots.engine.nodes.base import WAIT, Call, Go, Node, Transition, node_type
 from bots.engine.outputs import Button, Chosen
 
-
 TICK = "✅ "
 
 

@@ -13,7 +13,6 @@ from bots.engine.inputs import InvalidAnswer, check_answer
 from bots.engine.interfaces import Runtime
 from bots.engine.nodes.base import WAIT, Go, Node, Transition, node_type
 
-
 InputKind = Literal["text", "number", "date", "phone", "email"]
 
 

@@ -9,7 +9,6 @@ from pydantic import Field
 from bots.engine.interfaces import Runtime
 from bots.engine.nodes.base import Go, Node, Transition, node_type
 
-
 Scalar = str | int | float | bool
 
 
