@@ -36,6 +36,7 @@ from bots.storage import OutgoingCall, SQLStore
 from bots.telegram import metrics
 from bots.telegram.outage import until_written
 from bots.telegram.pacing import Pacer
+from bots.telegram.refused import REFUSED
 from bots.telegram.pseudonym import Pseudonyms
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,10 @@ class Sender:
                 if not (call.delivery.apology or call.delivery.quiet):
                     await self._apologise(call)
                 return "refused"
+            except REFUSED:  # the token refused: the call waits for it to work again (see refused.py)
+                log.warning("%s: the token was refused sending to %s: retrying in %.0fs", self.bot_id, who, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
             except (TimedOut, NetworkError) as err:
                 metrics.network_error(self.bot_id)
                 log.warning("%s: network trouble sending to %s (%s): retrying in %.1fs", self.bot_id, who, type(err).__name__, backoff)

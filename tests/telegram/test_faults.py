@@ -194,3 +194,14 @@ async def test_a_second_poller_or_the_bot_api_away_slows_that_bot_alone(api: Bot
     assert code == 0, errors
     assert "union: cannot reach the Bot API" in errors and "Traceback" not in errors
     answered_once(api, [carol, dave], UNION_TOKEN)
+
+
+async def test_a_send_refused_for_the_token_waits_for_it_and_goes_out_once(api: BotApiStandin, running) -> None:
+    process = await running("--pace", "off", env=ENV).start()
+    erin = api.user("Erin")
+    api.fail_next("sendMessage", status=401, times=2, bot=UNION_TOKEN)  # revoked, then working again
+    assert await greeted(api, erin, UNION_TOKEN) == "Hello from the union, Erin."
+    code, errors = await process.stop()
+    assert code == 0, errors
+    assert errors.count("union: the token was refused sending to") == 2
+    answered_once(api, [erin], UNION_TOKEN)
