@@ -98,9 +98,7 @@ def make_bot(token: str, api_url: str | None) -> Bot:
             request=HTTPXRequest(connection_pool_size=256),
             get_updates_request=HTTPXRequest(),
         )
-    return RawBot(
-        token, base_url=api_url or DEFAULT_API_URL, request=AiohttpRequest(), get_updates_request=AiohttpRequest()
-    )
+    return RawBot(token, base_url=api_url or DEFAULT_API_URL, request=AiohttpRequest(), get_updates_request=AiohttpRequest())
 
 
 async def start_runner(runner: BotRunner, settings: RunSettings) -> None:
@@ -159,7 +157,9 @@ async def poll(runner: BotRunner, settings: RunSettings, refusals: Refusals | No
                 if unrecorded == 1.0:  # once a bot while it lasts, with the outage's own line
                     log.error(
                         "%s: cannot record updates in the database (%s): none is confirmed to Telegram, "
-                        "which delivers them again; retrying with back-off", runner.bot_id, type(err).__name__,
+                        "which delivers them again; retrying with back-off",
+                        runner.bot_id,
+                        type(err).__name__,
                     )
                 DATABASE.failed(err, f"{runner.bot_id}: recording updates (none confirmed, retrying in {unrecorded:.0f}s)")
                 await asyncio.sleep(unrecorded)
@@ -171,8 +171,12 @@ async def poll(runner: BotRunner, settings: RunSettings, refusals: Refusals | No
 
 
 async def resume_refused(
-    runner: BotRunner, settings: RunSettings, refusals: Refusals, started: list[BotRunner],
-    server: WebhookServer | None, store: SQLStore,
+    runner: BotRunner,
+    settings: RunSettings,
+    refusals: Refusals,
+    started: list[BotRunner],
+    server: WebhookServer | None,
+    store: SQLStore,
 ) -> None:
     """A bot whose token was refused at the start: tried again until Telegram accepts it,
     then started and served like the others (the rest of the process never waited for it)."""
@@ -285,7 +289,9 @@ class WebhookServer:
         # every worker behind one address must give Telegram the same secret: it is derived
         # from the secret key (a random one per process with the public development key)
         self.secrets = {
-            bot_id: vault.shared_secret(f"webhook {bot_id}") if vault is not None and not vault.development else secrets.token_urlsafe(32)
+            bot_id: vault.shared_secret(f"webhook {bot_id}")
+            if vault is not None and not vault.development
+            else secrets.token_urlsafe(32)
             for bot_id in self.runners
         }
         self.site: web.TCPSite | None = None
@@ -323,7 +329,9 @@ class WebhookServer:
 
     async def set_webhook(self, runner: BotRunner) -> None:
         await runner.bot.set_webhook(
-            f"{self.base}/{runner.bot_id}", secret_token=self.secrets[runner.bot_id], allowed_updates=ALLOWED_UPDATES,
+            f"{self.base}/{runner.bot_id}",
+            secret_token=self.secrets[runner.bot_id],
+            allowed_updates=ALLOWED_UPDATES,
             max_connections=self.settings.max_connections,
         )
 
@@ -382,7 +390,9 @@ async def run_bots(
         else:
             # one worker polls each bot: the holder of its lease
             tasks = [
-                asyncio.create_task(while_leased(store, f"poll {runner.bot_id}", functools.partial(poll, runner, settings, refusals)))
+                asyncio.create_task(
+                    while_leased(store, f"poll {runner.bot_id}", functools.partial(poll, runner, settings, refusals))
+                )
                 for runner in started
             ]
         for runner in runners:  # refused at the start: tried again until accepted
@@ -450,7 +460,9 @@ async def forget_person(
     try:
         await bot.initialize()
     except TelegramError as err:
-        raise StartupError(f"{bot_id}: Telegram refused the token ({type(err).__name__}); the calls wait in the journal") from None
+        raise StartupError(
+            f"{bot_id}: Telegram refused the token ({type(err).__name__}); the calls wait in the journal"
+        ) from None
     runner.sender.enqueue(calls)
     await runner.sender.wait_idle(60)
     await runner.sender.stop()
@@ -473,9 +485,16 @@ async def post_weekly_report(runner: BotRunner, now: dt.datetime) -> bool:
     except ReportError as err:
         log.warning("%s: no weekly report: %s", runner.bot_id, err)
         return False
-    calls = runner.to_calls([
-        BotApiCall(runner.desk.chat, "sendMessage", {"chat_id": runner.desk.chat_id, "text": text, "parse_mode": "HTML"}, Delivery(quiet=True))
-    ])
+    calls = runner.to_calls(
+        [
+            BotApiCall(
+                runner.desk.chat,
+                "sendMessage",
+                {"chat_id": runner.desk.chat_id, "text": text, "parse_mode": "HTML"},
+                Delivery(quiet=True),
+            )
+        ]
+    )
     await runner.store.commit_step(None, None, update=None, calls=calls, now=now)
     await runner.store.set_meta(mark, b"posted")
     runner.sender.enqueue(calls)

@@ -139,7 +139,14 @@ class BotRunner:
         self.moderators_chat = os.environ.get(env, "").strip() if env else ""
         self.desk = Desk(self)
         self.sender = Sender(
-            bot_id, bot, store, self.pacer, self.pseudonyms, project.root / "knowledge", apology=self._apology, hooks=self.desk,
+            bot_id,
+            bot,
+            store,
+            self.pacer,
+            self.pseudonyms,
+            project.root / "knowledge",
+            apology=self._apology,
+            hooks=self.desk,
             protect=self.engine.bot.config.protect_content,
         )
         limits = self.engine.bot.config.flood
@@ -257,9 +264,12 @@ class BotRunner:
         names = (HANDOFF_COMMANDS if self.desk.available else COMMANDS) + (config.exit_command,)
         return {
             lang: [
-                BotCommand(name, self.translator.translate(
-                    lang, BUILTIN["command_exit" if name == config.exit_command else f"command_{name}"], BUILTIN_CONTEXT
-                ))
+                BotCommand(
+                    name,
+                    self.translator.translate(
+                        lang, BUILTIN["command_exit" if name == config.exit_command else f"command_{name}"], BUILTIN_CONTEXT
+                    ),
+                )
                 for name in names
             ]
             for lang in config.locales
@@ -323,8 +333,16 @@ class BotRunner:
             preferred = sender.get("language_code") if isinstance(sender, dict) else None
             lang = self.engine.language_for(str(preferred) if preferred else None)
             text = self.translator.translate(lang, BUILTIN["flood_slow_down"], BUILTIN_CONTEXT)
-            calls = self.to_calls([BotApiCall(update.chat, "sendMessage", {"chat_id": int(chat), "text": text}, Delivery(quiet=True))])
-            log.info("%s: %s sends too fast: paused for %.0fs (%s)", self.bot_id, self.pseudonyms.of(update.chat), self.flood.pause, self.flood.stats())
+            calls = self.to_calls(
+                [BotApiCall(update.chat, "sendMessage", {"chat_id": int(chat), "text": text}, Delivery(quiet=True))]
+            )
+            log.info(
+                "%s: %s sends too fast: paused for %.0fs (%s)",
+                self.bot_id,
+                self.pseudonyms.of(update.chat),
+                self.flood.pause,
+                self.flood.stats(),
+            )
         await self.store.commit_step(None, None, update=update, calls=calls, now=self.clock())
         self.sender.enqueue(calls)
 
@@ -363,7 +381,9 @@ class BotRunner:
                 except Exception as err:  # noqa: BLE001 - the database: what waits is recorded, the sweep takes it up
                     log.warning(
                         "%s: cannot take %s's turn (%s): their updates wait in the database",
-                        self.bot_id, self.pseudonyms.of(chat), type(err).__name__,
+                        self.bot_id,
+                        self.pseudonyms.of(chat),
+                        type(err).__name__,
                     )
                     break
             else:
@@ -400,7 +420,11 @@ class BotRunner:
                 metrics.update_failed(self.bot_id)
                 log.error(
                     "%s: update %d for %s failed (%s, attempt %d)",
-                    self.bot_id, update.update_id, self.pseudonyms.of(update.chat), type(err).__name__, failures,
+                    self.bot_id,
+                    update.update_id,
+                    self.pseudonyms.of(update.chat),
+                    type(err).__name__,
+                    failures,
                 )
                 if failures < MAX_ATTEMPTS:
                     await asyncio.sleep(0.5 * failures)
@@ -448,9 +472,7 @@ class BotRunner:
             await self.store.commit_step(None, None, update=incoming, calls=[], now=now)
             return
         user = update.effective_user
-        context = StepContext(
-            now=now, first_name=user.first_name if user else "", language=user.language_code if user else None
-        )
+        context = StepContext(now=now, first_name=user.first_name if user else "", language=user.language_code if user else None)
         message_id = update.message.message_id if update.message is not None else None
         key = ConversationKey(self.bot_id, self.chat_key(chat.id))
         state = await self.store.load(key)
@@ -502,9 +524,7 @@ class BotRunner:
             return await vanishing.quick_exit(self, key, chat_id, incoming, lang=lang, now=context.now), None
         seconds = vanishing.seconds_for(self, state)  # the chat's messages vanish after this (0: never)
         outs = render(key.chat, chat_id, outputs, pressed, Delivery(lang=lang, vanish=seconds or None))
-        handoff_outs, handoff_changes = await self.desk.for_outputs(
-            key.chat, chat_id, lang, outputs, message_id, context.now
-        )
+        handoff_outs, handoff_changes = await self.desk.for_outputs(key.chat, chat_id, lang, outputs, message_id, context.now)
         calls = self.to_calls(outs + handoff_outs + (extra or []))
         if any(isinstance(o, ForgetMe) for o in outputs):
             return await self.forget(key, chat_id, incoming, lang=lang, now=context.now), None
@@ -516,20 +536,37 @@ class BotRunner:
                     await self.store.subscribe(self.bot_id, key.chat, chat_id, lang, now=context.now)
                 else:
                     await self.store.unsubscribe(self.bot_id, key.chat)
-        if spoke is not None and state is not None and state.lang != spoke and not any(isinstance(o, Subscription) for o in outputs):
+        if (
+            spoke is not None
+            and state is not None
+            and state.lang != spoke
+            and not any(isinstance(o, Subscription) for o in outputs)
+        ):
             if await self.store.is_subscribed(self.bot_id, key.chat):  # the news follows the new language
                 await self.store.subscribe(self.bot_id, key.chat, chat_id, state.lang, now=context.now)
         all_changes = (changes or []) + handoff_changes
         counts = [(o.name, o.key, o.value) for o in outputs if isinstance(o, Metric)] + handoff_counts(all_changes)
         await self.store.commit_step(
-            key, state, update=incoming, calls=calls, now=context.now, handoffs=all_changes,
-            messages=[message_id] if message_id is not None else [], counts=counts,
+            key,
+            state,
+            update=incoming,
+            calls=calls,
+            now=context.now,
+            handoffs=all_changes,
+            messages=[message_id] if message_id is not None else [],
+            counts=counts,
             vanish=(chat_id, seconds) if seconds else None,
         )
         return calls, state
 
     async def forget(
-        self, key: ConversationKey, chat_id: int, incoming: IncomingUpdate | None, *, lang: str | None, now: dt.datetime,
+        self,
+        key: ConversationKey,
+        chat_id: int,
+        incoming: IncomingUpdate | None,
+        *,
+        lang: str | None,
+        now: dt.datetime,
         farewell: str | None = None,
     ) -> list[OutgoingCall]:
         """Delete every row about the person, the bot's and their messages of the last 48
@@ -549,13 +586,20 @@ class BotRunner:
         recent = sorted(set(recent))
         for start in range(0, len(recent), 100):
             outs.append(
-                BotApiCall(key.chat, "deleteMessages", {"chat_id": chat_id, "message_ids": recent[start : start + 100]}, Delivery(quiet=True))
+                BotApiCall(
+                    key.chat,
+                    "deleteMessages",
+                    {"chat_id": chat_id, "message_ids": recent[start : start + 100]},
+                    Delivery(quiet=True),
+                )
             )
         for handoff in await self.store.handoffs_of(self.bot_id, key.chat):
             outs += await self.desk.erasing(handoff)
         if lang is not None:
             done = farewell if farewell is not None else self.translator.translate(lang, BUILTIN["forget_done"], BUILTIN_CONTEXT)
-            outs.append(BotApiCall(key.chat, "sendMessage", {"chat_id": chat_id, "text": done}, Delivery(quiet=True, unrecorded=True)))
+            outs.append(
+                BotApiCall(key.chat, "sendMessage", {"chat_id": chat_id, "text": done}, Delivery(quiet=True, unrecorded=True))
+            )
         calls = self.to_calls(outs)
         await self.store.forget_chat(self.bot_id, key.chat, update=incoming, calls=calls, now=now)
         log.info("%s: forgot %s at their request", self.bot_id, self.pseudonyms.of(key.chat))
@@ -571,7 +615,13 @@ class BotRunner:
         return calls
 
     async def close_handoff(
-        self, handoff: Handoff, how: ev.HandoffEnding, notice: str, *, resume_at: str | None = None, incoming: IncomingUpdate | None = None
+        self,
+        handoff: Handoff,
+        how: ev.HandoffEnding,
+        notice: str,
+        *,
+        resume_at: str | None = None,
+        incoming: IncomingUpdate | None = None,
     ) -> bool:
         """A moderator ended the handoff: the person's flow goes on, the topic is told and closed."""
         key = ConversationKey(self.bot_id, handoff.chat)
@@ -586,8 +636,16 @@ class BotRunner:
                 events.append(ev.HandoffClosed(resume_at=resume_at, how=how))
             context = StepContext(now=now, first_name="", language=None)
             calls, _ = await self._steps(
-                key, handoff.person, state, events, context, None, None, incoming,
-                extra=self.desk.closing(current, notice), changes=[Closed(handoff.id, how, now, current.opened_at)],
+                key,
+                handoff.person,
+                state,
+                events,
+                context,
+                None,
+                None,
+                incoming,
+                extra=self.desk.closing(current, notice),
+                changes=[Closed(handoff.id, how, now, current.opened_at)],
             )
         self.sender.enqueue(calls)
         return True
@@ -622,7 +680,11 @@ class BotRunner:
         if message.text is not None:
             return self.engine.event_for_text(message.text), None
         kind = next(
-            (k for k in ("sticker", "photo", "document", "voice", "video", "audio", "location", "contact") if getattr(message, k)),
+            (
+                k
+                for k in ("sticker", "photo", "document", "voice", "video", "audio", "location", "contact")
+                if getattr(message, k)
+            ),
             "other",
         )
         attachment = message.effective_attachment

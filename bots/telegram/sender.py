@@ -36,8 +36,8 @@ from bots.storage import OutgoingCall, SQLStore
 from bots.telegram import metrics
 from bots.telegram.outage import until_written
 from bots.telegram.pacing import Pacer
-from bots.telegram.refused import REFUSED
 from bots.telegram.pseudonym import Pseudonyms
+from bots.telegram.refused import REFUSED
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +176,14 @@ class Sender:
                 wait = retry_seconds(err.retry_after)
                 metrics.throttled(self.bot_id, wait)
                 log.warning(
-                    "%s: Telegram asks to slow down (429) for %s: waiting %.1fs%s", self.bot_id, who, wait,
+                    "%s: Telegram asks to slow down (429) for %s: waiting %.1fs%s",
+                    self.bot_id,
+                    who,
+                    wait,
                     f" (until {dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=wait):%H:%M:%S} UTC): "
-                    "what people send is still recorded, the other bots go on" if wait >= 60 else "",
+                    "what people send is still recorded, the other bots go on"
+                    if wait >= 60
+                    else "",
                 )
                 self._paused = self._paused or chat_id >= 0
                 # a group's own limit holds back only that group; any other 429, the whole bot
@@ -205,7 +210,9 @@ class Sender:
                 backoff = min(backoff * 2, MAX_BACKOFF)
             except (TimedOut, NetworkError) as err:
                 metrics.network_error(self.bot_id)
-                log.warning("%s: network trouble sending to %s (%s): retrying in %.1fs", self.bot_id, who, type(err).__name__, backoff)
+                log.warning(
+                    "%s: network trouble sending to %s (%s): retrying in %.1fs", self.bot_id, who, type(err).__name__, backoff
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             except TelegramError as err:
@@ -242,7 +249,10 @@ class Sender:
             await self.hooks.sent(call, result)
         chat_id = params.get("chat_id")
         if (
-            isinstance(result, dict) and "message_id" in result and isinstance(chat_id, int) and chat_id > 0
+            isinstance(result, dict)
+            and "message_id" in result
+            and isinstance(chat_id, int)
+            and chat_id > 0
             and not call.delivery.unrecorded
         ):  # a message in a person's chat: /forget may delete it within 48 hours
             await self._remember(call, int(result["message_id"]))
@@ -261,9 +271,17 @@ class Sender:
                 return
         seconds = call.delivery.vanish
         vanish = (call.chat_id, float(seconds)) if seconds else None
-        await until_written(functools.partial(
-            self.store.remember_messages, self.bot_id, call.chat, [message_id], now=dt.datetime.now(dt.timezone.utc), vanish=vanish,
-        ), f"{self.bot_id}: a sent message")
+        await until_written(
+            functools.partial(
+                self.store.remember_messages,
+                self.bot_id,
+                call.chat,
+                [message_id],
+                now=dt.datetime.now(dt.timezone.utc),
+                vanish=vanish,
+            ),
+            f"{self.bot_id}: a sent message",
+        )
 
     async def _send_document(self, params: dict[str, Any]) -> int:
         """Send a document from knowledge/ (uploaded once, then by file_id); its message id."""
@@ -279,9 +297,10 @@ class Sender:
             chat_id=params["chat_id"], document=content, filename=path.name, protect_content=protect
         )
         if message.document is not None:
-            await until_written(functools.partial(
-                self.store.remember_file_id, self.bot_id, relative, digest, message.document.file_id
-            ), f"{self.bot_id}: an uploaded file")
+            await until_written(
+                functools.partial(self.store.remember_file_id, self.bot_id, relative, digest, message.document.file_id),
+                f"{self.bot_id}: an uploaded file",
+            )
         return message.message_id
 
     async def _apologise(self, failed: OutgoingCall) -> None:

@@ -18,7 +18,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bots.calls import BotApiCall, Delivery
 from bots.engine.asides import vanish_seconds
@@ -51,7 +51,10 @@ async def chosen(runner: BotRunner, chat: str, person: int, seconds: int, *, now
     count = await runner.store.reschedule_vanishing(runner.bot_id, chat, (person, seconds) if seconds else None, now=now)
     log.info(
         "%s: %s chose %s (%d message(s) scheduled)",
-        runner.bot_id, runner.pseudonyms.of(chat), f"to vanish after {seconds}s" if seconds else "not to vanish", count,
+        runner.bot_id,
+        runner.pseudonyms.of(chat),
+        f"to vanish after {seconds}s" if seconds else "not to vanish",
+        count,
     )
 
 
@@ -79,13 +82,17 @@ async def vanish_due(runner: BotRunner, *, now: dt.datetime) -> int:
                 continue
             outs = [
                 BotApiCall(
-                    due.chat, "deleteMessages", {"chat_id": due.person, "message_ids": list(due.message_ids[i : i + BATCH])},
+                    due.chat,
+                    "deleteMessages",
+                    {"chat_id": due.person, "message_ids": list(due.message_ids[i : i + BATCH])},
                     Delivery(quiet=True),
                 )
                 for i in range(0, len(due.message_ids), BATCH)
             ]
             calls = runner.to_calls(outs)
-            await store.commit_step(None, None, update=None, calls=calls, now=now, extra=store.vanished_statements(runner.bot_id, due))
+            await store.commit_step(
+                None, None, update=None, calls=calls, now=now, extra=store.vanished_statements(runner.bot_id, due)
+            )
         runner.sender.enqueue(calls)
         deleted += len(due.message_ids)
     if deleted:

@@ -14,8 +14,8 @@ import resource
 import sqlite3
 
 from bots.standin import BotApiStandin
-from tests.telegram.test_faults import ENV, UNION_TOKEN, answered_once, api, greeted, project  # noqa: F401 - fixtures
 from tests.telegram.conftest import TOKEN
+from tests.telegram.test_faults import ENV, UNION_TOKEN, answered_once, api, greeted, project  # noqa: F401 - fixtures
 
 CANNOT_WRITE = "the database cannot be written"
 WRITES_AGAIN = "the database takes writes again"
