@@ -18,7 +18,7 @@ from babel.dates import format_timedelta
 
 from bots.engine import events as ev
 from bots.engine.commands import Then
-from bots.engine.nodes.base import Call
+from bots.engine.nodes.base import SubflowCall
 from bots.engine.outputs import Button, Chosen, ExitNow, Output, Say, VanishChosen
 from bots.engine.state import ConversationState, Frame
 
@@ -122,7 +122,7 @@ def _safety(rt: StepRuntime) -> Then:
         state.stack = []
     elif state.current is not None:
         state.stack[-1] = Frame(flow=state.current.flow, node=state.current.node, aside=True)
-    return Call(safety)
+    return SubflowCall(safety)
 
 
 def announce_vanishing(rt: StepRuntime, outputs: list[Output]) -> None:

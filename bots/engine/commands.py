@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from bots.engine import events as ev
 from bots.engine.expressions import CURRENT_LANGUAGE
 from bots.engine.i18n import native_name
-from bots.engine.nodes.base import Call
+from bots.engine.nodes.base import SubflowCall
 from bots.engine.outputs import Button, Chosen, ForgetMe, Metric, Say, Subscription
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ FORGET_BUTTON = "F:"  # button data of /forget: F:ask (from /help), F:yes, F:no
 
 #: what the engine does once a side matter is handled: nothing more, the question again,
 #: carry on (the question again, or the start if the conversation had ended), or run a flow
-Then = Literal["done", "reprompt", "carry_on"] | Call
+Then = Literal["done", "reprompt", "carry_on"] | SubflowCall
 
 
 def handle(rt: StepRuntime, event: ev.Event) -> Then | None:

@@ -16,7 +16,7 @@ from bots.engine.expressions import CURRENT_LANGUAGE, ExpressionError
 from bots.engine.expressions import render as render_template
 from bots.engine.i18n import SourceTexts, Translator
 from bots.engine.inputs import MAX_FILE_BYTES, MAX_INPUT_CHARS
-from bots.engine.nodes.base import WAIT, Call, End, Go, Transition
+from bots.engine.nodes.base import WAIT, End, Go, SubflowCall, Transition
 from bots.engine.outputs import (
     CloseHandoff,
     ConversationEnded,
@@ -149,7 +149,7 @@ class Engine:
                 self._reprompt(rt)
             elif then == "carry_on":
                 self._carry_on(rt)
-            elif isinstance(then, Call):
+            elif isinstance(then, SubflowCall):
                 self._run(rt, then)
             return
         if isinstance(event, ev.Start):
@@ -207,7 +207,7 @@ class Engine:
         state.sensitive = {}
         state.status = "active"
         start = qualify_flow(self.bot.config.start, self.bot.id)
-        self._run(rt, Call(start))
+        self._run(rt, SubflowCall(start))
 
     def _text(self, rt: StepRuntime, text: str) -> None:
         node = rt.node
@@ -307,7 +307,7 @@ class Engine:
             if isinstance(transition, End):
                 self._finish(rt, transition.outcome)
                 return
-            if isinstance(transition, Call):
+            if isinstance(transition, SubflowCall):
                 caller = state.current.flow if state.current else qualify_flow(self.bot.config.start, self.bot.id)
                 flow_id = qualify_flow(transition.flow, caller.partition("/")[0])
                 flow = self.project.flow(flow_id)

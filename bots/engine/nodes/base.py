@@ -19,7 +19,7 @@ class Go:
 
 
 @dataclass(frozen=True)
-class Call:
+class SubflowCall:
     """Run flow `flow`, then come back to this node's `after_return`."""
 
     flow: str
@@ -39,7 +39,7 @@ class _Wait:
 
 WAIT = _Wait()
 
-Transition = Go | Call | End | _Wait
+Transition = Go | SubflowCall | End | _Wait
 
 
 class Node(BaseModel):

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bots.engine.interfaces import Runtime
-from bots.engine.nodes.base import WAIT, Call, Go, Node, Transition, node_type
+from bots.engine.nodes.base import WAIT, Go, Node, SubflowCall, Transition, node_type
 from bots.engine.outputs import Button, Chosen
 
 TICK = "✅ "
@@ -102,7 +102,7 @@ class ChoiceNode(Node):
         if self.save:
             rt.store(self.save, option.saved)
         if option.flow:
-            return Call(option.flow)
+            return SubflowCall(option.flow)
         return Go(option.next or self.next)
 
     def _done(self, rt: Runtime) -> Transition:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from bots.engine.interfaces import Runtime
-from bots.engine.nodes.base import Call, Node, Transition, node_type
+from bots.engine.nodes.base import Node, SubflowCall, Transition, node_type
 
 
 @node_type
@@ -30,7 +30,7 @@ class FlowNode(Node):
         return self.next
 
     def enter(self, rt: Runtime) -> Transition:
-        return Call(self.flow)
+        return SubflowCall(self.flow)
 
     def flow_refs(self) -> list[tuple[tuple[str | int, ...], str]]:
         return [(("flow",), self.flow)]
