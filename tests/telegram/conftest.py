@@ -49,6 +49,22 @@ nodes:
 """
 
 
+#: a flow that echoes what it is told: the crash and several-worker tests count its answers
+ECHO = """\
+start: ask
+nodes:
+  ask:
+    type: input
+    text: "Say something"
+    save: said
+    next: echo
+  echo:
+    type: message
+    text: "You said {{ said }}"
+    next: ask
+"""
+
+
 class BotProcess:
     """`bots run` in a subprocess, against the stand-in."""
 

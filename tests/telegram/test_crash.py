@@ -11,21 +11,7 @@ from pathlib import Path
 
 from bots.standin import BotApiStandin
 from tests.conftest import write_project
-from tests.telegram.conftest import BotProcess
-
-ECHO = """\
-start: ask
-nodes:
-  ask:
-    type: input
-    text: "Say something"
-    save: said
-    next: echo
-  echo:
-    type: message
-    text: "You said {{ said }}"
-    next: ask
-"""
+from tests.telegram.conftest import ECHO, BotProcess
 
 CHATS = 12
 BURST = 10

@@ -25,21 +25,7 @@ from aiohttp import web
 
 from bots.standin import BotApiStandin
 from tests.conftest import write_project
-from tests.telegram.conftest import SECRET_KEY, BotProcess
-
-ECHO = """\
-start: ask
-nodes:
-  ask:
-    type: input
-    text: "Say something"
-    save: said
-    next: echo
-  echo:
-    type: message
-    text: "You said {{ said }}"
-    next: ask
-"""
+from tests.telegram.conftest import ECHO, SECRET_KEY, BotProcess
 
 CHATS = 40
 BURST = 6
