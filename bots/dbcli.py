@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import sys
 
-from bots.storage import StoreError, database_location, shown, store_at
+from bots.storage import StoreError, database_location, redacted, store_at
 from bots.storage.schema import LATEST
 
 DB_HELP = "the database: a SQLite file or a postgresql:// URL (default: $BOTS_DATABASE_URL, $BOTS_DB or ./bots.db)"
@@ -85,11 +85,11 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         print(f"bots: {err}", file=sys.stderr)
         return 1
     if before == after:
-        print(f"{shown(location)}: schema version {after}, already up to date")
+        print(f"{redacted(location)}: schema version {after}, already up to date")
     elif before == 0:
-        print(f"{shown(location)}: created at schema version {after}")
+        print(f"{redacted(location)}: created at schema version {after}")
     else:
-        print(f"{shown(location)}: upgraded from schema version {before} to {after}")
+        print(f"{redacted(location)}: upgraded from schema version {before} to {after}")
     return 0
 
 
@@ -114,7 +114,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
         return 1
     total = sum(copied.values())
     listed = ", ".join(f"{count} {table}" for table, count in copied.items() if count) or "no rows"
-    print(f"copied {shown(args.source)} to {shown(args.target)} (schema version {LATEST}): {total} rows ({listed})")
+    print(f"copied {redacted(args.source)} to {redacted(args.target)} (schema version {LATEST}): {total} rows ({listed})")
     print("the copy opens with the same BOTS_SECRET_KEY; point BOTS_DATABASE_URL (or --db) at it before 'bots run'")
     return 0
 

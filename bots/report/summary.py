@@ -12,6 +12,7 @@ from bots.report.data import build_report
 from bots.report.figures import Figure
 from bots.report.model import BotReport
 from bots.report.period import Period, week_period
+from bots.storage.database import is_postgres_url
 
 TELEGRAM_LIMIT = 4000
 NOTE = (
@@ -71,7 +72,7 @@ def weekly_summary_html(project: Project, db_path: str | os.PathLike[str], bot_i
     """A short summary of `bot_id`'s ISO `week` (`YYYY-Www`, or a Period) in Telegram HTML, for
     posting to its moderators' group. Raises `ReportError` when the counters cannot be read."""
     period = week_period(week) if isinstance(week, str) else week
-    db = db_path if isinstance(db_path, str) and "://" in db_path else Path(db_path)
+    db = db_path if isinstance(db_path, str) and is_postgres_url(db_path) else Path(db_path)
     report = build_report(project, db, period, [bot_id]).bots[0]
     return summary_html(report, period)
 

@@ -33,6 +33,7 @@ __all__ = [
     "SQLiteConversationStore",
     "StoreError",
     "database_location",
+    "redacted",
     "database_path",
     "open_store",
     "store_at",
@@ -61,8 +62,3 @@ def store_at(location: str, vault: Vault | None = None) -> SQLStore:
 
 def open_store(option: str | None = None, vault: Vault | None = None) -> SQLStore:
     return store_at(database_location(option), vault)
-
-
-def shown(location: str) -> str:
-    """A location for messages: a URL without its password."""
-    return redacted(location)

@@ -16,6 +16,7 @@ from typing import Any
 from bots.storage.database import Database
 from bots.storage.schema import LATEST, NOTES, TABLES, VERSION_NAME
 from bots.storage.sql import KEY_CHECK, SQLStore, StoreError
+from bots.storage.sql_workers import WORKER_TIMEOUT
 from bots.vault import SealBroken
 
 #: tables whose rows say who is running now, not what the deployment holds: never copied
@@ -91,7 +92,9 @@ async def status(store: SQLStore) -> Status:
             found.waiting_updates = int(await database.fetchval("SELECT COUNT(*) FROM updates WHERE payload IS NOT NULL") or 0)
         if "workers" in tables:
             now = time.time()
-            rows = await database.fetchall("SELECT id FROM workers WHERE alive_at >= ? ORDER BY started_at", (now - 10,))
+            rows = await database.fetchall(
+                "SELECT id FROM workers WHERE alive_at >= ? ORDER BY started_at", (now - WORKER_TIMEOUT,)
+            )
             found.workers = [str(row[0]) for row in rows]
             rows = await database.fetchall("SELECT name, owner FROM leases WHERE until >= ? ORDER BY name", (now,))
             found.leases = [(str(row[0]), str(row[1])) for row in rows]

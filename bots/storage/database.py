@@ -61,8 +61,9 @@ class Database(abc.ABC):
         """Run each statement with each of its parameter rows, in one transaction."""
 
     @abc.abstractmethod
-    async def script(self, sql: str) -> None:
-        """Run several statements (a schema migration) in one transaction."""
+    async def script(self, sql: str, *, then: Statement | None = None) -> None:
+        """Run several statements (a schema migration) in one transaction, and `then` (one
+        statement with parameters: the version it brings) in the same one."""
 
     @abc.abstractmethod
     async def tables(self) -> set[str]:
@@ -132,8 +133,15 @@ class SQLiteDatabase(Database):
                 pass
             raise
 
-    async def script(self, sql: str) -> None:
-        await self.db.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
+    async def script(self, sql: str, *, then: Statement | None = None) -> None:
+        await self.db.executescript(f"BEGIN;\n{sql}")  # the transaction stays open for `then`
+        try:
+            if then is not None:
+                await self.db.execute(*then)
+            await self.db.commit()
+        except BaseException:
+            await self.db.rollback()
+            raise
 
     async def tables(self) -> set[str]:
         rows = await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -248,11 +256,13 @@ class PostgresDatabase(Database):
                 if attempt == RETRIES:
                     raise
 
-    async def script(self, sql: str) -> None:
+    async def script(self, sql: str, *, then: Statement | None = None) -> None:
         # workers starting together on a new database take turns: the second finds the tables made
         async with self.pool.acquire() as connection, connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
             await connection.execute(sql)
+            if then is not None:
+                await connection.execute(self.sql(then[0]), *then[1])
 
     async def tables(self) -> set[str]:
         rows = await self.fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")

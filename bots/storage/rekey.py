@@ -40,7 +40,6 @@ from bots.storage.database import SQLiteDatabase
 from bots.storage.schema import LATEST
 from bots.storage.sql import (
     KEY_CHECK,
-    WORKER_TIMEOUT,
     SQLStore,
     StoreError,
     _call_context,
@@ -51,6 +50,7 @@ from bots.storage.sql import (
 from bots.storage.sql_handoffs import _context as _handoff_context
 from bots.storage.sql_news import person_context as _subscriber_context
 from bots.storage.sql_vanish import person_context as _vanish_context
+from bots.storage.sql_workers import WORKER_TIMEOUT
 from bots.vault import CHAT_KEYS, SealBroken, Vault
 
 #: the columns that hold a chat's keyed hash

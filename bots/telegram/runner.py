@@ -182,10 +182,11 @@ class BotRunner:
     async def sweep(self) -> None:
         """Take over what nobody alive is doing: calls journalled by a worker that died (or
         by `bots forget`), and, on a shared database, updates recorded but left waiting."""
-        adopted = await self.store.adopt_calls(self.bot_id)
+        adopted = await self.store.adopt_calls(self.bot_id, busy=set(self.sender.queues))
         if adopted:
             log.info("%s: took over %d unsent message(s) of a stopped worker", self.bot_id, len(adopted))
-            self.sender.enqueue(adopted)
+            # older than whatever this worker queued for those chats while it was taking them
+            self.sender.enqueue(adopted, first=True)
         if self.store.shared:
             for chat in await self.store.waiting_chats(self.bot_id, received_before=self.clock().timestamp() - SWEEP_AGE):
                 self._trigger(chat)

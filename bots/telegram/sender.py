@@ -95,14 +95,24 @@ class Sender:
         self._exiting: set[str] = set()  # chats whose quick exit is being sent
         self._paused = False  # a 429 paused all of this bot's sending: the next send says it resumes
 
-    def enqueue(self, calls: list[OutgoingCall]) -> None:
+    def enqueue(self, calls: list[OutgoingCall], *, first: bool = False) -> None:
+        """Queue calls for their chats, after what is queued (or, `first`, before it, but for
+        a call with Telegram this instant: calls taken over from a stopped worker are older
+        than this worker's own)."""
         for chat in {c.chat for c in calls if c.delivery.urgent}:
             self._jump_queue(chat)
-        for call in calls:
-            self.queues.setdefault(call.chat, deque()).append(call)
-            worker = self.workers.get(call.chat)
+        for chat in dict.fromkeys(c.chat for c in calls):
+            queue = self.queues.setdefault(chat, deque())
+            mine = [c for c in calls if c.chat == chat]
+            if first:
+                at = 1 if chat in self._in_flight and queue else 0
+                for offset, call in enumerate(mine):
+                    queue.insert(at + offset, call)
+            else:
+                queue.extend(mine)
+            worker = self.workers.get(chat)
             if worker is None or worker.done():
-                self.workers[call.chat] = asyncio.create_task(self._drain(call.chat))
+                self.workers[chat] = asyncio.create_task(self._drain(chat))
 
     def _jump_queue(self, chat: str) -> None:
         """A quick exit: what was queued for the chat is dropped (its journal rows are gone

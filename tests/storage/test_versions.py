@@ -24,16 +24,12 @@ async def test_a_fresh_database_is_created_at_the_latest_version(location: str) 
 
 async def make_version_1(location: str) -> None:
     """A database as the previous release left it: the first schema, no version recorded,
-    one conversation in it."""
-    store = store_at(location)
-    await store.database.open()
-    await store.database.script(MIGRATIONS[store.database.engine][0])
-    await store.database.close()
-    # the key check and a conversation, written with the store's own statements
-    raw = store_at(location)
-    await raw.database.open()
+    the key check and one conversation in it (written with the store's own statements)."""
     from bots.storage.sql import KEY_CHECK, UPSERT, _state_context
 
+    raw = store_at(location)
+    await raw.database.open()
+    await raw.database.script(MIGRATIONS[raw.database.engine][0])
     sealed = raw.vault.seal_text(ConversationState(lang="be", step=7).to_json(), _state_context(KEY))
     await raw.database.transaction(
         {

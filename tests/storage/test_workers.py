@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bots.storage import ConversationKey, IncomingUpdate, OutgoingCall, SQLStore, store_at
-from bots.storage.sql import WORKER_TIMEOUT
+from bots.storage.sql_workers import WORKER_TIMEOUT
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
 

@@ -15,7 +15,7 @@ from bots.storage import (
     Opened,
     SQLiteConversationStore,
 )
-from bots.telegram.app import tidy_once
+from bots.telegram.housekeeping import tidy_once
 from tests.conftest import write_project
 
 FLOW = """\
