@@ -41,9 +41,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bots.broadcast import PER_SECOND, NewsStore  # noqa: E402
-from bots.standin import BotApiStandin  # noqa: E402
-from bots.standin.world import BotState  # noqa: E402
-from bots.vault import Vault, new_key  # noqa: E402
+from bots.privacy.vault import Vault, new_key  # noqa: E402
+from bots.testing.standin import BotApiStandin  # noqa: E402
+from bots.testing.standin.world import BotState  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 TOKEN = "7000004:bench-broadcast-token"

@@ -43,14 +43,14 @@ Send = Callable[[], Awaitable[object]]
 
 
 class Standin:
-    """``python -m bots.standin`` in a child process; ``base_url`` and a user's chat id."""
+    """``python -m bots.testing.standin`` in a child process; ``base_url`` and a user's chat id."""
 
     def __enter__(self) -> Standin:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "bots.standin",
+                "bots.testing.standin",
                 "--port",
                 "0",
                 "--token",

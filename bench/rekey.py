@@ -20,8 +20,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from bots.privacy.vault import Vault, new_key, parse_key  # noqa: E402
 from bots.storage import store_at  # noqa: E402
-from bots.vault import Vault, new_key, parse_key  # noqa: E402
 from tests.storage.test_rekey import seed  # noqa: E402
 
 

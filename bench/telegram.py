@@ -42,8 +42,8 @@ from typing import Any
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bots.standin import BotApiStandin, Message, Person
-from bots.standin.world import BotState
+from bots.testing.standin import BotApiStandin, Message, Person
+from bots.testing.standin.world import BotState
 
 HERE = Path(__file__).resolve().parent
 STEP_TIMEOUT = 10.0
@@ -311,7 +311,7 @@ def where_time_goes(profile: str, top: int = 7) -> dict[str, float]:
     for (path, _line, name), (_cc, _nc, tottime, _ct, _callers) in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
         if "epoll" not in name:  # epoll: waiting for I/O, not work
             head = re.sub(r".*/(site-packages|lib/python3\.\d+)/", "", path.replace(f"{HERE.parent}/", "")).split("/")[0]
-            key = {"~": "builtins", "bench": "load generator", "bots": "bots.standin"}.get(head, head.removesuffix(".py"))
+            key = {"~": "builtins", "bench": "load generator", "bots": "bots.testing.standin"}.get(head, head.removesuffix(".py"))
             by[key] = by.get(key, 0.0) + tottime
     total = sum(by.values()) or 1.0
     return {k: round(v / total * 100, 1) for k, v in sorted(by.items(), key=lambda kv: -kv[1])[:top]}

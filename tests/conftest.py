@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bots.console.session import Conversation
 from bots.engine import Engine, Project
 from bots.loader import load_project
-from bots.session import Conversation
 
 # python-telegram-bot 22 warns (an error here) unless durations are opted in as timedeltas
 os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -30,10 +30,10 @@ from bots.broadcast import (
     load_news,
 )
 from bots.loader import load_project
-from bots.standin import BotApiStandin, Person
+from bots.privacy.vault import Vault
 from bots.storage.sql_news import news_forget_statements
 from bots.telegram.app import make_bot
-from bots.vault import Vault
+from bots.testing.standin import BotApiStandin, Person
 from tests import conftest
 from tests.conftest import write_project
 

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from bots.logjson import JsonFormatter
+from bots.privacy.logjson import JsonFormatter
 from tests.test_logsafe import CHAT, TEXT, TOKEN, BadRequest, assert_clean
 
 

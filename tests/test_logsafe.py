@@ -1,4 +1,4 @@
-"""bots.logsafe: exceptions keep their frames but lose their messages; the message part is scrubbed.
+"""bots.privacy.logsafe: exceptions keep their frames but lose their messages; the message part is scrubbed.
 
 The secrets below never appear on a line that raises or logs them (only their names do): a
 traceback shows our source lines, and must still show none of them.
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from bots import logsafe
-from bots.logsafe import (
+from bots.privacy import logsafe
+from bots.privacy.logsafe import (
     FORMAT,
     SafeFormatter,
     asyncio_exception_handler,
@@ -222,7 +222,7 @@ def run_python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 INSTALLED = """\
 import logging, sys
-from bots.logsafe import install
+from bots.privacy.logsafe import install
 install(int(sys.argv[1]))
 install(logging.DEBUG)  # a second call changes no handler and no root level, like basicConfig
 root = logging.getLogger()

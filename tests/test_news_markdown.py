@@ -1,4 +1,4 @@
-"""News files: Markdown sections per language, rendered as Telegram HTML (bots.news_markdown)."""
+"""News files: Markdown sections per language, rendered as Telegram HTML (bots.broadcast.markdown)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from bots.broadcast import load_news
-from bots.news_markdown import (
+from bots.broadcast.markdown import (
     TEXT_LIMIT,
     NewsError,
     parse_news,
     to_html,
     visible_length,
 )
-from bots.standin.formatting import parse_html
+from bots.testing.standin.formatting import parse_html
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bots.broadcast.markdown import NewsError
 from bots.broadcast.news import News, load_news
 from bots.broadcast.progress import Progress
 from bots.broadcast.sending import Broadcast, BroadcastError, Tally
-from bots.news_markdown import NewsError
+from bots.privacy.vault import Vault
 from bots.storage import StoreError, store_at
 from bots.storage.database import is_postgres_url
 from bots.storage.sql_news import BroadcastRecord, SQLNews
 from bots.telegram.app import make_bot
-from bots.vault import Vault
 
 if TYPE_CHECKING:
     from bots.engine import Project

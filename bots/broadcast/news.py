@@ -8,8 +8,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from bots.broadcast.markdown import NewsError, Section, parse_news
 from bots.loader.diagnostics import suggest
-from bots.news_markdown import NewsError, Section, parse_news
 
 
 @dataclass(frozen=True)

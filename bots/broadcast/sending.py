@@ -42,6 +42,7 @@ from telegram.error import (
 
 from bots.broadcast.news import News
 from bots.broadcast.progress import Progress
+from bots.privacy.pseudonyms import Pseudonyms
 from bots.storage.sql_messages import REMEMBER
 from bots.storage.sql_news import (
     UNSUBSCRIBE,
@@ -52,7 +53,6 @@ from bots.storage.sql_news import (
 )
 from bots.storage.sqlite import SQLiteConversationStore
 from bots.telegram.pacing import Bucket, Pacer
-from bots.telegram.pseudonym import Pseudonyms
 from bots.telegram.sender import refusal_reason, retry_seconds
 
 log = logging.getLogger("bots.broadcast")

@@ -77,7 +77,7 @@ def check_path(path: Path, *, today: dt.date | None = None, display_base: Path |
         root = resolved if resolved.is_dir() else resolved.parent
     project, diagnostics = load_project(root, today=today, display_base=display_base)
     if any((root / "locales").glob("*/LC_MESSAGES/*.po")):  # translations are in use: say what is missing
-        from bots.i18n_check import missing_translations
+        from bots.i18n.check import missing_translations
 
         for file, line, column, message in missing_translations(project, root / "locales", display_base=display_base):
             diagnostics.append(Diagnostic.warning(Position(file, line, column), message))

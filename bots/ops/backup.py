@@ -25,8 +25,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from bots.privacy.vault import SealBroken, Vault
 from bots.storage.sqlite import KEY_CHECK
-from bots.vault import SealBroken, Vault
 
 __all__ = ["BackupError", "Copied", "backup", "restore"]
 

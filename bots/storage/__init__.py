@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bots.privacy.vault import Vault
 from bots.storage.base import ConversationKey, ConversationStore
 from bots.storage.database import is_postgres_url, redacted
 from bots.storage.handoffs import Closed, Handoff, HandoffChange, HandoffStore, Opened
 from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
 from bots.storage.sql import SQLStore, StoreError
 from bots.storage.sqlite import SQLiteConversationStore
-from bots.vault import Vault
 
 DEFAULT_DB = "bots.db"
 URL_ENV = "BOTS_DATABASE_URL"

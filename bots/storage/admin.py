@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bots.privacy.vault import SealBroken
 from bots.storage.database import Database
 from bots.storage.schema import LATEST, NOTES, TABLES, VERSION_NAME
 from bots.storage.sql import KEY_CHECK, SQLStore, StoreError
 from bots.storage.sql_workers import WORKER_TIMEOUT
-from bots.vault import SealBroken
 
 #: tables whose rows say who is running now, not what the deployment holds: never copied
 LIVE_TABLES = ("workers", "leases", "flood")

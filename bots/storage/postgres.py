@@ -15,12 +15,12 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bots.privacy.vault import Vault
 from bots.storage.base import ConversationKey
 from bots.storage.database import DatabaseUnavailable, PostgresDatabase, lock_number
 from bots.storage.journal import IncomingUpdate
 from bots.storage.sql import SQLStore, _update_context
 from bots.telegram.flood import Verdict
-from bots.vault import Vault
 
 log = logging.getLogger(__name__)
 

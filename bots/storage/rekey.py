@@ -1,6 +1,6 @@
 """`bots db rekey`: move a whole database to a new `BOTS_SECRET_KEY`.
 
-Two things depend on the key (see `bots.vault`): the sealed values, and the keyed hashes
+Two things depend on the key (see `bots.privacy.vault`): the sealed values, and the keyed hashes
 that chats are filed under. The sealed values are opened with the old key and sealed with
 the new one, each bound to its row as before. The chats cannot be hashed afresh, since the
 database does not hold their ids; instead every stored chat key (the `chat` and `mod_chat`
@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bots.privacy.vault import CHAT_KEYS, SealBroken, Vault
 from bots.storage.admin import columns
 from bots.storage.base import ConversationKey
 from bots.storage.database import SQLiteDatabase
@@ -51,7 +52,6 @@ from bots.storage.sql_handoffs import _context as _handoff_context
 from bots.storage.sql_news import person_context as _subscriber_context
 from bots.storage.sql_vanish import person_context as _vanish_context
 from bots.storage.sql_workers import WORKER_TIMEOUT
-from bots.vault import CHAT_KEYS, SealBroken, Vault
 
 #: the columns that hold a chat's keyed hash
 HASHED = ("chat", "mod_chat")

@@ -17,7 +17,7 @@ _SQLITE_V1 = """
 CREATE TABLE IF NOT EXISTS conversations (
     bot        TEXT NOT NULL,
     chat       TEXT NOT NULL,
-    state      BLOB NOT NULL,       -- sealed (see bots.vault)
+    state      BLOB NOT NULL,       -- sealed (see bots.privacy.vault)
     updated_at REAL NOT NULL,
     PRIMARY KEY (bot, chat)
 ) WITHOUT ROWID;
@@ -107,7 +107,7 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS subscribers (
     bot    TEXT NOT NULL,
-    chat   TEXT NOT NULL,       -- the chat's keyed hash (bots.vault)
+    chat   TEXT NOT NULL,       -- the chat's keyed hash (bots.privacy.vault)
     person BLOB NOT NULL,       -- sealed: the chat id, to send the news to
     lang   TEXT NOT NULL,
     since  REAL NOT NULL,
@@ -173,7 +173,7 @@ _SQLITE_V2 = "ALTER TABLE outbox ADD COLUMN owner TEXT;\n" + _V2_TABLES.format(r
 _SQLITE_V3 = """
 CREATE TABLE IF NOT EXISTS vanishing (
     bot        TEXT NOT NULL,
-    chat       TEXT NOT NULL,       -- the chat's keyed hash (bots.vault)
+    chat       TEXT NOT NULL,       -- the chat's keyed hash (bots.privacy.vault)
     message_id INTEGER NOT NULL,
     delete_at  REAL NOT NULL,
     person     BLOB NOT NULL,       -- sealed: the chat id, to delete in

@@ -23,6 +23,7 @@ from typing import Any
 
 from bots.calls import Delivery, from_old_params
 from bots.engine.state import ConversationState
+from bots.privacy.vault import CHAT_KEYS, SealBroken, Vault
 from bots.storage.base import ConversationKey, ConversationStore
 from bots.storage.database import Database, DatabaseUnavailable, Statement
 from bots.storage.handoffs import HandoffChange
@@ -34,7 +35,6 @@ from bots.storage.sql_messages import REMEMBER, SQLMessages
 from bots.storage.sql_news import SQLNews
 from bots.storage.sql_vanish import SQLVanish, Vanish
 from bots.storage.sql_workers import CALL_COLUMNS, SQLWorkers
-from bots.vault import CHAT_KEYS, SealBroken, Vault
 
 KEY_CHECK = "key check"
 
@@ -161,7 +161,7 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
                     "use the key it was made with, or another database"
                 ) from None
             chain = await self.database.fetchval("SELECT value FROM meta WHERE name = ?", (CHAT_KEYS,))
-            if chain is not None:  # moved to this key by 'bots db rekey': chats are found as before (bots.vault)
+            if chain is not None:  # moved to this key by 'bots db rekey': chats are found as before (bots.privacy.vault)
                 self.vault.adopt_chain(bytes(chain))
             return
         if await self.database.fetchval("SELECT COUNT(*) FROM conversations"):

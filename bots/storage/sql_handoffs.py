@@ -7,9 +7,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from bots.privacy.vault import Vault
 from bots.storage.database import Database
 from bots.storage.handoffs import Closed, Handoff, HandoffChange, HandoffStore, Opened
-from bots.vault import Vault
 
 COLUMNS = (
     "id, bot, chat, alias, flow, node, topic, lang, application, mod_chat, opened_at, thread, card, "

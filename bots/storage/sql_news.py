@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bots.privacy.vault import Vault
 from bots.storage.database import Database
-from bots.vault import Vault
 
 Statement = tuple[str, tuple[Any, ...]]
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bots.privacy.vault import Vault
 from bots.storage.database import Database
-from bots.vault import Vault
 
 #: Telegram lets a bot delete a private chat's messages for 48 hours: an older row can only fail
 DELETABLE_FOR = 48 * 3600.0

@@ -6,9 +6,9 @@ import os
 
 import aiosqlite
 
+from bots.privacy.vault import Vault
 from bots.storage.database import SQLiteDatabase
 from bots.storage.sql import KEY_CHECK, SQLStore, StoreError
-from bots.vault import Vault
 
 __all__ = ["KEY_CHECK", "SQLiteConversationStore", "StoreError"]
 

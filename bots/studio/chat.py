@@ -1,6 +1,6 @@
 """The chat pane: talk to a bot on the engine, as `bots chat` does, with buttons as buttons.
 
-One conversation per bot, kept in memory (`bots.session.Conversation`, the harness of `bots
+One conversation per bot, kept in memory (`bots.console.session.Conversation`, the harness of `bots
 test`): the studio is for trying flows, and a page reload should not lose the conversation
 while the studio runs. Before every step the newest version of the flows without errors is
 taken, drafts included, so what is typed in the editor is tried at the next message; a
@@ -12,16 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bots.console import default_first_name
+from bots.console.session import Conversation
+from bots.console.terminal import default_first_name
+from bots.console.transcript import plain_lines
 from bots.engine import Engine
 from bots.engine import events as ev
 from bots.engine.expressions import to_plain
 from bots.engine.i18n import Translator
 from bots.engine.outputs import Output, Problem, Say
 from bots.engine.project import Project
-from bots.session import Conversation
 from bots.studio.workspace import Workspace
-from bots.transcript import plain_lines
 
 ACTIONS = ("open", "send", "press", "back", "restart", "lang")
 

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 
-from bots.i18n import CatalogError
+from bots.i18n.translations import CatalogError
 from bots.studio.access import Access
 from bots.studio.chat import ChatPane, ChatRefused
 from bots.studio.translations import TranslationRefused, save_translation, table_json

@@ -16,9 +16,9 @@ from typing import Any
 from babel.messages.catalog import Catalog, Message
 
 from bots.engine.project import Project
-from bots.i18n import read_catalog
-from bots.i18n_catalogs import extract_domain, new_catalog, po_path, write_if_changed
-from bots.i18n_domains import Domain, Usage, bot_languages, find_domains
+from bots.i18n.catalogs import extract_domain, new_catalog, po_path, write_if_changed
+from bots.i18n.domains import Domain, Usage, bot_languages, find_domains
+from bots.i18n.translations import read_catalog
 
 
 class TranslationRefused(ValueError):

@@ -14,10 +14,10 @@ from typing import Any
 
 from bots.loader.diagnostics import Position
 from bots.studio.workspace import Good, Loaded
-from bots.testrunner import Failure, describe_failure, run_tests
 from bots.tools.coverage import Coverage, describe, flows_in_scope, measure
 from bots.tools.drawing import ENTRY, GraphError, draw
 from bots.tools.graph import to_mermaid
+from bots.tools.testrunner import Failure, describe_failure, run_tests
 
 
 def graph_json(loaded: Loaded, bot: str, flow: str | None = None) -> dict[str, Any]:

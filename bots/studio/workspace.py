@@ -18,11 +18,11 @@ from pathlib import Path
 
 from bots.engine.i18n import Translator
 from bots.engine.project import Project
-from bots.i18n import CatalogError, project_translator
+from bots.i18n.translations import CatalogError, project_translator
 from bots.loader.checks import ProjectChecker
 from bots.loader.diagnostics import Diagnostic, DiagnosticList, Position
 from bots.loader.load import YAML_SUFFIXES, Origins, ProjectLoader
-from bots.reload import ProjectWatcher
+from bots.loader.watcher import ProjectWatcher
 
 EDITABLE = ("flows", "knowledge")  # the folders whose YAML files the studio edits
 
@@ -189,7 +189,7 @@ class Workspace:
         return Loaded(project, loader.origins, diagnostics.sorted())
 
     def _missing_translations(self, project: Project, diagnostics: DiagnosticList) -> None:
-        from bots.i18n_check import missing_translations
+        from bots.i18n.check import missing_translations
 
         for file, line, column, message in missing_translations(project, self.root / "locales", display_base=self.root):
             diagnostics.append(Diagnostic.warning(Position(file, line, column), message))

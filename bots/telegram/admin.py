@@ -28,7 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import WebhookInfo
 from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bots.logsafe import scrub
+from bots.privacy.logsafe import scrub
 from bots.telegram import metrics as metrics_module
 from bots.telegram.metrics import Metrics
 

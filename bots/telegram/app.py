@@ -26,8 +26,9 @@ from telegram.warnings import PTBUserWarning
 
 from bots.engine.i18n import Translator
 from bots.engine.project import Project
-from bots.logsafe import asyncio_exception_handler
-from bots.reload import ProjectWatcher, Version
+from bots.loader.watcher import ProjectWatcher, Version
+from bots.privacy.logsafe import asyncio_exception_handler
+from bots.privacy.vault import Vault
 from bots.storage import ConversationKey, SQLStore
 from bots.telegram import admin, metrics
 from bots.telegram.housekeeping import (
@@ -44,7 +45,6 @@ from bots.telegram.refused import REFUSED, NoBotLeft, Refusals, TokenRefused, re
 from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
 from bots.telegram.sender import retry_seconds
 from bots.telegram.vanish import keep_vanishing
-from bots.vault import Vault
 
 log = logging.getLogger(__name__)
 

@@ -37,6 +37,7 @@ from bots.engine.outputs import (
 from bots.engine.project import Project
 from bots.engine.state import ConversationState
 from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
+from bots.privacy.pseudonyms import Pseudonyms
 from bots.storage import (
     Closed,
     ConversationKey,
@@ -53,7 +54,6 @@ from bots.telegram.desk import Desk, handoff_counts
 from bots.telegram.flood import FloodGuard, Verdict
 from bots.telegram.outage import DATABASE, MAX_BACKOFF, is_database_error, until_written
 from bots.telegram.pacing import Pacer
-from bots.telegram.pseudonym import Pseudonyms
 from bots.telegram.render import Pressed, render
 from bots.telegram.sender import Sender
 
@@ -232,7 +232,7 @@ class BotRunner:
         await self.bot.shutdown()
 
     def chat_key(self, chat: int | str) -> str:
-        """How the database knows a chat: a keyed hash of its id (see `bots.vault`)."""
+        """How the database knows a chat: a keyed hash of its id (see `bots.privacy.vault`)."""
         return self.store.vault.chat_key(self.bot_id, chat) if chat != "" else ""
 
     def reload(self, project: Project, translator: Translator) -> None:

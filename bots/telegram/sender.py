@@ -32,11 +32,11 @@ from telegram.error import (
 
 from bots.calls import Delivery
 from bots.engine.texts import BUILTIN
+from bots.privacy.pseudonyms import Pseudonyms
 from bots.storage import OutgoingCall, SQLStore
 from bots.telegram import metrics
 from bots.telegram.outage import until_written
 from bots.telegram.pacing import Pacer
-from bots.telegram.pseudonym import Pseudonyms
 from bots.telegram.refused import REFUSED
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 While the tests run, a recording engine notes every node it enters (in passing too: messages,
 branches, sets), as the `node` metrics of each step say, and the test harness notes every
-button pressed, or whose label was typed, on the question waiting (`bots.session.Conversation(on_button=...)`). Without `--coverage`
+button pressed, or whose label was typed, on the question waiting (`bots.console.session.Conversation(on_button=...)`). Without `--coverage`
 neither is there, so ordinary runs are not slowed.
 
 The buttons counted are those a flow file names: every option of a `choice` (and its Done

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 from tests.telegram.conftest import SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,13 +8,13 @@ import logging
 import pytest
 from pydantic import ValidationError
 
+from bots.console.session import Conversation
 from bots.engine import CannedReply, Engine
 from bots.engine.events import HandoffClosed
 from bots.engine.hours import OfficeHours
 from bots.engine.outputs import OpenHandoff, Say
 from bots.engine.runtime import StepContext
 from bots.engine.state import ConversationState
-from bots.session import Conversation
 from tests.conftest import BOT_YAML
 
 FLOW = """\

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from bots.console.session import Conversation
 from bots.engine import events as ev
 from bots.engine.outputs import Metric
-from bots.session import Conversation
 
 MAIN = """\
 start: hello

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bots.console.transcript import plain_lines
 from bots.engine.outputs import ConversationEnded, OpenHandoff, Say
-from bots.transcript import plain_lines
 
 
 def said(outputs: list) -> str:

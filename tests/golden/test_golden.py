@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bots.console.session import Conversation
+from bots.console.transcript import plain_lines
 from bots.engine import Engine
-from bots.i18n import project_translator
+from bots.i18n.translations import project_translator
 from bots.loader import load_project
-from bots.session import Conversation
-from bots.transcript import plain_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent

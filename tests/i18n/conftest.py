@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po, write_po
 
+from bots.console.session import Conversation
 from bots.engine import Engine, Project
-from bots.i18n import project_translator
+from bots.i18n.translations import project_translator
 from bots.loader import load_project
-from bots.session import Conversation
 
 BOT = """\
 name: Demo

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bots.i18n_check import missing_translations
-from bots.i18n_cli import main
+from bots.i18n.check import missing_translations
+from bots.i18n.workflow import main
 
 RU = Path("locales/ru/LC_MESSAGES")
 BE = Path("locales/be/LC_MESSAGES")

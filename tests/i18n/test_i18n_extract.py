@@ -12,11 +12,11 @@ from babel.messages.pofile import read_po
 
 import bots.engine.texts
 from bots.engine.texts import BUILTIN
-from bots.i18n_cli import main
-from bots.i18n_extract import read_texts
+from bots.i18n.extract import read_texts
+from bots.i18n.workflow import main
 
 REPO = Path(__file__).resolve().parents[2]
-FLOWS = "bots.i18n_extract:extract_flows"
+FLOWS = "bots.i18n.extract:extract_flows"
 
 
 def extracted(path: Path) -> list[tuple[int, str, str | None]]:
@@ -88,7 +88,7 @@ def test_a_file_that_is_not_yaml_is_a_clear_error(tmp_path):
 
 def test_engine_texts_are_extracted_with_the_context_bots_and_their_lines():
     path = Path(bots.engine.texts.__file__)
-    found = extract_from_file("bots.i18n_extract:extract_builtin", path)
+    found = extract_from_file("bots.i18n.extract:extract_builtin", path)
     assert [m for _, m, _, _ in found] == list(BUILTIN.values())
     assert {c for _, _, _, c in found} == {"bots"}
     tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -7,11 +7,11 @@ from pathlib import Path
 from babel.messages.pofile import read_po, write_po
 
 from bots.cli import main
+from bots.console.session import Conversation
 from bots.engine import Engine
-from bots.i18n import project_translator
-from bots.i18n_extract import extract_flows
+from bots.i18n.extract import extract_flows
+from bots.i18n.translations import project_translator
 from bots.loader import load_project
-from bots.session import Conversation
 from tests.conftest import write_project
 
 BOT = """\
@@ -39,7 +39,7 @@ nodes:
 
 
 def said(outputs: list) -> str:
-    from bots.transcript import plain_lines
+    from bots.console.transcript import plain_lines
 
     return "\n".join(plain_lines(outputs, notes=False))
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bots.i18n import CatalogError, load_catalogs
-from bots.i18n_cli import main
-from bots.transcript import plain_lines
+from bots.console.transcript import plain_lines
+from bots.i18n.translations import CatalogError, load_catalogs
+from bots.i18n.workflow import main
 
 RU = Path("locales/ru/LC_MESSAGES")
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from bots.console.session import Conversation
 from bots.engine import Engine, Project
 from bots.loader import load_project
 from bots.report import build_report, week_period
 from bots.report.chart import funnel_svg
 from bots.report.figures import Figure
 from bots.report.model import Funnel, Step
-from bots.session import Conversation
 from tests.conftest import write_project
 from tests.report.conftest import BOT, MONDAY, fill, on
 

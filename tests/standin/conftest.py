@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 
 TOKEN = "111:AAA-standin-test"
 OTHER_TOKEN = "222:BBB-standin-test"

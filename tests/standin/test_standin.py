@@ -27,9 +27,9 @@ from telegram.error import (
     RetryAfter,
 )
 
-from bots.standin import BotApiStandin
-from bots.standin.formatting import parse_html, utf16_len
-from bots.standin.markdown import parse_markdown_v2
+from bots.testing.standin import BotApiStandin
+from bots.testing.standin.formatting import parse_html, utf16_len
+from bots.testing.standin.markdown import parse_markdown_v2
 
 from .conftest import OTHER_TOKEN, TOKEN
 
@@ -494,7 +494,7 @@ async def test_standalone_module() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bots.standin",
+        "bots.testing.standin",
         "--port",
         "0",
         "--token",

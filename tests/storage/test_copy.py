@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from bots.engine.state import ConversationState
+from bots.privacy.vault import Vault, new_key, parse_key
 from bots.storage import ConversationKey, IncomingUpdate, Opened, OutgoingCall, SQLStore, StoreError, store_at
 from bots.storage.admin import copy
 from bots.storage.handoffs import Handoff
 from bots.storage.schema import LATEST
-from bots.vault import Vault, new_key, parse_key
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
 KEY = ConversationKey("mara", "chat-1")

@@ -12,13 +12,13 @@ import pytest
 
 from bots.calls import Delivery, Placement
 from bots.engine.state import ConversationState, Frame
+from bots.privacy.vault import CHAT_KEYS, Vault, new_key, parse_key
 from bots.storage import ConversationKey, IncomingUpdate, Opened, OutgoingCall, SQLStore, StoreError, store_at
 from bots.storage.admin import columns
 from bots.storage.handoffs import Handoff
 from bots.storage.rekey import HASHED, TABLES, rekey
 from bots.storage.schema import LATEST, MIGRATIONS
 from bots.storage.sql import UPSERT, _state_context
-from bots.vault import CHAT_KEYS, Vault, new_key, parse_key
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
 PEOPLE = 10_000

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bots.i18n import read_catalog
+from bots.i18n.translations import read_catalog
 from bots.studio import make_app
 from bots.studio.access import COOKIE, Access
 from tests.studio.conftest import copy_project, start_studio, stop_studio

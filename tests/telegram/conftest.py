@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 from tests.conftest import BOT_YAML, write_project
 
 TOKEN = "123456:TEST-token-for-the-stand-in"

@@ -9,9 +9,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bots.standin import BotApiStandin
 from bots.telegram.admin import AddressRefused, Health, check_address
 from bots.telegram.metrics import samples
+from bots.testing.standin import BotApiStandin
 
 
 def free_port() -> int:

@@ -10,10 +10,10 @@ import sqlite3
 from pathlib import Path
 
 from bots.loader import load_project
-from bots.standin import BotApiStandin
+from bots.privacy.vault import Vault
 from bots.storage import SQLiteConversationStore
 from bots.telegram.housekeeping import tidy_once
-from bots.vault import Vault
+from bots.testing.standin import BotApiStandin
 from tests.telegram.conftest import SECRET_KEY, TOKEN, BotProcess
 from tests.telegram.test_privacy import everything_on_disk
 

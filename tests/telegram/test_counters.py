@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 from tests.telegram.conftest import escalate
 
 
@@ -66,9 +66,9 @@ async def test_the_weekly_summary_is_posted_to_the_moderators_once(
 ) -> None:
     import datetime as dt
 
+    from bots.privacy.vault import Vault
     from bots.report import last_complete_week
     from bots.storage import SQLiteConversationStore
-    from bots.vault import Vault
     from tests.telegram.conftest import SECRET_KEY
 
     bot_yaml = desk_project / "flows/demo/bot.yaml"

@@ -9,7 +9,7 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 from tests.conftest import write_project
 from tests.telegram.conftest import ECHO, BotProcess
 

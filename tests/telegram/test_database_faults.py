@@ -13,7 +13,7 @@ from __future__ import annotations
 import resource
 import sqlite3
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 from tests.telegram.conftest import TOKEN
 from tests.telegram.test_faults import ENV, UNION_TOKEN, answered_once, api, greeted, project  # noqa: F401 - fixtures
 

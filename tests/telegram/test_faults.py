@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 from tests.conftest import BOT_YAML, write_project
 from tests.telegram.conftest import FLOW, TOKEN
 

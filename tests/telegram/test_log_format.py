@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 
 
 async def test_bots_run_logs_json_lines_that_hold_no_id_and_no_text(api: BotApiStandin, running) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 from tests.telegram.conftest import escalate
 
 

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 from bots.loader import load_project
-from bots.standin import BotApiStandin
+from bots.privacy.vault import Vault
 from bots.storage import SQLiteConversationStore
 from bots.telegram.housekeeping import tidy_once
-from bots.vault import Vault
+from bots.testing.standin import BotApiStandin
 from tests.telegram.conftest import SECRET_KEY, TOKEN, BotProcess, escalate
 
 TABLES_WITH_CHATS = ("conversations", "updates", "outbox", "blocked_chats", "handoffs", "messages", "subscribers")

@@ -8,8 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from bots.standin import BotApiStandin
-from bots.vault import new_key
+from bots.privacy.vault import new_key
+from bots.testing.standin import BotApiStandin
 from tests.telegram.conftest import SECRET_KEY, BotProcess
 
 

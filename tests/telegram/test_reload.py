@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 
 RELOADED = "reloaded the flows after a change"  # logged once a change is live (with -v)
 REFUSED = "a change was refused"

@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 from bots.engine.texts import BUILTIN
-from bots.i18n_catalogs import compile_po
-from bots.standin import BotApiStandin
+from bots.i18n.catalogs import compile_po
+from bots.testing.standin import BotApiStandin
 from tests.telegram.conftest import escalate
 
 REPO = Path(__file__).resolve().parents[2]

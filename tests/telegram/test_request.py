@@ -16,8 +16,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
-from bots.standin import BotApiStandin, Person
 from bots.telegram.request import AiohttpRequest
+from bots.testing.standin import BotApiStandin, Person
 
 TOKEN = "111:AAA-request-test"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 
 
 async def test_a_conversation_on_telegram(api: BotApiStandin, running) -> None:

@@ -9,9 +9,9 @@ import re
 import pytest
 
 from bots.engine.outputs import Say
-from bots.standin.formatting import parse_html
 from bots.telegram.render import render
 from bots.telegram.splitting import TEXT_LIMIT, split_text
+from bots.testing.standin.formatting import parse_html
 
 LINK = '<a href="https://example.org/help?a=1&amp;b=2">'
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bots.standin import BotApiStandin
-from bots.vault import Vault
+from bots.privacy.vault import Vault
+from bots.testing.standin import BotApiStandin
 from tests.telegram.conftest import SECRET_KEY
 from tests.telegram.test_privacy import TABLES_WITH_CHATS
 

@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bots.standin import BotApiStandin
+from bots.testing.standin import BotApiStandin
 from tests.conftest import write_project
 from tests.telegram.conftest import ECHO, SECRET_KEY, BotProcess
 
@@ -58,8 +58,8 @@ def worker(project: Path, api: BotApiStandin, url: str, *args: str) -> BotProces
 
 
 async def lease_holder(url: str, name: str) -> str | None:
+    from bots.privacy.vault import Vault, parse_key
     from bots.storage import store_at
-    from bots.vault import Vault, parse_key
 
     async with store_at(url, Vault(parse_key(SECRET_KEY))) as store:
         return await store.lease_holder(name)
@@ -190,8 +190,8 @@ async def test_two_webhook_workers_behind_one_address_answer_each_update_once(
 
 
 async def rows_about(url: str, chat_key: str) -> dict[str, int]:
+    from bots.privacy.vault import Vault, parse_key
     from bots.storage import store_at
-    from bots.vault import Vault, parse_key
 
     async with store_at(url, Vault(parse_key(SECRET_KEY))) as store:
         found = {}
@@ -203,7 +203,7 @@ async def rows_about(url: str, chat_key: str) -> dict[str, int]:
 async def test_handoffs_and_forget_with_two_workers(api: BotApiStandin, desk_project: Path, postgres_url: str) -> None:
     """A moderator's actions and the person's messages reach whichever worker; what one
     worker writes (the handoff, /forget) is what the other sees."""
-    from bots.vault import Vault, parse_key
+    from bots.privacy.vault import Vault, parse_key
     from tests.telegram.conftest import escalate
 
     anna = api.user("Anna")

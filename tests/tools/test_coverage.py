@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 
 from bots import cli
+from bots.console.session import Conversation
 from bots.engine import Engine, Project
-from bots.session import Conversation
-from bots.testrunner import run_tests
 from bots.tools import coverage as cov
+from bots.tools.testrunner import run_tests
 from tests.tools.conftest import FIXTURES, load_fixture
 
 FIXTURE = FIXTURES / "coverage"

@@ -1,0 +1,1 @@
+"""What the tests and benchmarks run against: the Bot API stand-in."""
