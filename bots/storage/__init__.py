@@ -10,6 +10,7 @@ from bots.storage.base import ConversationKey, ConversationStore
 from bots.storage.database import is_postgres_url, redacted
 from bots.storage.handoffs import Closed, Handoff, HandoffChange, HandoffStore, Opened
 from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
+from bots.storage.outcome import Outcome, Subscribed
 from bots.storage.sql import SQLStore, StoreError
 from bots.storage.sqlite import SQLiteConversationStore
 
@@ -29,6 +30,8 @@ __all__ = [
     "DeliveryJournal",
     "IncomingUpdate",
     "OutgoingCall",
+    "Outcome",
+    "Subscribed",
     "SQLStore",
     "SQLiteConversationStore",
     "StoreError",

@@ -1,7 +1,7 @@
 """Handoffs: conversations passed to the moderators' chat, and the messages relayed there.
 
 A handoff is opened and closed in the same transaction as the conversation step that
-opened or closed it (`commit_step(..., handoffs=[...])`), so the person's state and the
+opened or closed it (`commit(Outcome(handoffs=[...]))`), so the person's state and the
 moderators' view never disagree after a crash. The topic and card ids are filled in when
 Telegram has created them. Relayed copies are remembered so that a moderator's reply to one
 reaches the person (in groups without topics) and so that they can be deleted later.

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bots.calls import BotApiCall, Delivery
-from bots.engine.state import ConversationState
-from bots.storage.base import ConversationKey
-from bots.storage.handoffs import HandoffChange
+
+if TYPE_CHECKING:
+    from bots.storage.outcome import Outcome
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,16 @@ class OutgoingCall:
         return self.call.chat_id
 
 
+def journal_entries(bot: str, calls: Iterable[BotApiCall]) -> list[OutgoingCall]:
+    """Journal entries for calls, numbered in order within each chat."""
+    seqs: dict[str, int] = {}
+    entries = []
+    for call in calls:
+        seq = seqs[call.chat] = seqs.get(call.chat, -1) + 1
+        entries.append(OutgoingCall.of(uuid.uuid4().hex, bot, seq, call))
+    return entries
+
+
 class DeliveryJournal(abc.ABC):
     @abc.abstractmethod
     async def record_updates(self, updates: Sequence[IncomingUpdate], *, now: dt.datetime) -> list[IncomingUpdate]:
@@ -66,23 +77,11 @@ class DeliveryJournal(abc.ABC):
         """Updates recorded but not yet processed, in the order they arrived."""
 
     @abc.abstractmethod
-    async def commit_step(
-        self,
-        key: ConversationKey | None,
-        state: ConversationState | None,
-        *,
-        update: IncomingUpdate | None,
-        calls: Sequence[OutgoingCall],
-        now: dt.datetime,
-        handoffs: Sequence[HandoffChange] = (),
-        messages: Sequence[int] = (),
-        counts: Sequence[tuple[str, str, float]] = (),
-        bot: str | None = None,
-    ) -> None:
-        """In one transaction: save the state, mark the update processed (dropping its
-        payload), record the calls to make, the handoffs opened or closed, and the ids of
-        the person's messages that `/forget` may have to delete, and the report counters (of
-        `key`'s bot, or of `bot` when there is no conversation)."""
+    async def commit(self, outcome: Outcome, *, now: dt.datetime) -> None:
+        """In one transaction, what a turn changes (`bots.storage.outcome.Outcome`): save the
+        state, mark the update processed (dropping its payload), record the calls to make,
+        the handoffs opened or closed, the person's message ids that `/forget` may have to
+        delete (and their vanishing schedule), the subscription and the report counters."""
 
     @abc.abstractmethod
     async def pending_calls(self, bot: str) -> list[OutgoingCall]:

@@ -26,14 +26,14 @@ from bots.engine.state import ConversationState
 from bots.privacy.vault import CHAT_KEYS, SealBroken, Vault
 from bots.storage.base import ConversationKey, ConversationStore
 from bots.storage.database import Database, DatabaseUnavailable, Statement
-from bots.storage.handoffs import HandoffChange
 from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
+from bots.storage.outcome import Outcome
 from bots.storage.schema import LATEST, MIGRATIONS, VERSION_NAME
-from bots.storage.sql_counters import Count, SQLCounters, counter_statements
+from bots.storage.sql_counters import SQLCounters, counter_statements
 from bots.storage.sql_handoffs import SQLHandoffs, handoff_statements
 from bots.storage.sql_messages import REMEMBER, SQLMessages
 from bots.storage.sql_news import SQLNews
-from bots.storage.sql_vanish import SQLVanish, Vanish
+from bots.storage.sql_vanish import SQLVanish
 from bots.storage.sql_workers import CALL_COLUMNS, SQLWorkers
 
 KEY_CHECK = "key check"
@@ -339,42 +339,36 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         )
         return [str(row[0]) for row in rows]
 
-    async def commit_step(
-        self,
-        key: ConversationKey | None,
-        state: ConversationState | None,
-        *,
-        update: IncomingUpdate | None,
-        calls: Sequence[OutgoingCall],
-        now: dt.datetime,
-        handoffs: Sequence[HandoffChange] = (),
-        messages: Sequence[int] = (),
-        counts: Sequence[Count] = (),
-        bot: str | None = None,
-        vanish: Vanish | None = None,
-        extra: Sequence[Statement] = (),
-    ) -> None:
-        """The step's new state, its calls and its other rows, in one transaction. With
-        `vanish`, the person's `messages` are also scheduled to vanish (sql_vanish);
-        `extra` are more rows of the same transaction (a schedule's done rows)."""
-        statements: list[Statement] = handoff_statements(self.vault, handoffs)
+    async def commit(self, outcome: Outcome, *, now: dt.datetime) -> None:
+        """Everything a turn changes (see `bots.storage.outcome`), in one transaction."""
+        key, state = outcome.key, outcome.state
+        if outcome.forget and key is not None:
+            await self.forget_chat(key.bot, key.chat, update=outcome.update, calls=outcome.calls, now=now)
+            return
+        statements: list[Statement] = handoff_statements(self.vault, outcome.handoffs)
         data = None
         if key is not None and state is not None:
             data = state.to_json()
             sealed = self.vault.seal_text(data, _state_context(key))
             statements.append((UPSERT, (key.bot, key.chat, sealed, now.timestamp())))
+        update = outcome.update
         if update is not None:
             statements.append(
                 ("UPDATE updates SET payload = NULL WHERE bot = ? AND update_id = ?", (update.bot, update.update_id))
             )
-        statements += [self._call_statement(call, now) for call in calls]
-        counted = key.bot if key is not None else bot
-        if counts and counted is not None:
-            statements += counter_statements(counted, now, counts)
-        statements += [(REMEMBER, (key.bot, key.chat, m, now.timestamp())) for m in messages if key is not None]
-        if key is not None and vanish is not None:
-            statements += self.vanish_statements(key.bot, key.chat, vanish, messages, now=now)
-        statements += extra
+        statements += [self._call_statement(call, now) for call in outcome.calls]
+        counted = key.bot if key is not None else outcome.bot
+        if outcome.counts and counted is not None:
+            statements += counter_statements(counted, now, outcome.counts)
+        if key is not None:
+            statements += [(REMEMBER, (key.bot, key.chat, m, now.timestamp())) for m in outcome.messages]
+            if outcome.reschedule is not None:
+                statements += self.reschedule_statements(key.bot, key.chat, outcome.reschedule, now=now)
+            if outcome.vanish is not None:
+                statements += self.vanish_statements(key.bot, key.chat, outcome.vanish, outcome.messages, now=now)
+            if outcome.subscription is not None:
+                statements += self.subscription_statements(key.bot, key.chat, outcome.subscription, now=now)
+        statements += outcome.extra
         if statements:
             await self._write(statements)
         if key is not None and data is not None:

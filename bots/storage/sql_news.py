@@ -22,6 +22,7 @@ from typing import Any
 
 from bots.privacy.vault import Vault
 from bots.storage.database import Database
+from bots.storage.outcome import Subscribed
 
 Statement = tuple[str, tuple[Any, ...]]
 
@@ -88,6 +89,15 @@ class SQLNews(abc.ABC):
     vault: Vault
 
     # --- subscribers ------------------------------------------------------------------------
+
+    def subscription_statements(self, bot: str, chat: str, change: Subscribed, *, now: dt.datetime) -> list[Statement]:
+        """A turn's change to the person's subscription, to ride in the turn's write."""
+        if change.how == "off":
+            return [(UNSUBSCRIBE, (bot, chat))]
+        if change.how == "language":
+            return [("UPDATE subscribers SET lang = ? WHERE bot = ? AND chat = ?", (change.lang, bot, chat))]
+        sealed = self.vault.seal_text(str(int(change.person)), person_context(bot, chat))
+        return [(SUBSCRIBE, (bot, chat, sealed, change.lang, now.timestamp()))]
 
     async def subscribe(self, bot: str, chat: str, person: int, lang: str, *, now: dt.datetime) -> bool:
         """Add a subscriber (or update their language); True if they were not subscribed."""

@@ -70,22 +70,25 @@ class SQLVanish(abc.ABC):
         at = now.timestamp() + seconds
         return [(SCHEDULE, (bot, chat, int(m), at, sealed)) for m in message_ids]
 
-    async def reschedule_vanishing(self, bot: str, chat: str, vanish: Vanish | None, *, now: dt.datetime) -> int:
-        """The person chose another delay (None or 0 seconds: never). The chat's messages the
-        bot still knows of are scheduled from when each was sent; returns how many are."""
-        if vanish is None or vanish[1] <= 0:
-            await self._write(vanish_forget_statements(bot, chat), alone=True)
-            return 0
+    def reschedule_statements(self, bot: str, chat: str, vanish: Vanish, *, now: dt.datetime) -> list[Statement]:
+        """The person chose another delay (0 seconds: never): the chat's messages the bot
+        still knows of are scheduled from when each was sent (to ride in the turn's write)."""
         person, seconds = vanish
-        since = now.timestamp() - DELETABLE_FOR
-        rows = await self.database.fetchall(
-            "SELECT message_id, at FROM messages WHERE bot = ? AND chat = ? AND at >= ?", (bot, chat, since)
-        )
+        if seconds <= 0:
+            return vanish_forget_statements(bot, chat)
         sealed = self.vault.seal_text(str(int(person)), person_context(bot, chat))
-        statements = [(SCHEDULE, (bot, chat, int(row[0]), float(row[1]) + seconds, sealed)) for row in rows]
-        if statements:
-            await self._write(statements, alone=True)
-        return len(statements)
+        return [
+            (
+                "INSERT INTO vanishing (bot, chat, message_id, delete_at, person) "
+                "SELECT bot, chat, message_id, at + ?, ? FROM messages WHERE bot = ? AND chat = ? AND at >= ? "
+                "ON CONFLICT (bot, chat, message_id) DO UPDATE SET delete_at = excluded.delete_at",
+                (float(seconds), sealed, bot, chat, now.timestamp() - DELETABLE_FOR),
+            )
+        ]
+
+    async def reschedule_vanishing(self, bot: str, chat: str, vanish: Vanish | None, *, now: dt.datetime) -> None:
+        """`reschedule_statements` on their own (None: never)."""
+        await self._write(self.reschedule_statements(bot, chat, vanish or (0, 0), now=now), alone=True)
 
     async def due_vanishing(self, bot: str, *, now: dt.datetime, limit: int = 1000) -> list[Due]:
         """The messages to delete now, by chat, the longest overdue first."""

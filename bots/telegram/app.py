@@ -371,7 +371,10 @@ async def forget_person(
     runner = BotRunner(project, bot_id, bot, store, translator)
     key = ConversationKey(bot_id, runner.chat_key(chat_id))
     async with store.lock(key):
-        calls = await runner.forget(key, chat_id, None, lang=None, now=dt.datetime.now(dt.timezone.utc))
+        now = dt.datetime.now(dt.timezone.utc)
+        outcome = await runner.forget(key, chat_id, None, lang=None, now=now)
+        await store.commit(outcome, now=now)
+    calls = list(outcome.calls)
     if not token or not calls:
         return len(calls), False
     try:

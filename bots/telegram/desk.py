@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from bots.calls import BotApiCall, Delivery, Placement
+from bots.engine.model import BotConfig
 from bots.engine.outputs import CloseHandoff, OpenHandoff, Output, Relay
 from bots.storage import (
     Closed,
@@ -30,16 +32,16 @@ from bots.storage import (
     IncomingUpdate,
     Opened,
     OutgoingCall,
+    SQLStore,
 )
+from bots.storage.journal import journal_entries
+from bots.storage.outcome import Outcome
 from bots.telegram.cards import (
     ModeratorTexts,
     new_alias,
     topic_name,
 )
-from bots.telegram.desk_commands import ModeratorCommands
-
-if TYPE_CHECKING:
-    from bots.telegram.runner import BotRunner
+from bots.telegram.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +64,36 @@ def handoff_counts(changes: Sequence[HandoffChange]) -> list[tuple[str, str, flo
     return counts
 
 
-class Desk(ModeratorCommands):
-    """The moderators' side of one bot's handoffs."""
+class Desk:
+    """The moderators' side of one bot's handoffs: what is posted in their chat for each
+    handoff, and the sender's hooks that place it (`prepare`, `sent`, `refused`)."""
 
-    def __init__(self, runner: BotRunner) -> None:
-        self.runner = runner
-        self.bot_id = runner.bot_id
-        self.store = runner.store
-        raw = runner.moderators_chat
-        self.raw = raw
-        self.chat_id: int | None = int(raw) if raw.lstrip("-").isdigit() else None
+    def __init__(
+        self,
+        bot_id: str,
+        bot: Bot,
+        store: SQLStore,
+        *,
+        moderators_chat: str,
+        config: Callable[[], BotConfig],
+        texts: ModeratorTexts,
+        pacer: Pacer,
+        deliver: Callable[[list[OutgoingCall]], None],
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.bot_id = bot_id
+        self.bot = bot
+        self.store = store
+        self.raw = moderators_chat
+        self.chat_id: int | None = int(moderators_chat) if moderators_chat.lstrip("-").isdigit() else None
         #: the moderators' chat as the database knows it (a keyed hash, like every chat)
-        self.chat = runner.store.vault.chat_key(runner.bot_id, raw) if self.chat_id is not None else ""
+        self.chat = store.vault.chat_key(bot_id, moderators_chat) if self.chat_id is not None else ""
         self.forum = True  # learned at start (getChat); a refusal to create a topic turns it off
-        self.texts = ModeratorTexts.for_bot(runner.engine.bot.config, runner.translator)
+        self.config = config  # the bot's current bot.yaml (a reload changes it)
+        self.texts = texts
+        self.pacer = pacer
+        self.deliver = deliver
+        self.clock = clock
         self.username = ""
 
     @property
@@ -83,8 +101,8 @@ class Desk(ModeratorCommands):
         return self.chat_id is not None
 
     async def start(self) -> None:
-        env = self.runner.engine.bot.config.moderators_chat_env
-        self.username = self.runner.bot.username or ""
+        env = self.config().moderators_chat_env
+        self.username = self.bot.username or ""
         if not env:
             return
         if self.chat_id is None:
@@ -92,7 +110,7 @@ class Desk(ModeratorCommands):
             log.warning("%s: %s %s: people who ask for a person will be told no one can be reached", self.bot_id, env, problem)
             return
         try:
-            chat = await self.runner.bot.get_chat(self.chat_id)
+            chat = await self.bot.get_chat(self.chat_id)
         except TelegramError as err:
             log.warning(
                 "%s: cannot reach the moderators' chat (%s): add the bot to it as an admin who may manage topics",
@@ -105,15 +123,27 @@ class Desk(ModeratorCommands):
 
     # --- from the person's side (inside their conversation's step) -----------------------
 
-    async def for_outputs(
-        self, chat: str, person: int, lang: str, outputs: Sequence[Output], message_id: int | None, now: dt.datetime
+    async def current(self, chat: str, outputs: Sequence[Output]) -> Handoff | None:
+        """The person's open handoff, looked up only when the step's outputs touch one (most
+        steps: no look-up on the per-message path)."""
+        if not any(isinstance(o, (OpenHandoff, Relay, CloseHandoff)) for o in outputs):
+            return None
+        return await self.store.open_handoff_of(self.bot_id, chat)
+
+    def for_outputs(
+        self,
+        chat: str,
+        person: int,
+        lang: str,
+        outputs: Sequence[Output],
+        message_id: int | None,
+        now: dt.datetime,
+        current: Handoff | None,
     ) -> tuple[list[BotApiCall], list[HandoffChange]]:
-        """Calls and handoff changes for the handoff outputs of one person's step."""
+        """Calls and handoff changes for the handoff outputs of one person's step, given their
+        open handoff (`current`); no I/O."""
         calls: list[BotApiCall] = []
         changes: list[HandoffChange] = []
-        if not any(isinstance(o, (OpenHandoff, Relay, CloseHandoff)) for o in outputs):
-            return calls, changes  # most steps: no look-up on the per-message path
-        current: Handoff | None = await self.store.open_handoff_of(self.bot_id, chat)
         for output in outputs:
             if isinstance(output, OpenHandoff) and self.available:
                 if current is not None:  # never two at once
@@ -177,7 +207,7 @@ class Desk(ModeratorCommands):
         """Tell the topic, take the card's buttons away, mark and close the topic."""
         in_topic_only = Placement(handoff.id, in_topic=True, topic_only=True)
         return [
-            self._notice(handoff, notice),
+            self.notice(handoff, notice),
             self._call("editMessageReplyMarkup", Placement(handoff.id, card_of=True)),
             self._call("editForumTopic", in_topic_only, name=topic_name(handoff.topic, handoff.alias, closed=True)),
             self._call("closeForumTopic", in_topic_only),
@@ -199,11 +229,11 @@ class Desk(ModeratorCommands):
     def _post(self, handoff: Handoff, method: str, **params: Any) -> BotApiCall:
         return self._call(method, Placement(handoff.id, place="relay", in_topic=True), **params)
 
-    def _notice(self, handoff: Handoff, text: str) -> BotApiCall:
+    def notice(self, handoff: Handoff, text: str) -> BotApiCall:
         return self._post(handoff, "sendMessage", text=text, parse_mode="HTML")
 
     def _bot_name(self) -> str:
-        return self.runner.engine.bot.config.name
+        return self.config().name
 
     # --- the sender's hooks ----------------------------------------------------------------
 
@@ -264,8 +294,8 @@ class Desk(ModeratorCommands):
             log.warning("%s: a handoff's topic was deleted by hand: opening it again", self.bot_id)
             return await self._reopen(handoff)
         if call.chat != self.chat:  # a moderator's message did not reach the person
-            out = self._notice(handoff, self.texts("mod_not_delivered", reason=str(err.message).split(":")[-1].strip()[:80]))
-            await self._journal([out], None, [])
+            out = self.notice(handoff, self.texts("mod_not_delivered", reason=str(err.message).split(":")[-1].strip()[:80]))
+            await self.journal([out], None, [])
         return False
 
     async def _reopen(self, handoff: Handoff) -> bool:
@@ -274,21 +304,21 @@ class Desk(ModeratorCommands):
             return False
         await self.store.set_handoff_place(handoff.id, thread=0)
         try:
-            await self.runner.pacer.acquire(self.chat_id)
-            topic = await self.runner.bot.create_forum_topic(self.chat_id, topic_name(handoff.topic, handoff.alias))
+            await self.pacer.acquire(self.chat_id)
+            topic = await self.bot.create_forum_topic(self.chat_id, topic_name(handoff.topic, handoff.alias))
             await self.store.set_handoff_place(handoff.id, thread=topic.message_thread_id)
             fresh = await self.store.handoff(handoff.id)
             if fresh is None:  # forgotten meanwhile: the call goes with it
                 return False
             text = f"<i>{self.texts('mod_topic_recreated')}</i>\n\n" + self.texts.card(fresh, self._bot_name(), None, forum=True)
-            await self.runner.pacer.acquire(self.chat_id)
-            card = await self.runner.bot.send_message(
+            await self.pacer.acquire(self.chat_id)
+            card = await self.bot.send_message(
                 self.chat_id,
                 text,
                 parse_mode="HTML",
                 message_thread_id=topic.message_thread_id,
                 reply_markup=self.texts.card_buttons(fresh),  # type: ignore[arg-type]
-                protect_content=self.runner.sender.protect or None,
+                protect_content=self.config().protect_content or None,
             )
             await self.store.set_handoff_place(handoff.id, card=card.message_id)
         except TelegramError as err:
@@ -304,26 +334,26 @@ class Desk(ModeratorCommands):
         handoff = await self.store.open_handoff_of(self.bot_id, chat)
         if handoff is None:
             return
-        now = self.runner.clock()
-        await self._journal(
+        now = self.clock()
+        await self.journal(
             self.closing(handoff, self.texts("mod_person_blocked")), None, [Closed(handoff.id, "blocked", now, handoff.opened_at)]
         )
 
     # --- journalling -------------------------------------------------------------------------
 
-    async def _journal(self, outs: list[BotApiCall], incoming: IncomingUpdate | None, changes: list[HandoffChange]) -> None:
-        calls = self.runner.to_calls(outs)
-        now = self.runner.clock()
-        await self.store.commit_step(
-            None, None, update=incoming, calls=calls, now=now, handoffs=changes, counts=handoff_counts(changes), bot=self.bot_id
+    async def journal(self, outs: list[BotApiCall], incoming: IncomingUpdate | None, changes: list[HandoffChange]) -> None:
+        calls = journal_entries(self.bot_id, outs)
+        now = self.clock()
+        await self.store.commit(
+            Outcome(update=incoming, calls=calls, handoffs=changes, counts=handoff_counts(changes), bot=self.bot_id), now=now
         )
-        self.runner.sender.enqueue(calls)
+        self.deliver(calls)
 
     async def answered(self, handoff: Handoff) -> None:
         """A moderator's first reply reached (or went to) the person: counted once, for reports."""
         if handoff.first_reply_at is not None:
             return
-        now = self.runner.clock()
+        now = self.clock()
         await self.store.mark_first_reply(handoff.id, now=now)
         seconds = max(0.0, now.timestamp() - handoff.opened_at)
         bucket = next((name for name, limit in RESPONSE_BUCKETS if seconds <= limit), "more")

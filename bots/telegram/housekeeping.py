@@ -13,6 +13,7 @@ from typing import Any
 from bots.calls import BotApiCall, Delivery
 from bots.engine.project import Project
 from bots.storage import SQLStore
+from bots.storage.outcome import Outcome
 from bots.telegram.outage import DATABASE
 from bots.telegram.runner import BotRunner
 
@@ -131,7 +132,7 @@ async def post_weekly_report(runner: BotRunner, now: dt.datetime) -> bool:
             )
         ]
     )
-    await runner.store.commit_step(None, None, update=None, calls=calls, now=now)
+    await runner.store.commit(Outcome(calls=calls), now=now)
     await runner.store.set_meta(mark, b"posted")
     runner.sender.enqueue(calls)
     log.info("%s: posted the summary of %s to the moderators' group", runner.bot_id, week.week)

@@ -13,16 +13,17 @@ import json
 import logging
 import os
 import time
-import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from telegram import Bot, BotCommand, Message, Update
+from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
 
 from bots.calls import BotApiCall, Delivery
 from bots.engine import Engine, StepContext
 from bots.engine import events as ev
+from bots.engine.asides import vanish_seconds
 from bots.engine.i18n import Translator
 from bots.engine.outputs import (
     ExitNow,
@@ -47,11 +48,15 @@ from bots.storage import (
     OutgoingCall,
     SQLStore,
 )
+from bots.storage.journal import journal_entries
+from bots.storage.outcome import Outcome, Subscribed
 from bots.telegram import metrics
 from bots.telegram import vanish as vanishing
 from bots.telegram.cards import ModeratorTexts
 from bots.telegram.desk import Desk, handoff_counts
+from bots.telegram.desk_commands import ModeratorCommands
 from bots.telegram.flood import FloodGuard, Verdict
+from bots.telegram.intake import ForModerators, Membership, OutsidePrivate, PersonInput, classify
 from bots.telegram.outage import DATABASE, MAX_BACKOFF, is_database_error, until_written
 from bots.telegram.pacing import Pacer
 from bots.telegram.render import Pressed, render
@@ -112,6 +117,20 @@ def chat_of(payload: dict[str, object]) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A turn the engine took: what the outcome is collected from."""
+
+    key: ConversationKey
+    person: int
+    spoke: str | None  # the conversation's language before the turn
+    state: ConversationState | None
+    outputs: list[Output]
+    handoff: Handoff | None  # the person's open handoff, when the step touched one
+    message_id: int | None
+    pressed: Pressed | None
+
+
 class BotRunner:
     """Runs one bot of the project: call `start()`, feed it with `receive()`, then `stop()`."""
 
@@ -137,7 +156,18 @@ class BotRunner:
         env = self.engine.bot.config.moderators_chat_env
         #: the moderators' group: the bot stays in it, and only there acts for moderators
         self.moderators_chat = os.environ.get(env, "").strip() if env else ""
-        self.desk = Desk(self)
+        self.desk = Desk(
+            bot_id,
+            bot,
+            store,
+            moderators_chat=self.moderators_chat,
+            config=lambda: self.engine.bot.config,
+            texts=ModeratorTexts.for_bot(self.engine.bot.config, translator),
+            pacer=self.pacer,
+            deliver=lambda calls: self.sender.enqueue(calls),
+            clock=lambda: self.clock(),
+        )
+        self.moderation = ModeratorCommands(self.desk, self)
         self.sender = Sender(
             bot_id,
             bot,
@@ -344,7 +374,7 @@ class BotRunner:
                 self.flood.pause,
                 self.flood.stats(),
             )
-        await self.store.commit_step(None, None, update=update, calls=calls, now=self.clock())
+        await self.store.commit(Outcome(update=update, calls=calls), now=self.clock())
         self.sender.enqueue(calls)
 
     def _dispatch(self, update: IncomingUpdate) -> None:
@@ -436,80 +466,101 @@ class BotRunner:
 
     async def _give_up(self, update: IncomingUpdate) -> None:
         """Mark an update done without a step (on SQLite, once the database takes it)."""
-        commit = lambda: self.store.commit_step(None, None, update=update, calls=[], now=self.clock())  # noqa: E731
+        commit = lambda: self.store.commit(Outcome(update=update), now=self.clock())  # noqa: E731
         await (commit() if self.store.shared else until_written(commit, f"{self.bot_id}: skipping an update"))
 
-    # --- one update ------------------------------------------------------------------------
+    # --- one update: the pipeline -----------------------------------------------------------
 
     @metrics.timed_step
     async def process(self, incoming: IncomingUpdate) -> None:
-        """One update, start to end. The caller holds the conversation's lock."""
+        """One update, in stages: read it, classify it (`bots.telegram.intake`); for a
+        person's input load the conversation and take the turn (`_turn`: the engine step,
+        then the outcome, collected without I/O); commit the outcome in one transaction;
+        hand its calls to the sender. The caller holds the conversation's lock."""
         update = read_update(json.loads(incoming.payload), self.bot)
-        chat = update.effective_chat
         now = self.clock()
-        if chat is not None and self.desk.available and str(chat.id) == self.moderators_chat:
-            await self.desk.on_update(incoming, update)
+        moderators = self.moderators_chat if self.desk.available else ""
+        turn = classify(update, moderators_chat=moderators, text_event=self.engine.event_for_text)
+        if isinstance(turn, ForModerators):
+            await self.moderation.on_update(incoming, update)
             return
-        if chat is None or chat.type != "private":
-            # the bot serves people in private chats only; a group it was added to is left
-            calls = []
-            if chat is not None and self._added_to_foreign_group(update):
-                log.info("%s: added to a group that is not its moderators' chat: leaving it", self.bot_id)
-                calls = self.to_calls([BotApiCall(self.chat_key(chat.id), "leaveChat", {"chat_id": chat.id})])
-            await self.store.commit_step(None, None, update=incoming, calls=calls, now=now)
-            self.sender.enqueue(calls)
-            return
-        if update.my_chat_member is not None:
-            blocked = update.my_chat_member.new_chat_member.status in ("kicked", "left")
-            person = self.chat_key(chat.id)
-            await self.store.set_blocked(self.bot_id, person, blocked, now=now)
-            if blocked:
-                await self.store.drop_calls(self.bot_id, person)
-                await self.desk.person_gone(person)
-            await self.store.commit_step(None, None, update=incoming, calls=[], now=now)
-            return
-        event, pressed = self._event(update)
-        if event is None:
-            await self.store.commit_step(None, None, update=incoming, calls=[], now=now)
-            return
-        user = update.effective_user
-        context = StepContext(now=now, first_name=user.first_name if user else "", language=user.language_code if user else None)
-        message_id = update.message.message_id if update.message is not None else None
-        key = ConversationKey(self.bot_id, self.chat_key(chat.id))
+        if isinstance(turn, PersonInput):
+            outcome = await self._person(turn, incoming, now)
+        elif isinstance(turn, Membership):
+            outcome = await self._membership(turn, incoming, now)
+        elif isinstance(turn, OutsidePrivate) and turn.leave and turn.chat_id is not None:
+            log.info("%s: added to a group that is not its moderators' chat: leaving it", self.bot_id)
+            leave = BotApiCall(self.chat_key(turn.chat_id), "leaveChat", {"chat_id": turn.chat_id})
+            outcome = Outcome.done(incoming, self.to_calls([leave]))
+        else:  # a group or channel that is not the moderators' (people are served in private chats only), an edit
+            outcome = Outcome.done(incoming)
+        await self.store.commit(outcome, now=now)
+        self.sender.enqueue(outcome.calls)
+        if isinstance(turn, PersonInput) and turn.query_id is not None:
+            self._answer_soon(turn.query_id)
+
+    async def _membership(self, turn: Membership, incoming: IncomingUpdate, now: dt.datetime) -> Outcome:
+        """The person blocked the bot (their calls are dropped, their handoff closed) or unblocked it."""
+        person = self.chat_key(turn.chat_id)
+        await self.store.set_blocked(self.bot_id, person, turn.blocked, now=now)
+        if turn.blocked:
+            await self.store.drop_calls(self.bot_id, person)
+            await self.desk.person_gone(person)
+        return Outcome.done(incoming)
+
+    async def _person(self, turn: PersonInput, incoming: IncomingUpdate, now: dt.datetime) -> Outcome:
+        """Load the person's conversation and take their turn."""
+        key = ConversationKey(self.bot_id, self.chat_key(turn.chat_id))
         state = await self.store.load(key)
-        events: list[ev.Event] = [event]
+        events: list[ev.Event] = [turn.event]
         if (
             state is not None
             and state.status == "handoff"
-            and not isinstance(event, ev.Start)
+            and not isinstance(turn.event, ev.Start)
             and await self.store.open_handoff_of(self.bot_id, key.chat) is None
         ):  # the handoff was closed without the conversation knowing (blocked, forgotten)
             events.insert(0, ev.HandoffClosed(how="closed"))
-        calls, state = await self._steps(key, chat.id, state, events, context, pressed, message_id, incoming)
-        self.sender.enqueue(calls)
-        if update.callback_query is not None:  # stops the button's spinner; nothing waits for it
-            answer = asyncio.create_task(self._answer(update.callback_query.id))
-            self._answers.add(answer)
-            answer.add_done_callback(self._answers.discard)
+        context = StepContext(now=now, first_name=turn.first_name, language=turn.language)
+        return await self._turn(
+            key, turn.chat_id, state, events, context, incoming, message_id=turn.message_id, pressed=turn.pressed
+        )
 
-    async def _steps(
+    async def _turn(
         self,
         key: ConversationKey,
-        chat_id: int,
+        person: int,
         state: ConversationState | None,
         events: list[ev.Event],
         context: StepContext,
-        pressed: Pressed | None,
-        message_id: int | None,
         incoming: IncomingUpdate | None,
         *,
-        extra: list[BotApiCall] | None = None,
-        changes: list[HandoffChange] | None = None,
-    ) -> tuple[list[OutgoingCall], ConversationState | None]:
-        """Step the engine through `events` and commit the state with every call and handoff
-        change, in one transaction. The caller holds the conversation's lock."""
-        outputs: list[Output] = []
+        message_id: int | None = None,
+        pressed: Pressed | None = None,
+        extra: Sequence[BotApiCall] = (),
+        changes: Sequence[HandoffChange] = (),
+    ) -> Outcome:
+        """The engine steps through `events`; what that changes is collected as an `Outcome`
+        for the caller to commit. Reads only what the outcome needs: the open handoff when
+        the step touched one, the messages to delete when the person is forgotten. The
+        caller holds the conversation's lock."""
         spoke = state.lang if state is not None else None
+        state, outputs = self._step(state, events, context)
+        lang = state.lang if state is not None else self.engine.bot.config.locales[0]
+        if any(isinstance(o, ExitNow) for o in outputs):  # the quick exit: forgotten, one harmless line, urgent
+            outcome = await self.forget(key, person, incoming, lang=lang, now=context.now, farewell=self.engine.exit_line(lang))
+            return vanishing.urgent(outcome)
+        if any(isinstance(o, ForgetMe) for o in outputs):
+            return await self.forget(key, person, incoming, lang=lang, now=context.now)
+        handoff = await self.desk.current(key.chat, outputs)
+        turn = Taken(key, person, spoke, state, outputs, handoff, message_id, pressed)
+        return self._collect(turn, incoming, context.now, extra=extra, changes=changes)
+
+    def _step(
+        self, state: ConversationState | None, events: list[ev.Event], context: StepContext
+    ) -> tuple[ConversationState | None, list[Output]]:
+        """The engine stage: one step per event (a handoff with no moderators' chat is closed
+        at once); flow problems are logged here, once."""
+        outputs: list[Output] = []
         todo = list(events)
         while todo:
             result = self.engine.step(state, todo.pop(0), context)
@@ -520,45 +571,50 @@ class BotRunner:
         for output in outputs:
             if isinstance(output, Problem):
                 log.error("%s: flow problem at %s: %s", self.bot_id, output.where, output.detail)
+        return state, outputs
+
+    def _collect(
+        self,
+        turn: Taken,
+        incoming: IncomingUpdate | None,
+        now: dt.datetime,
+        *,
+        extra: Sequence[BotApiCall] = (),
+        changes: Sequence[HandoffChange] = (),
+    ) -> Outcome:
+        """The outcome stage, without I/O: the calls to make (the person's, the moderators'),
+        handoff changes, counters, the message to remember, the vanishing schedule and the
+        news subscription, all for one commit."""
+        key, person, state, outputs = turn.key, turn.person, turn.state, turn.outputs
         lang = state.lang if state is not None else self.engine.bot.config.locales[0]
-        if any(isinstance(o, ExitNow) for o in outputs):
-            return await vanishing.quick_exit(self, key, chat_id, incoming, lang=lang, now=context.now), None
-        seconds = vanishing.seconds_for(self, state)  # the chat's messages vanish after this (0: never)
-        outs = render(key.chat, chat_id, outputs, pressed, Delivery(lang=lang, vanish=seconds or None))
-        handoff_outs, handoff_changes = await self.desk.for_outputs(key.chat, chat_id, lang, outputs, message_id, context.now)
-        calls = self.to_calls(outs + handoff_outs + (extra or []))
-        if any(isinstance(o, ForgetMe) for o in outputs):
-            return await self.forget(key, chat_id, incoming, lang=lang, now=context.now), None
+        seconds = vanish_seconds(state, self.engine.bot.config)  # the chat's messages vanish after this (0: never)
+        outs = render(key.chat, person, outputs, turn.pressed, Delivery(lang=lang, vanish=seconds or None))
+        handoff_outs, handoff_changes = self.desk.for_outputs(key.chat, person, lang, outputs, turn.message_id, now, turn.handoff)
+        reschedule: tuple[int, float] | None = None
+        subscription: Subscribed | None = None
         for output in outputs:
             if isinstance(output, VanishChosen):
-                await vanishing.chosen(self, key.chat, chat_id, output.seconds, now=context.now)
-            if isinstance(output, Subscription):
-                if output.on:
-                    await self.store.subscribe(self.bot_id, key.chat, chat_id, lang, now=context.now)
-                else:
-                    await self.store.unsubscribe(self.bot_id, key.chat)
-        if (
-            spoke is not None
-            and state is not None
-            and state.lang != spoke
-            and not any(isinstance(o, Subscription) for o in outputs)
-        ):
-            if await self.store.is_subscribed(self.bot_id, key.chat):  # the news follows the new language
-                await self.store.subscribe(self.bot_id, key.chat, chat_id, state.lang, now=context.now)
-        all_changes = (changes or []) + handoff_changes
+                reschedule = (person, float(output.seconds))
+                choice = f"to vanish after {output.seconds}s" if output.seconds else "not to vanish"
+                log.info("%s: %s chose %s", self.bot_id, self.pseudonyms.of(key.chat), choice)
+            elif isinstance(output, Subscription):
+                subscription = Subscribed("on" if output.on else "off", person, lang)
+        if subscription is None and turn.spoke is not None and state is not None and state.lang != turn.spoke:
+            subscription = Subscribed("language", person, state.lang)  # the news follows the new language
+        all_changes = [*changes, *handoff_changes]
         counts = [(o.name, o.key, o.value) for o in outputs if isinstance(o, Metric)] + handoff_counts(all_changes)
-        await self.store.commit_step(
-            key,
-            state,
+        return Outcome(
             update=incoming,
-            calls=calls,
-            now=context.now,
+            key=key,
+            state=state,
+            calls=self.to_calls(outs + handoff_outs + list(extra)),
             handoffs=all_changes,
-            messages=[message_id] if message_id is not None else [],
+            messages=[turn.message_id] if turn.message_id is not None else [],
             counts=counts,
-            vanish=(chat_id, seconds) if seconds else None,
+            vanish=(person, float(seconds)) if seconds else None,
+            reschedule=reschedule,
+            subscription=subscription,
         )
-        return calls, state
 
     async def forget(
         self,
@@ -569,11 +625,11 @@ class BotRunner:
         lang: str | None,
         now: dt.datetime,
         farewell: str | None = None,
-    ) -> list[OutgoingCall]:
-        """Delete every row about the person, the bot's and their messages of the last 48
-        hours in the chat, and their handoffs' topics (or relayed copies); then, with `lang`,
-        tell them it is done (or leave `farewell`, the quick exit's line). The caller holds
-        the conversation's lock."""
+    ) -> Outcome:
+        """What forgetting the person takes, to commit: every row about them deleted, the
+        bot's and their messages of the last 48 hours in the chat and their handoffs' topics
+        (or relayed copies) deleted in Telegram; then, with `lang`, they are told it is done
+        (or left `farewell`, the quick exit's line). The caller holds the conversation's lock."""
         outs: list[BotApiCall] = []
         recent = await self.store.recent_messages(self.bot_id, key.chat, now=now)
         if incoming is not None:
@@ -601,19 +657,17 @@ class BotRunner:
             outs.append(
                 BotApiCall(key.chat, "sendMessage", {"chat_id": chat_id, "text": done}, Delivery(quiet=True, unrecorded=True))
             )
-        calls = self.to_calls(outs)
-        await self.store.forget_chat(self.bot_id, key.chat, update=incoming, calls=calls, now=now)
-        log.info("%s: forgot %s at their request", self.bot_id, self.pseudonyms.of(key.chat))
-        return calls
+        log.info("%s: forgetting %s at their request", self.bot_id, self.pseudonyms.of(key.chat))
+        return Outcome(update=incoming, key=key, calls=self.to_calls(outs), forget=True)
 
     def to_calls(self, outs: list[BotApiCall]) -> list[OutgoingCall]:
         """Journal entries for calls, numbered in order within each chat."""
-        seqs: dict[str, int] = {}
-        calls = []
-        for call in outs:
-            seq = seqs[call.chat] = seqs.get(call.chat, -1) + 1
-            calls.append(OutgoingCall.of(uuid.uuid4().hex, self.bot_id, seq, call))
-        return calls
+        return journal_entries(self.bot_id, outs)
+
+    @property
+    def project(self) -> Project:
+        """The flows the bot runs now (a reload changes them)."""
+        return self.engine.project
 
     async def close_handoff(
         self,
@@ -636,19 +690,18 @@ class BotRunner:
             if state is not None and state.status == "handoff":
                 events.append(ev.HandoffClosed(resume_at=resume_at, how=how))
             context = StepContext(now=now, first_name="", language=None)
-            calls, _ = await self._steps(
+            outcome = await self._turn(
                 key,
                 handoff.person,
                 state,
                 events,
                 context,
-                None,
-                None,
                 incoming,
                 extra=self.desk.closing(current, notice),
                 changes=[Closed(handoff.id, how, now, current.opened_at)],
             )
-        self.sender.enqueue(calls)
+            await self.store.commit(outcome, now=now)
+        self.sender.enqueue(outcome.calls)
         return True
 
     async def canned_for(self, handoff: Handoff, name: str) -> tuple[str | None, str]:
@@ -662,37 +715,17 @@ class BotRunner:
             log.error("%s: flow problem at %s: %s", self.bot_id, canned.problem.where, canned.problem.detail)
         return (canned.text if canned is not None else None), lang
 
-    def _added_to_foreign_group(self, update: Update) -> bool:
-        member = update.my_chat_member
-        if member is None or member.new_chat_member.status not in ("member", "administrator", "restricted"):
-            return False
-        return str(member.chat.id) != self.moderators_chat
+    async def vanish_for(self, chat: str) -> float | None:
+        """For a call to this chat made outside the person's step (a moderator's reply): after
+        how many seconds its message vanishes (its `Delivery.vanish`), or None."""
+        state = await self.store.load(ConversationKey(self.bot_id, chat))
+        return vanish_seconds(state, self.engine.bot.config) or None
 
-    def _event(self, update: Update) -> tuple[ev.Event | None, Pressed | None]:
-        if update.callback_query is not None:
-            query = update.callback_query
-            pressed = None
-            if isinstance(query.message, Message) and query.message.text:
-                pressed = Pressed(query.message.message_id, query.message.text_html)
-            return ev.Press(query.data or ""), pressed
-        message = update.message
-        if message is None:
-            return None, None
-        if message.text is not None:
-            return self.engine.event_for_text(message.text), None
-        kind = next(
-            (
-                k
-                for k in ("sticker", "photo", "document", "voice", "video", "audio", "location", "contact")
-                if getattr(message, k)
-            ),
-            "other",
-        )
-        attachment = message.effective_attachment
-        if isinstance(attachment, tuple):  # a photo's sizes: the largest is what would be passed on
-            attachment = attachment[-1] if attachment else None
-        size = getattr(attachment, "file_size", None) or 0
-        return ev.Unsupported(kind, int(size)), None
+    def _answer_soon(self, query_id: str) -> None:
+        """Stop the button's spinner; nothing waits for it."""
+        answer = asyncio.create_task(self._answer(query_id))
+        self._answers.add(answer)
+        answer.add_done_callback(self._answers.discard)
 
     async def _answer(self, query_id: str) -> None:
         try:

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +34,7 @@ from bots.calls import Delivery
 from bots.engine.texts import BUILTIN
 from bots.privacy.pseudonyms import Pseudonyms
 from bots.storage import OutgoingCall, SQLStore
+from bots.storage.outcome import Outcome
 from bots.telegram import metrics
 from bots.telegram.outage import until_written
 from bots.telegram.pacing import Pacer
@@ -95,7 +96,7 @@ class Sender:
         self._exiting: set[str] = set()  # chats whose quick exit is being sent
         self._paused = False  # a 429 paused all of this bot's sending: the next send says it resumes
 
-    def enqueue(self, calls: list[OutgoingCall], *, first: bool = False) -> None:
+    def enqueue(self, calls: Sequence[OutgoingCall], *, first: bool = False) -> None:
         """Queue calls for their chats, after what is queued (or, `first`, before it, but for
         a call with Telegram this instant: calls taken over from a stopped worker are older
         than this worker's own)."""
@@ -323,7 +324,7 @@ class Sender:
             params={"chat_id": failed.params.get("chat_id"), "text": self.apology(failed.delivery.lang)},
             delivery=Delivery(apology=True, lang=failed.delivery.lang, vanish=failed.delivery.vanish),
         )
-        await self.store.commit_step(None, None, update=None, calls=[apology], now=dt.datetime.now(dt.timezone.utc))
+        await self.store.commit(Outcome(calls=[apology]), now=dt.datetime.now(dt.timezone.utc))
         self.queues.setdefault(failed.chat, deque()).insert(1, apology)
 
 

@@ -21,9 +21,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bots.calls import BotApiCall, Delivery
-from bots.engine.asides import vanish_seconds
-from bots.engine.state import ConversationState
-from bots.storage import ConversationKey, IncomingUpdate, OutgoingCall
+from bots.storage import ConversationKey
+from bots.storage.outcome import Outcome
 
 if TYPE_CHECKING:
     from bots.telegram.runner import BotRunner
@@ -34,41 +33,15 @@ VANISH_EVERY = 10.0  # how often the job looks for what is due: deletions are at
 BATCH = 100  # message ids per deleteMessages, Telegram's limit
 
 
-def seconds_for(runner: BotRunner, state: ConversationState | None) -> int:
-    """How old this person's chat's messages may get (0: they stay)."""
-    return vanish_seconds(state, runner.engine.bot.config)
-
-
-async def vanish_for(runner: BotRunner, chat: str) -> float | None:
-    """For a call to this chat made outside the person's step (a moderator's reply): after how
-    many seconds its message vanishes (its `Delivery.vanish`), or None."""
-    state = await runner.store.load(ConversationKey(runner.bot_id, chat))
-    return seconds_for(runner, state) or None
-
-
-async def chosen(runner: BotRunner, chat: str, person: int, seconds: int, *, now: dt.datetime) -> None:
-    """The person chose a delay: what the bot still knows of their chat follows it at once."""
-    count = await runner.store.reschedule_vanishing(runner.bot_id, chat, (person, seconds) if seconds else None, now=now)
-    log.info(
-        "%s: %s chose %s (%d message(s) scheduled)",
-        runner.bot_id,
-        runner.pseudonyms.of(chat),
-        f"to vanish after {seconds}s" if seconds else "not to vanish",
-        count,
-    )
-
-
-async def quick_exit(
-    runner: BotRunner, key: ConversationKey, person: int, incoming: IncomingUpdate | None, *, lang: str, now: dt.datetime
-) -> list[OutgoingCall]:
-    """Forget the person as /forget does, leaving the bot's harmless line; the chat's calls
-    are marked urgent for the sender (see the module's docstring). The caller holds the lock."""
-    calls = await runner.forget(key, person, incoming, lang=lang, now=now, farewell=runner.engine.exit_line(lang))
-    # urgent in memory only (it is not journalled): after a crash they are resent as usual
-    return [
-        dataclasses.replace(call, delivery=dataclasses.replace(call.delivery, urgent=True)) if call.chat == key.chat else call
-        for call in calls
+def urgent(outcome: Outcome) -> Outcome:
+    """The quick exit's outcome, its calls to the person's chat marked urgent for the sender
+    (in memory only: it is not journalled; after a crash they are resent as usual)."""
+    chat = outcome.key.chat if outcome.key is not None else None
+    calls = [
+        dataclasses.replace(call, delivery=dataclasses.replace(call.delivery, urgent=True)) if call.chat == chat else call
+        for call in outcome.calls
     ]
+    return dataclasses.replace(outcome, calls=calls)
 
 
 async def vanish_due(runner: BotRunner, *, now: dt.datetime) -> int:
@@ -90,9 +63,7 @@ async def vanish_due(runner: BotRunner, *, now: dt.datetime) -> int:
                 for i in range(0, len(due.message_ids), BATCH)
             ]
             calls = runner.to_calls(outs)
-            await store.commit_step(
-                None, None, update=None, calls=calls, now=now, extra=store.vanished_statements(runner.bot_id, due)
-            )
+            await store.commit(Outcome(calls=calls, extra=store.vanished_statements(runner.bot_id, due)), now=now)
         runner.sender.enqueue(calls)
         deleted += len(due.message_ids)
     if deleted:

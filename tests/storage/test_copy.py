@@ -15,6 +15,7 @@ from bots.privacy.vault import Vault, new_key, parse_key
 from bots.storage import ConversationKey, IncomingUpdate, Opened, OutgoingCall, SQLStore, StoreError, store_at
 from bots.storage.admin import copy
 from bots.storage.handoffs import Handoff
+from bots.storage.outcome import Outcome
 from bots.storage.schema import LATEST
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
@@ -39,15 +40,17 @@ async def fill(store: SQLStore) -> None:
         thread=44,
         person=123456789,
     )
-    await store.commit_step(
-        KEY,
-        ConversationState(lang="be", step=4, vars={"city": "Мінск"}),
-        update=IncomingUpdate("mara", 3, KEY.chat, "{}"),
-        calls=[OutgoingCall("c1", "mara", KEY.chat, 0, "sendMessage", {"chat_id": 123456789, "text": "Прывітанне"})],
+    await store.commit(
+        Outcome(
+            key=KEY,
+            state=ConversationState(lang="be", step=4, vars={"city": "Мінск"}),
+            update=IncomingUpdate("mara", 3, KEY.chat, "{}"),
+            calls=[OutgoingCall("c1", "mara", KEY.chat, 0, "sendMessage", {"chat_id": 123456789, "text": "Прывітанне"})],
+            handoffs=[Opened(handoff)],
+            messages=[77],
+            counts=[("people", "", 1.0), ("node", "mara/main:menu", 2.0)],
+        ),
         now=NOW,
-        handoffs=[Opened(handoff)],
-        messages=[77],
-        counts=[("people", "", 1.0), ("node", "mara/main:menu", 2.0)],
     )
     await store.subscribe("mara", KEY.chat, 123456789, "be", now=NOW)
     await store.remember_relay("mara", "mods", 901, "h1")

@@ -16,6 +16,7 @@ from bots.privacy.vault import CHAT_KEYS, Vault, new_key, parse_key
 from bots.storage import ConversationKey, IncomingUpdate, Opened, OutgoingCall, SQLStore, StoreError, store_at
 from bots.storage.admin import columns
 from bots.storage.handoffs import Handoff
+from bots.storage.outcome import Outcome
 from bots.storage.rekey import HASHED, TABLES, rekey
 from bots.storage.schema import LATEST, MIGRATIONS
 from bots.storage.sql import UPSERT, _state_context
@@ -65,29 +66,31 @@ async def seed(store: SQLStore, people: int = PEOPLE) -> None:
         thread=44,
         person=1,
     )
-    await store.commit_step(
-        ConversationKey(BOT, alice),
-        state_of(1),
-        update=IncomingUpdate(BOT, 3, alice, "{}"),
-        calls=[
-            OutgoingCall(
-                "c1", BOT, alice, 0, "sendMessage", {"chat_id": 1, "text": "Прывітанне"}, Delivery(lang="be", vanish=3600.0)
-            ),
-            OutgoingCall(
-                "c2",
-                BOT,
-                mods,
-                1,
-                "sendMessage",
-                {"chat_id": MODS, "text": "New"},
-                Delivery(quiet=True, handoff=Placement("h1", place="card")),
-            ),
-        ],
+    await store.commit(
+        Outcome(
+            key=ConversationKey(BOT, alice),
+            state=state_of(1),
+            update=IncomingUpdate(BOT, 3, alice, "{}"),
+            calls=[
+                OutgoingCall(
+                    "c1", BOT, alice, 0, "sendMessage", {"chat_id": 1, "text": "Прывітанне"}, Delivery(lang="be", vanish=3600.0)
+                ),
+                OutgoingCall(
+                    "c2",
+                    BOT,
+                    mods,
+                    1,
+                    "sendMessage",
+                    {"chat_id": MODS, "text": "New"},
+                    Delivery(quiet=True, handoff=Placement("h1", place="card")),
+                ),
+            ],
+            handoffs=[Opened(handoff)],
+            messages=[77, 78],
+            counts=[("people", "", 1.0)],
+            vanish=(1, 3600.0),
+        ),
         now=NOW,
-        handoffs=[Opened(handoff)],
-        messages=[77, 78],
-        counts=[("people", "", 1.0)],
-        vanish=(1, 3600.0),
     )
     await store.claim_handoff("h1", "Olga", now=NOW)
     await store.remember_relay(BOT, mods, 901, "h1")

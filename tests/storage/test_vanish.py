@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bots.storage import ConversationKey, SQLStore, store_at
+from bots.storage.outcome import Outcome
 from bots.storage.sql_vanish import Due
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
@@ -15,7 +16,7 @@ KEY = ConversationKey("mara", "chat-key-1")
 
 async def test_messages_come_due_after_their_delay_and_survive_a_reopening(store: SQLStore, location: str) -> None:
     await store.remember_messages("mara", KEY.chat, [11, 12], now=NOW, vanish=(PERSON, 3600))
-    await store.commit_step(KEY, None, update=None, calls=[], now=NOW + HOUR / 2, messages=[13], vanish=(PERSON, 3600))
+    await store.commit(Outcome(key=KEY, messages=[13], vanish=(PERSON, 3600)), now=NOW + HOUR / 2)
     await store.remember_messages("mara", "someone-else", [5], now=NOW, vanish=None)  # not vanishing
     assert await store.due_vanishing("mara", now=NOW + HOUR / 2) == []
     await store.shutdown()
@@ -24,9 +25,7 @@ async def test_messages_come_due_after_their_delay_and_survive_a_reopening(store
         assert await reopened.due_vanishing("mara", now=NOW + HOUR) == [Due(KEY.chat, PERSON, (11, 12))]
         [due] = await reopened.due_vanishing("mara", now=NOW + 2 * HOUR)
         assert due == Due(KEY.chat, PERSON, (11, 12, 13))
-        await reopened.commit_step(
-            None, None, update=None, calls=[], now=NOW + 2 * HOUR, extra=reopened.vanished_statements("mara", due)
-        )
+        await reopened.commit(Outcome(extra=reopened.vanished_statements("mara", due)), now=NOW + 2 * HOUR)
         assert await reopened.due_vanishing("mara", now=NOW + 3 * HOUR) == []
         assert await reopened.vanishing_count("mara") == 0
         # the message ids are gone too: /forget has nothing left to try
@@ -43,12 +42,14 @@ async def test_the_chat_id_is_sealed(store: SQLStore) -> None:
 
 async def test_a_new_choice_reschedules_what_the_bot_still_knows_and_never_unschedules(store: SQLStore) -> None:
     await store.remember_messages("mara", KEY.chat, [1, 2], now=NOW, vanish=None)
-    assert await store.reschedule_vanishing("mara", KEY.chat, (PERSON, 3600), now=NOW + HOUR / 2) == 2
+    await store.reschedule_vanishing("mara", KEY.chat, (PERSON, 3600), now=NOW + HOUR / 2)
+    assert await store.vanishing_count("mara", KEY.chat) == 2
     [due] = await store.due_vanishing("mara", now=NOW + HOUR)  # from when each was sent, not from the choice
     assert due.message_ids == (1, 2)
-    assert await store.reschedule_vanishing("mara", KEY.chat, (PERSON, 86400), now=NOW + HOUR / 2) == 2
+    await store.reschedule_vanishing("mara", KEY.chat, (PERSON, 86400), now=NOW + HOUR / 2)
+    assert await store.vanishing_count("mara", KEY.chat) == 2
     assert await store.due_vanishing("mara", now=NOW + HOUR) == []
-    assert await store.reschedule_vanishing("mara", KEY.chat, None, now=NOW + HOUR / 2) == 0
+    await store.reschedule_vanishing("mara", KEY.chat, None, now=NOW + HOUR / 2)
     assert await store.vanishing_count("mara", KEY.chat) == 0
 
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bots.storage import ConversationKey, IncomingUpdate, OutgoingCall, SQLStore, store_at
+from bots.storage.outcome import Outcome
 from bots.storage.sql_workers import WORKER_TIMEOUT
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
@@ -55,7 +56,7 @@ async def test_calls_of_a_dead_worker_are_taken_over_once(store: SQLStore, secon
     started = time.time()
     await store.heartbeat(now=started)
     await second.heartbeat(now=started)
-    await store.commit_step(None, None, update=None, calls=[call(0), call(1), call(0, "c2")], now=NOW)
+    await store.commit(Outcome(calls=[call(0), call(1), call(0, "c2")]), now=NOW)
     # while its worker is alive, nobody else takes its calls
     assert await second.adopt_calls("mara", now=started + 1) == []
     # it died: its heartbeat is older than the timeout
@@ -76,16 +77,16 @@ async def test_a_chats_earlier_calls_of_another_worker_go_first(store: SQLStore,
     started = time.time()
     await store.heartbeat(now=started)
     await second.heartbeat(now=started)
-    await store.commit_step(None, None, update=None, calls=[call(0)], now=NOW)
-    await second.commit_step(None, None, update=None, calls=[call(1), call(0, "c2")], now=NOW)
+    await store.commit(Outcome(calls=[call(0)]), now=NOW)
+    await second.commit(Outcome(calls=[call(1), call(0, "c2")]), now=NOW)
     assert await second.calls_before(call(1)) is None  # the other worker is alive: wait for it
     assert await second.calls_before(call(0, "c2")) == []  # another chat: nothing to wait for
     assert await store.calls_before(call(0)) == []
     await store.call_done(call(0))
     assert await second.calls_before(call(1)) == []
     # a worker dies with a chat's earlier call unsent: the next call's worker takes it over first
-    await store.commit_step(None, None, update=None, calls=[call(2)], now=NOW)
-    await second.commit_step(None, None, update=None, calls=[call(3)], now=NOW)
+    await store.commit(Outcome(calls=[call(2)]), now=NOW)
+    await second.commit(Outcome(calls=[call(3)]), now=NOW)
     await store.heartbeat(now=started - WORKER_TIMEOUT - 1)
     taken = await second.calls_before(call(3))
     assert taken is not None and [c.id for c in taken] == ["call-c1-2"]

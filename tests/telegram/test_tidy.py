@@ -15,6 +15,7 @@ from bots.storage import (
     Opened,
     SQLiteConversationStore,
 )
+from bots.storage.outcome import Outcome
 from bots.telegram.housekeeping import tidy_once
 from tests.conftest import write_project
 
@@ -39,7 +40,7 @@ async def test_conversations_idle_past_retention_days_are_forgotten(tmp_path: Pa
         await store.save(recent, ConversationState(lang="en"), now=NOW - dt.timedelta(days=6))
         update = IncomingUpdate("demo", 1, "recent", "{}")
         await store.record_updates([update], now=NOW - dt.timedelta(hours=30))
-        await store.commit_step(None, None, update=update, calls=[], now=NOW)
+        await store.commit(Outcome(update=update), now=NOW)
         assert await tidy_once(store, project, ["demo"], NOW) == 1
         assert await store.load(old) is None
         assert await store.load(recent) is not None
@@ -68,17 +69,15 @@ async def test_handoffs_closed_past_retention_days_are_forgotten_with_their_rela
             )
 
         changes = [Opened(handoff("old", 9)), Opened(handoff("new", 9)), Opened(handoff("open", 9))]
-        await store.commit_step(None, None, update=None, calls=[], now=NOW, handoffs=changes)
-        await store.commit_step(
-            None,
-            None,
-            update=None,
-            calls=[],
+        await store.commit(Outcome(handoffs=changes), now=NOW)
+        await store.commit(
+            Outcome(
+                handoffs=[
+                    Closed("old", "moderator", NOW - dt.timedelta(days=8)),
+                    Closed("new", "person", NOW - dt.timedelta(days=1)),
+                ]
+            ),
             now=NOW,
-            handoffs=[
-                Closed("old", "moderator", NOW - dt.timedelta(days=8)),
-                Closed("new", "person", NOW - dt.timedelta(days=1)),
-            ],
         )
         await store.remember_relay("demo", "-1001", 5, "old")
         await tidy_once(store, project, ["demo"], NOW)
