@@ -23,6 +23,14 @@ REMEMBER = "INSERT INTO messages (bot, chat, message_id, at) VALUES (?, ?, ?, ?)
 Statement = tuple[str, tuple[Any, ...]]
 
 
+def while_journalled(insert: str) -> str:
+    """`INSERT INTO t (...) VALUES (...) ON CONFLICT ...` made to insert only while the outbox
+    holds the call whose id is the last parameter."""
+    head, rest = insert.split(" VALUES (", 1)
+    values, conflict = rest.split(")", 1)
+    return f"{head} SELECT {values} WHERE EXISTS (SELECT 1 FROM outbox WHERE id = ?){conflict}"
+
+
 class SQLMessages(abc.ABC):
     """Mixed into the SQL store, which provides `database`, `_write` and the other tables."""
 
@@ -44,12 +52,24 @@ class SQLMessages(abc.ABC):
         ) -> list[Statement]: ...
 
     async def remember_messages(
-        self, bot: str, chat: str, message_ids: Sequence[int], *, now: dt.datetime, vanish: Vanish | None = None
+        self,
+        bot: str,
+        chat: str,
+        message_ids: Sequence[int],
+        *,
+        now: dt.datetime,
+        vanish: Vanish | None = None,
+        journalled: str | None = None,
     ) -> None:
-        """Keep the ids for /forget; with `vanish`, also schedule them to vanish (sql_vanish)."""
+        """Keep the ids for /forget; with `vanish`, also schedule them to vanish (sql_vanish).
+        With `journalled` (the id of the call that sent them), only while that call is still
+        in the journal: a person forgotten while the call was with Telegram (their calls went
+        with every other row) leaves no row behind."""
         statements = [(REMEMBER, (bot, chat, int(m), now.timestamp())) for m in message_ids]
         if vanish is not None:
             statements += self.vanish_statements(bot, chat, vanish, message_ids, now=now)
+        if journalled is not None:
+            statements = [(while_journalled(sql), (*args, journalled)) for sql, args in statements]
         await self._write(statements)
 
     async def recent_messages(self, bot: str, chat: str, *, now: dt.datetime) -> list[int]:

@@ -290,6 +290,7 @@ class Sender:
                 [message_id],
                 now=dt.datetime.now(dt.timezone.utc),
                 vanish=vanish,
+                journalled=call.id,
             ),
             f"{self.bot_id}: a sent message",
         )

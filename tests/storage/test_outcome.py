@@ -55,3 +55,17 @@ async def test_choosing_not_to_vanish_unschedules_and_forgetting_leaves_nothing(
     await store.commit(Outcome(key=KEY, forget=True), now=NOW)
     assert await store.load(KEY) is None
     assert await store.recent_messages("mara", KEY.chat, now=NOW) == []
+
+
+async def test_a_message_sent_while_its_person_was_forgotten_leaves_no_row(store: SQLStore) -> None:
+    from bots.calls import BotApiCall, Delivery
+    from bots.storage.journal import journal_entries
+
+    [kept, lost] = journal_entries(
+        "mara", [BotApiCall(KEY.chat, "sendMessage", {"chat_id": PERSON, "text": "."}, Delivery())] * 2
+    )
+    await store.commit(Outcome(key=KEY, calls=[kept]), now=NOW)  # `lost` was journalled, then forgotten with its person
+    await store.remember_messages("mara", KEY.chat, [5], now=NOW, vanish=(PERSON, 60.0), journalled=kept.id)
+    await store.remember_messages("mara", KEY.chat, [6], now=NOW, vanish=(PERSON, 60.0), journalled=lost.id)
+    assert await store.recent_messages("mara", KEY.chat, now=NOW) == [5]
+    assert await store.vanishing_count("mara", KEY.chat) == 1
