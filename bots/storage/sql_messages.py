@@ -65,7 +65,7 @@ class SQLMessages(abc.ABC):
         With `journalled` (the id of the call that sent them), only while that call is still
         in the journal: a person forgotten while the call was with Telegram (their calls went
         with every other row) leaves no row behind."""
-        statements = [(REMEMBER, (bot, chat, int(m), now.timestamp())) for m in message_ids]
+        statements: list[Statement] = [(REMEMBER, (bot, chat, int(m), now.timestamp())) for m in message_ids]
         if vanish is not None:
             statements += self.vanish_statements(bot, chat, vanish, message_ids, now=now)
         if journalled is not None:
