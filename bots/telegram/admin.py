@@ -30,6 +30,7 @@ from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, Te
 
 from bots.privacy.logsafe import scrub
 from bots.telegram import metrics as metrics_module
+from bots.telegram.lifecycle import Service
 from bots.telegram.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ class Health:
         return "database", None
 
 
-class AdminServer:
+class AdminServer(Service):
     """The aiohttp server behind `--admin`."""
 
     def __init__(self, address: AdminAddress, health: Health, metrics: Metrics) -> None:
@@ -166,7 +167,7 @@ class AdminServer:
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def start(self) -> None:
-        from bots.telegram.app import StartupError  # app imports this module
+        from bots.telegram.settings import StartupError  # settings imports this module
 
         app = web.Application()
         app.router.add_get("/healthz", self.healthz)

@@ -1,24 +1,22 @@
-"""`bots run`: every bot of the project in one process, by long polling or by webhook."""
+"""`bots run`: every bot of the project in one process, by long polling or by webhook.
+
+The wiring: the runners, and the tasks around them (polling in `polling`, the webhook
+server in `webhook`, leases, heartbeats and the tidy in `housekeeping`, vanishing in
+`vanish`, /healthz and /metrics in `admin`, live reload in `bots.loader.watcher`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import functools
-import hmac
 import logging
-import secrets
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from aiohttp import web
 from telegram import Bot
 from telegram.error import (
-    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
-    RetryAfter,
     TelegramError,
     TimedOut,
 )
@@ -28,9 +26,8 @@ from bots.engine.i18n import Translator
 from bots.engine.project import Project
 from bots.loader.watcher import ProjectWatcher, Version
 from bots.privacy.logsafe import asyncio_exception_handler
-from bots.privacy.vault import Vault
 from bots.storage import ConversationKey, SQLStore
-from bots.telegram import admin, metrics
+from bots.telegram import admin
 from bots.telegram.housekeeping import (
     HEARTBEAT_EVERY,
     keep_alive,
@@ -39,40 +36,15 @@ from bots.telegram.housekeeping import (
     post_weekly_reports,
     while_leased,
 )
-from bots.telegram.outage import DATABASE
 from bots.telegram.pacing import Pacer
-from bots.telegram.refused import REFUSED, NoBotLeft, Refusals, TokenRefused, recheck_every, refused_line
-from bots.telegram.runner import ALLOWED_UPDATES, BotRunner
-from bots.telegram.sender import retry_seconds
+from bots.telegram.polling import poll
+from bots.telegram.refused import NoBotLeft, Refusals, TokenRefused, refused_line
+from bots.telegram.runner import BotRunner
+from bots.telegram.settings import DEFAULT_API_URL, RunSettings, StartupError
 from bots.telegram.vanish import keep_vanishing
+from bots.telegram.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
-
-DEFAULT_API_URL = "https://api.telegram.org/bot"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-class StartupError(Exception):
-    """A bot cannot start; the message is one line naming the bot and what to fix."""
-
-
-@dataclass
-class RunSettings:
-    api_url: str | None = None
-    webhook_url: str | None = None
-    listen: str = "127.0.0.1"
-    port: int = 8443
-    max_connections: int = 40  # Telegram's default: webhook requests it may have open at once
-    poll_timeout: int = 50
-    #: False only against a local Bot API server that has no limits (benchmarks)
-    pace: bool = True
-    #: watch flows/, knowledge/ and locales/ and apply saved changes (live reload)
-    reload: bool = True
-    admin: admin.AdminAddress | None = None  # --admin: /healthz and /metrics
-    tokens: dict[str, str] = field(default_factory=dict)
-    token_envs: dict[str, str] = field(default_factory=dict)
-    #: seconds between two tries of a bot's refused token (see bots.telegram.refused)
-    recheck_every: float = field(default_factory=recheck_every)
 
 
 class RawBot(Bot):
@@ -119,62 +91,6 @@ async def start_runner(runner: BotRunner, settings: RunSettings) -> None:
         raise StartupError(f"{runner.bot_id}: the Bot API at {url} refused to start the bot: {err.message}") from None
 
 
-async def poll(runner: BotRunner, settings: RunSettings, refusals: Refusals | None = None) -> None:
-    """Long polling: an update is confirmed (next offset) only after it is recorded. A
-    refused token stops this bot alone until it is accepted again (with `refusals`)."""
-    await runner.bot.delete_webhook(drop_pending_updates=False)
-    offset: int | None = None
-    backoff = 1.0
-    unrecorded = 1.0  # the back-off while the database fails (getUpdates itself succeeds meanwhile)
-    while True:
-        try:
-            updates = await runner.bot.do_api_request(
-                "getUpdates",
-                api_kwargs={"offset": offset, "timeout": settings.poll_timeout, "allowed_updates": ALLOWED_UPDATES},
-                read_timeout=settings.poll_timeout + 10,
-            )
-            backoff = 1.0
-        except REFUSED:
-            if refusals is None:
-                raise
-            refusals.refuse(runner.bot_id, settings.token_envs.get(runner.bot_id, "its token variable"))
-            await refusals.until_accepted(runner.bot_id, runner.bot.get_me)
-            continue
-        except RetryAfter as err:
-            metrics.throttled(runner.bot_id, retry_seconds(err.retry_after))
-            await asyncio.sleep(retry_seconds(err.retry_after))
-            continue
-        except Conflict:
-            log.error("%s: another process polls with this token, or a webhook is set: retrying", runner.bot_id)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
-            continue
-        except (NetworkError, TimedOut) as err:
-            log.warning("%s: cannot reach the Bot API (%s): retrying in %.0fs", runner.bot_id, type(err).__name__, backoff)
-            metrics.network_error(runner.bot_id)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 30.0)
-            continue
-        if updates:
-            try:
-                highest = await runner.receive(updates)  # raw JSON, stored as received
-            except Exception as err:  # noqa: BLE001 - the database: nothing is confirmed, Telegram keeps them
-                if unrecorded == 1.0:  # once a bot while it lasts, with the outage's own line
-                    log.error(
-                        "%s: cannot record updates in the database (%s): none is confirmed to Telegram, "
-                        "which delivers them again; retrying with back-off",
-                        runner.bot_id,
-                        type(err).__name__,
-                    )
-                DATABASE.failed(err, f"{runner.bot_id}: recording updates (none confirmed, retrying in {unrecorded:.0f}s)")
-                await asyncio.sleep(unrecorded)
-                unrecorded = min(unrecorded * 2, 30.0)
-                continue
-            offset = highest + 1
-            unrecorded = 1.0
-            DATABASE.ok()
-
-
 async def resume_refused(
     runner: BotRunner,
     settings: RunSettings,
@@ -191,70 +107,6 @@ async def resume_refused(
         await server.set_webhook(runner)
         await asyncio.Event().wait()  # served by the webhook server from now on: the run goes on
     await while_leased(store, f"poll {runner.bot_id}", functools.partial(poll, runner, settings, refusals))
-
-
-class WebhookServer:
-    """One aiohttp server for every bot: `POST <path>/<bot>`, checked by secret token."""
-
-    def __init__(self, runners: list[BotRunner], settings: RunSettings, vault: Vault | None = None) -> None:
-        if not settings.webhook_url:
-            raise ValueError("a webhook server needs the webhook's URL")
-        self.runners = {r.bot_id: r for r in runners}
-        self.settings = settings
-        self.base = settings.webhook_url.rstrip("/")
-        self.path = urlsplit(self.base).path.rstrip("/")
-        # every worker behind one address must give Telegram the same secret: it is derived
-        # from the secret key (a random one per process with the public development key)
-        self.secrets = {
-            bot_id: vault.shared_secret(f"webhook {bot_id}")
-            if vault is not None and not vault.development
-            else secrets.token_urlsafe(32)
-            for bot_id in self.runners
-        }
-        self.site: web.TCPSite | None = None
-        self.app_runner: web.AppRunner | None = None
-
-    async def handle(self, request: web.Request) -> web.Response:
-        bot_id = request.match_info["bot"]
-        runner = self.runners.get(bot_id)
-        given = request.headers.get(SECRET_HEADER, "")
-        if runner is None or not hmac.compare_digest(given.encode(), self.secrets[bot_id].encode()):
-            return web.Response(status=403)
-        try:
-            update = await request.json()
-        except ValueError:
-            return web.Response(status=400)
-        try:
-            await runner.receive([update])  # answered only once the update is safely recorded
-        except Exception as err:  # noqa: BLE001 - the database: Telegram delivers it again later
-            DATABASE.failed(err, f"{bot_id}: recording an update (answered 503)")
-            return web.Response(status=503)
-        DATABASE.ok()
-        return web.Response(status=200)
-
-    async def start(self, skip: set[str] | frozenset[str] = frozenset()) -> None:
-        """Serve, and tell Telegram where each bot's updates go (but the bots in `skip`)."""
-        app = web.Application(client_max_size=4 * 1024 * 1024)
-        app.router.add_post(f"{self.path}/{{bot}}", self.handle)
-        self.app_runner = web.AppRunner(app, access_log=None)
-        await self.app_runner.setup()
-        self.site = web.TCPSite(self.app_runner, self.settings.listen, self.settings.port)
-        await self.site.start()
-        for bot_id, runner in self.runners.items():
-            if bot_id not in skip:
-                await self.set_webhook(runner)
-
-    async def set_webhook(self, runner: BotRunner) -> None:
-        await runner.bot.set_webhook(
-            f"{self.base}/{runner.bot_id}",
-            secret_token=self.secrets[runner.bot_id],
-            allowed_updates=ALLOWED_UPDATES,
-            max_connections=self.settings.max_connections,
-        )
-
-    async def stop(self) -> None:
-        if self.app_runner is not None:
-            await self.app_runner.cleanup()
 
 
 async def run_bots(

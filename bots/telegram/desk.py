@@ -41,6 +41,7 @@ from bots.telegram.cards import (
     new_alias,
     topic_name,
 )
+from bots.telegram.lifecycle import Service
 from bots.telegram.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def handoff_counts(changes: Sequence[HandoffChange]) -> list[tuple[str, str, flo
     return counts
 
 
-class Desk:
+class Desk(Service):
     """The moderators' side of one bot's handoffs: what is posted in their chat for each
     handoff, and the sender's hooks that place it (`prepare`, `sent`, `refused`)."""
 

@@ -57,6 +57,7 @@ from bots.telegram.desk import Desk, handoff_counts
 from bots.telegram.desk_commands import ModeratorCommands
 from bots.telegram.flood import FloodGuard, Verdict
 from bots.telegram.intake import ForModerators, Membership, OutsidePrivate, PersonInput, classify
+from bots.telegram.lifecycle import Service
 from bots.telegram.outage import DATABASE, MAX_BACKOFF, is_database_error, until_written
 from bots.telegram.pacing import Pacer
 from bots.telegram.render import Pressed, render
@@ -131,8 +132,8 @@ class Taken:
     pressed: Pressed | None
 
 
-class BotRunner:
-    """Runs one bot of the project: call `start()`, feed it with `receive()`, then `stop()`."""
+class BotRunner(Service):
+    """Runs one bot of the project: `start()` it (or `async with`), feed it with `receive()`, then `stop()`."""
 
     def __init__(
         self,

@@ -36,6 +36,7 @@ from bots.privacy.pseudonyms import Pseudonyms
 from bots.storage import OutgoingCall, SQLStore
 from bots.storage.outcome import Outcome
 from bots.telegram import metrics
+from bots.telegram.lifecycle import Service
 from bots.telegram.outage import until_written
 from bots.telegram.pacing import Pacer
 from bots.telegram.refused import REFUSED
@@ -65,7 +66,7 @@ def retry_seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-class Sender:
+class Sender(Service):
     def __init__(
         self,
         bot_id: str,
