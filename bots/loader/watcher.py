@@ -23,7 +23,6 @@ from bots.engine.i18n import Translator
 from bots.engine.project import Project
 from bots.i18n.translations import CatalogError, project_translator
 from bots.loader import load_project
-from bots.telegram import metrics
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +91,9 @@ class ProjectWatcher:
             if not self.changed():
                 return
 
-    async def watch(self, apply: Callable[[Version], None]) -> None:
-        """Run until cancelled: apply each good change, log and refuse each bad one."""
+    async def watch(self, apply: Callable[[Version], None], refused: Callable[[list[str]], None] | None = None) -> None:
+        """Run until cancelled: apply each good change, log and refuse each bad one (and
+        tell `refused` its errors)."""
         while True:
             await asyncio.sleep(self.interval)
             if not self.changed():
@@ -102,10 +102,10 @@ class ProjectWatcher:
             outcome = await asyncio.to_thread(self.load)
             if isinstance(outcome, Version):
                 apply(outcome)
-                metrics.reload_outcome(True)
                 log.info("reloaded the flows after a change (%d warning(s))", outcome.warnings)
             else:
-                metrics.reload_outcome(False)
+                if refused is not None:
+                    refused(outcome)
                 log.error("a change was refused: %d error(s); the running version stays", len(outcome))
                 for line in outcome:
                     log.error("%s", line)

@@ -27,7 +27,7 @@ from bots.engine.project import Project
 from bots.loader.watcher import ProjectWatcher, Version
 from bots.privacy.logsafe import asyncio_exception_handler
 from bots.storage import ConversationKey, SQLStore
-from bots.telegram import admin
+from bots.telegram import admin, metrics
 from bots.telegram.housekeeping import (
     HEARTBEAT_EVERY,
     keep_alive,
@@ -180,8 +180,12 @@ async def run_bots(
             def apply(version: Version) -> None:
                 for runner in runners:
                     runner.reload(version.project, version.translator)
+                metrics.reload_outcome(True)
 
-            tasks.append(asyncio.create_task(watcher.watch(apply)))
+            def refused(errors: list[str]) -> None:
+                metrics.reload_outcome(False)
+
+            tasks.append(asyncio.create_task(watcher.watch(apply, refused)))
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
