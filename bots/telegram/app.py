@@ -26,6 +26,7 @@ from telegram.warnings import PTBUserWarning
 
 from bots.engine.i18n import Translator
 from bots.engine.project import Project
+from bots.errors import BotsError
 from bots.loader.watcher import ProjectWatcher, Version
 from bots.privacy.logsafe import asyncio_exception_handler
 from bots.privacy.vault import Vault
@@ -52,7 +53,7 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-class StartupError(Exception):
+class StartupError(BotsError):
     """A bot cannot start; the message is one line naming the bot and what to fix."""
 
 
