@@ -25,6 +25,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from bots.errors import BotsError
+
 TEXT_LIMIT = 4096
 
 _SECTION = re.compile(r"^##[ \t]+(\S+)[ \t]*$")
@@ -36,7 +38,7 @@ _ESCAPABLE = set("\\`*_{}[]()#+-.!|>~<&\"'")
 _TAG = re.compile(r"<[^>]*>")
 
 
-class NewsError(ValueError):
+class NewsError(BotsError, ValueError):
     """A news file cannot be sent as it is; `str(err)` is `path:line: error: what to fix`."""
 
     def __init__(self, path: str, line: int | None, message: str) -> None:

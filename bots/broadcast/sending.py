@@ -42,6 +42,7 @@ from telegram.error import (
 
 from bots.broadcast.news import News
 from bots.broadcast.progress import Progress
+from bots.errors import BotsError
 from bots.privacy.pseudonyms import Pseudonyms
 from bots.storage.sql_messages import REMEMBER
 from bots.storage.sql_news import (
@@ -86,7 +87,7 @@ _LIVE: set[str] = set()  # owners of broadcasts running in this process
 NewsStore = SQLiteConversationStore
 
 
-class BroadcastError(Exception):
+class BroadcastError(BotsError):
     """A broadcast cannot start or go on; the message says why and what to do."""
 
 

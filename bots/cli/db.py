@@ -1,20 +1,38 @@
-"""`bots db status | upgrade | copy FROM TO | rekey`: the database's version, its upgrade,
-moving a deployment between SQLite and PostgreSQL, and moving it to a new secret key."""
+"""`bots db status | upgrade | copy FROM TO | rekey | backup FILE | restore FILE`: the
+database's version, its upgrade, moving a deployment between SQLite and PostgreSQL, moving it
+to a new secret key, and a SQLite database's backup and its restoring."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bots.storage import StoreError, database_location, redacted, store_at
+from bots.cli.common import vault
+from bots.errors import BotsError
+from bots.storage import database_location, redacted, store_at
 from bots.storage.schema import LATEST
 
+if TYPE_CHECKING:
+    from bots.cli.common import Commands
+    from bots.ops.backup import Copied
+
 DB_HELP = "the database: a SQLite file or a postgresql:// URL (default: $BOTS_DATABASE_URL, $BOTS_DB or ./bots.db)"
+URL_ENV = "BOTS_DATABASE_URL"
+POSTGRES_ADVICE = (
+    "bots db {command} copies SQLite files; this database is PostgreSQL: use pg_dump / pg_restore "
+    "(see docs/operations.md, 'Backups')"
+)
 
 
-def add_db_parsers(db: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Add `status`, `upgrade`, `copy` and `rekey` to the `bots db` command group."""
+def add_parsers(commands: Commands) -> None:
+    """Add the `bots db` command group: `status`, `upgrade`, `copy`, `rekey`, `backup` and `restore`."""
+    group = commands.add_parser("db", help="the database: status, upgrade, copy, rekey, backup, restore")
+    db = group.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+
     status = db.add_parser("status", help="the database's engine, schema version, key, contents and workers")
     status.add_argument("--db", help=DB_HELP)
     status.add_argument("--insecure-dev", action="store_true", help="check against the public development key")
@@ -50,24 +68,30 @@ def add_db_parsers(db: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     rekey.add_argument("--insecure-dev", action="store_true", help="the database uses the public development key (until now)")
     rekey.set_defaults(func=cmd_rekey)
 
+    taking = db.add_parser("backup", help="copy the live SQLite database to FILE, still encrypted (mode 0600)")
+    taking.add_argument("file", metavar="FILE", help="the backup to write (replaced if it exists)")
+    taking.add_argument("--db", help="the database file (default: $BOTS_DB or ./bots.db)")
+    taking.set_defaults(func=cmd_backup)
 
-def _vault(args: argparse.Namespace, command: str):  # -> Vault | int
-    from bots.cli import _vault as vault_of
+    putting = db.add_parser("restore", help="put a backup in place of the database (the bots stopped)")
+    putting.add_argument("file", metavar="FILE", help="a backup made by 'bots db backup'")
+    putting.add_argument("--db", help="the database file to restore into (default: $BOTS_DB or ./bots.db)")
+    putting.add_argument(
+        "--force", action="store_true", help="replace a database that holds data (it is kept beside it as .replaced-<time>)"
+    )
+    putting.add_argument("--insecure-dev", action="store_true", help="the backup uses the public development key")
+    putting.set_defaults(func=cmd_restore)
 
-    return vault_of(args.insecure_dev, command)
+
+# a StoreError (another key, another version, unreachable), a WeakKey and a BackupError reach
+# `main`: one line, status 1 (2 for the key)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from bots.storage.admin import status
 
-    vault = _vault(args, "bots db status")
-    if isinstance(vault, int):
-        return vault
-    try:
-        found = asyncio.run(status(store_at(database_location(args.db), vault)))
-    except StoreError as err:
-        print(f"bots: {err}", file=sys.stderr)
-        return 1
+    store_vault = vault(args.insecure_dev, "bots db status")
+    found = asyncio.run(status(store_at(database_location(args.db), store_vault)))
     print("\n".join(found.lines()))
     return 0
 
@@ -75,15 +99,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_upgrade(args: argparse.Namespace) -> int:
     from bots.storage.admin import upgrade
 
-    vault = _vault(args, "bots db upgrade")
-    if isinstance(vault, int):
-        return vault
+    store_vault = vault(args.insecure_dev, "bots db upgrade")
     location = database_location(args.db)
-    try:
-        before, after = asyncio.run(upgrade(store_at(location, vault)))
-    except StoreError as err:
-        print(f"bots: {err}", file=sys.stderr)
-        return 1
+    before, after = asyncio.run(upgrade(store_at(location, store_vault)))
     if before == after:
         print(f"{redacted(location)}: schema version {after}, already up to date")
     elif before == 0:
@@ -96,9 +114,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 def cmd_copy(args: argparse.Namespace) -> int:
     from bots.storage.admin import copy
 
-    vault = _vault(args, "bots db copy")
-    if isinstance(vault, int):
-        return vault
+    store_vault = vault(args.insecure_dev, "bots db copy")
     if args.source == args.target:
         print("bots: FROM and TO are the same database", file=sys.stderr)
         return 2
@@ -107,11 +123,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
         if count and count % 10_000 == 0:
             print(f"  {table}: {count} rows", file=sys.stderr)
 
-    try:
-        copied = asyncio.run(copy(store_at(args.source, vault), store_at(args.target, vault), progress=progress))
-    except StoreError as err:
-        print(f"bots: {err}", file=sys.stderr)
-        return 1
+    copied = asyncio.run(copy(store_at(args.source, store_vault), store_at(args.target, store_vault), progress=progress))
     total = sum(copied.values())
     listed = ", ".join(f"{count} {table}" for table, count in copied.items() if count) or "no rows"
     print(f"copied {redacted(args.source)} to {redacted(args.target)} (schema version {LATEST}): {total} rows ({listed})")
@@ -120,9 +132,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_rekey(args: argparse.Namespace) -> int:
-    import os
-
-    from bots.privacy.vault import ENV, WeakKey, parse_key
+    from bots.privacy.vault import ENV, parse_key
     from bots.storage.rekey import rekey
 
     var = args.new_key_env
@@ -133,23 +143,64 @@ def cmd_rekey(args: argparse.Namespace) -> int:
     if not text.strip():
         print(f"bots: {var} is not set: put the new key in it (make one with 'bots keygen')", file=sys.stderr)
         return 2
-    try:
-        new_master = parse_key(text, var)
-    except WeakKey as err:
-        print(f"bots: {err}", file=sys.stderr)
-        return 2
-    vault = _vault(args, "bots db rekey")
-    if isinstance(vault, int):
-        return vault
+    new_master = parse_key(text, var)
+    store_vault = vault(args.insecure_dev, "bots db rekey")
     location = database_location(args.db)
-    try:
-        done = asyncio.run(rekey(store_at(location, vault), new_master, force=args.force))
-    except StoreError as err:
-        print(f"bots: {err}", file=sys.stderr)
-        return 1
+    done = asyncio.run(rekey(store_at(location, store_vault), new_master, force=args.force))
     print("\n".join(done.lines()))
     print(
         f"next: set {ENV} to the new key (in /etc/bots/bots.env or .env), then start the bots; "
         "backups made before now still need the old key"
+    )
+    return 0
+
+
+def _sqlite_file(args: argparse.Namespace, command: str) -> Path:
+    """The SQLite file `--db` names (or the environment); `BotsError` (status 2) for PostgreSQL."""
+    from bots.ops.backup import is_postgres
+
+    location = args.db or os.environ.get(URL_ENV) or os.environ.get("BOTS_DB") or "bots.db"
+    if is_postgres(location):
+        raise BotsError(POSTGRES_ADVICE.format(command=command), status=2)
+    return Path(location)
+
+
+def _size(copied: Copied) -> str:
+    return f"{copied.size / 1_000_000:.1f} MB" if copied.size >= 100_000 else f"{copied.size / 1000:.0f} kB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from bots.ops.backup import backup
+
+    database = _sqlite_file(args, "backup")
+    try:
+        copied = backup(database, Path(args.file))
+    except OSError as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"wrote {copied.path} ({_size(copied)}, {copied.conversations} conversation(s)), encrypted as the database is; "
+        f"it is readable only with the same BOTS_SECRET_KEY: keep the key elsewhere",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from bots.ops.backup import restore
+
+    database = _sqlite_file(args, "restore")
+    store_vault = vault(args.insecure_dev, "bots db restore")
+    try:
+        copied = restore(Path(args.file), database, store_vault, force=args.force)
+    except OSError as err:
+        print(f"bots: {err}", file=sys.stderr)
+        return 1
+    if copied.replaced is not None:
+        print(f"the database that was there is kept as {copied.replaced}: delete it once all is well", file=sys.stderr)
+    print(
+        f"restored {args.file} into {copied.path} ({copied.conversations} conversation(s)); "
+        "run 'bots db upgrade' if the backup is from an older version, then start the bots",
+        file=sys.stderr,
     )
     return 0

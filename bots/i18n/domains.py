@@ -19,6 +19,7 @@ from typing import Literal
 
 import bots.engine.texts
 from bots.engine.project import Project
+from bots.errors import BotsError
 from bots.i18n.extract import FileTexts, read_texts
 from bots.loader.load import YAML_SUFFIXES
 from bots.loader.yamlsource import YamlError
@@ -32,7 +33,7 @@ BUILTIN_METHOD = "bots.i18n.extract:extract_builtin"
 DomainKind = Literal["bot", "library", "knowledge", "engine"]
 
 
-class DomainClash(ValueError):
+class DomainClash(BotsError, ValueError):
     """Two sources of texts would share one catalog (a bot named `bots` or `knowledge`)."""
 
 

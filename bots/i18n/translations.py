@@ -19,12 +19,13 @@ from babel.messages.pofile import PoFileError, read_po
 from babel.support import Translations
 
 from bots.engine.i18n import SourceTexts, Translator
+from bots.errors import BotsError
 
 #: the context of texts that belong to a bot rather than a node (`help:`), see bots.i18n.extract
 BOT_CONTEXT = "bot"
 
 
-class CatalogError(RuntimeError):
+class CatalogError(BotsError, RuntimeError):
     """A translation catalog cannot be used: the message names the file and the reason."""
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bots.engine.project import Project
+from bots.errors import BotsError
 from bots.loader import cache
 from bots.loader.checks import ProjectChecker
 from bots.loader.diagnostics import Diagnostic, DiagnosticList, Position
@@ -17,7 +18,7 @@ from bots.loader.load import ProjectLoader
 __all__ = ["Diagnostic", "DiagnosticList", "Position", "ProjectError", "check_path", "find_root", "load_project"]
 
 
-class ProjectError(Exception):
+class ProjectError(BotsError):
     """The project has errors; `diagnostics` holds them all (warnings too)."""
 
     def __init__(self, diagnostics: DiagnosticList) -> None:

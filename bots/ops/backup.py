@@ -25,6 +25,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from bots.errors import BotsError
 from bots.privacy.vault import SealBroken, Vault
 from bots.storage.sqlite import KEY_CHECK
 
@@ -33,7 +34,7 @@ __all__ = ["BackupError", "Copied", "backup", "restore"]
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-class BackupError(Exception):
+class BackupError(BotsError):
     """The backup or restore cannot be done; the message says why and what to do, in one line."""
 
 

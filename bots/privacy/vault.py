@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bots.errors import BotsError
+
 ENV = "BOTS_SECRET_KEY"
 #: the `meta` row of a rekeyed database: the keys its chat keys are computed with, sealed
 CHAT_KEYS = "chat hash keys"
@@ -47,7 +49,7 @@ FORMAT = b"\x01"  # the version of the sealed format: nonce (12 bytes) + ciphert
 _DEVELOPMENT_SECRET = b"bots development key -- NOT SECRET: anyone can read what it protects"
 
 
-class WeakKey(ValueError):
+class WeakKey(BotsError, ValueError, status=2):
     """The secret key given is missing, malformed or too weak."""
 
 

@@ -8,13 +8,14 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from bots.errors import BotsError
 from bots.report.period import Period
 from bots.storage.database import DatabaseUnavailable, PostgresDatabase, is_postgres_url
 
 Counts = dict[tuple[str, str], float]  # (name, key) -> value summed over the period
 
 
-class ReportError(Exception):
+class ReportError(BotsError):
     """The counters cannot be read; the message says why, in one line."""
 
 

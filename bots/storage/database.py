@@ -19,11 +19,13 @@ from typing import Any
 
 import aiosqlite
 
+from bots.errors import BotsError
+
 Statement = tuple[str, tuple[Any, ...]]
 Row = Sequence[Any]
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(BotsError, RuntimeError):
     """The database cannot be reached or opened; the message says why in one line."""
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from bots.calls import Delivery, from_old_params
 from bots.engine.state import ConversationState
+from bots.errors import BotsError
 from bots.privacy.vault import CHAT_KEYS, SealBroken, Vault
 from bots.storage.base import ConversationKey, ConversationStore
 from bots.storage.database import Database, DatabaseUnavailable, Statement
@@ -39,7 +40,7 @@ from bots.storage.sql_workers import CALL_COLUMNS, SQLWorkers
 KEY_CHECK = "key check"
 
 
-class StoreError(RuntimeError):
+class StoreError(BotsError, RuntimeError):
     """The database cannot be used as it is (another key, another version, unreachable): the
     message says why, in one line."""
 

@@ -28,6 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import WebhookInfo
 from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bots.errors import BotsError
 from bots.privacy.logsafe import scrub
 from bots.telegram import metrics as metrics_module
 from bots.telegram.lifecycle import Service
@@ -43,7 +44,7 @@ CHECK_TIMEOUT = 5.0  # seconds for each Bot API call and for the database read
 WEBHOOK_ERRORS_KEPT = dt.timedelta(minutes=10)  # an older delivery failure is history
 
 
-class AddressRefused(ValueError):
+class AddressRefused(BotsError, ValueError, status=2):
     """The `--admin` address is malformed, or not loopback without `--admin-public`."""
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bots.errors import BotsError
 from bots.telegram.admin import AdminAddress
 from bots.telegram.refused import recheck_every
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 
 
-class StartupError(Exception):
+class StartupError(BotsError):
     """A bot cannot start; the message is one line naming the bot and what to fix."""
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from bots.engine.expressions import to_plain
 from bots.engine.nodes.base import Node
 from bots.engine.project import Project, qualify_flow, split_target
+from bots.errors import BotsError
 from bots.loader.diagnostics import suggest
 from bots.loader.flowgraph import FlowGraph
 from bots.loader.yamlsource import PathKey
@@ -32,7 +33,7 @@ FLOW_REF = "flowref"  # a flow that is called but not drawn
 NODE_REF = "noderef"  # a node of a flow that is not drawn (the target of a jump)
 
 
-class GraphError(Exception):
+class GraphError(BotsError, status=2):
     """What the person asked for cannot be drawn; the message says why, in one line."""
 
 

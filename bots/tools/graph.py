@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bots.tools.drawing import ENTRY, FLOW_REF, NODE_REF, Box, Drawing, GraphError, draw
 
-# `bots graph` (bots/cli.py) draws and writes through this module alone
+# `bots graph` (bots/cli/tools.py) draws and writes through this module alone
 __all__ = ["FORMATS", "TEXT_FORMATS", "GraphError", "default_file", "draw", "draw_image", "render", "to_dot", "to_mermaid"]
 
 TEXT_FORMATS = ("mermaid", "dot")

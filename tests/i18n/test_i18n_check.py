@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bots.cli import main
 from bots.i18n.check import missing_translations
-from bots.i18n.workflow import main
+
+# `main` configures logging
+pytestmark = pytest.mark.usefixtures("_restore_logging")
 
 RU = Path("locales/ru/LC_MESSAGES")
 BE = Path("locales/be/LC_MESSAGES")

@@ -11,9 +11,12 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 import bots.engine.texts
+from bots.cli import main
 from bots.engine.texts import BUILTIN
 from bots.i18n.extract import read_texts
-from bots.i18n.workflow import main
+
+# `main` configures logging
+pytestmark = pytest.mark.usefixtures("_restore_logging")
 
 REPO = Path(__file__).resolve().parents[2]
 FLOWS = "bots.i18n.extract:extract_flows"

@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from bots.cli import main
 from bots.console.transcript import plain_lines
 from bots.i18n.translations import CatalogError, load_catalogs
-from bots.i18n.workflow import main
+
+# `main` configures logging
+pytestmark = pytest.mark.usefixtures("_restore_logging")
 
 RU = Path("locales/ru/LC_MESSAGES")
 
