@@ -140,8 +140,7 @@ def _inline(node: SyntaxTreeNode) -> str:
 
 def _blank_before(node: SyntaxTreeNode, lines: list[str]) -> bool:
     """Whether an empty line stands right before `node` in the source."""
-    assert node.map is not None
-    first = node.map[0]
+    first = node.map[0] if node.map else 0
     return first > 0 and not lines[first - 1].strip(" \t")
 
 
@@ -166,8 +165,7 @@ def _block(node: SyntaxTreeNode, lines: list[str], level: int) -> str:
     kind = node.type
     if kind == "paragraph":
         text = _inline(node.children[0])
-        assert node.map is not None
-        last = lines[node.map[1] - 1]
+        last = lines[node.map[1] - 1] if node.map else ""
         if _FINAL_BACKSLASH.search(last.rstrip(" \t") if last.endswith("  ") else last) and text.endswith("\\"):
             text = text[:-1].rstrip()  # a break asked for after the last line: there is none to keep
         return text
