@@ -8,15 +8,11 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bots.console.transcript import plain_lines
 from bots.i18n.translations import CatalogError, load_catalogs
 from bots.i18n.workflow import main
+from tests.support.engine import said
 
 RU = Path("locales/ru/LC_MESSAGES")
-
-
-def said(outputs: list) -> str:
-    return "\n".join(plain_lines(outputs, notes=False))
 
 
 def run(root: Path, *command: str) -> int:
