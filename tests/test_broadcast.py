@@ -231,7 +231,8 @@ async def test_killed_half_way_and_restarted_sends_to_the_rest_and_nobody_twice(
     first.cancel()  # as abruptly as a crash: nothing is tidied up
     with pytest.raises(asyncio.CancelledError):
         await first
-    await asyncio.sleep(0.2)  # whatever was in flight lands
+    # the barrier: the stopped sender's connections closed and every call it had sent answered
+    await api.wait_until(lambda: api.idle, timeout=10)
     half = sum(received(api, people).values())
     assert 20 <= half < 60
 
@@ -444,7 +445,7 @@ async def test_the_command_dry_run_then_killed_and_restarted(api: BotApiStandin,
     await api.wait_until(lambda: sum(received(api, people).values()) >= 20, timeout=30)
     first.send_signal(signal.SIGKILL)
     await ended(first, 30)
-    await asyncio.sleep(0.2)
+    await api.wait_until(lambda: api.idle, timeout=10)  # what the killed process had sent is answered
 
     code, out, err = await ended(await run_cli(project, api, "news.md", "--db", str(db)))
     assert code == 0, err

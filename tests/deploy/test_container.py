@@ -142,7 +142,7 @@ async def test_the_images_start_up_command_serves_the_real_bots(tmp_path: Path) 
                     break
                 assert process.returncode is None, (await process.communicate())[1].decode()[-3000:]
                 assert loop.time() < deadline, "the HEALTHCHECK never passed"
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.2)  # as Docker does, run the HEALTHCHECK again until it passes
             mara = api.user("Mara's first visitor")
             hello = await greeting(api, mara, bot=tokens["MARA_BOT_TOKEN"])
             assert hello.text

@@ -104,7 +104,7 @@ async def test_get_updates_offset_and_long_poll(api: BotApiStandin, bot: Bot) ->
     loop = asyncio.get_running_loop()
     last = (await bot.get_updates())[-1].update_id
     poll = asyncio.create_task(bot.get_updates(offset=last + 1, timeout=10))
-    await asyncio.sleep(0.3)
+    await api.wait_until(lambda: api.bot().queue.polling, timeout=5)  # the request waits at the stand-in
     assert not poll.done()
     started = loop.time()
     await api.send_text(alice, "wake up")
@@ -436,6 +436,27 @@ def test_markdown_modes_read_text_without_markup() -> None:
     assert parse_markdown("5. \\_a\\_ \\*b\\* (c) - d!") == ("5. _a_ *b* (c) - d!", [])
     with pytest.raises(ValueError, match=r"reads no Markdown markup \('`' at byte offset 2\)"):
         parse_markdown("a `code`")
+
+
+async def test_idle_and_polling_are_barriers_for_tests(api: BotApiStandin) -> None:
+    """`idle`: no connection open and no call being answered; `queue.polling`: a getUpdates waits."""
+    alice = api.user("Alice")
+    assert api.idle
+    api.delay("sendMessage", 0.2)  # answered late: the call is in progress meanwhile
+    async with Bot(TOKEN, base_url=api.base_url) as ptb:
+        sending = asyncio.create_task(ptb.send_message(alice.id, "slow"))
+        await api.wait_until(lambda: api.handling == 1, timeout=5)
+        assert not api.idle
+        await sending
+        assert api.handling == 0 and not api.idle  # the bot's connection stays open
+        poll = asyncio.create_task(ptb.get_updates(timeout=10))
+        await api.wait_until(lambda: api.bot().queue.polling, timeout=5)
+        assert not poll.done()
+        await api.send_text(alice, "hi")
+        [update] = await asyncio.wait_for(poll, 5)
+        assert update.message.text == "hi" and not api.bot().queue.polling
+    await api.wait_until(lambda: api.idle, timeout=5)  # the bot closed its connections
+    assert [m.text for m in api.messages(alice)] == ["slow"]
 
 
 async def test_markdown_modes_over_http(api: BotApiStandin, bot: Bot) -> None:

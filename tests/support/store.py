@@ -45,6 +45,16 @@ async def rows_about_in(location: str, key: str, tables: tuple[str, ...] = TABLE
         }
 
 
+def settled(db: Path, bot: str = "demo") -> bool:
+    """In a SQLite file the bots run on: every update they recorded is processed and every call
+    they recorded is sent. With every update confirmed to the stand-in too, nothing more is on its
+    way from what came in so far: a barrier for "nothing was sent"."""
+    with sqlite3.connect(db) as conn:
+        waiting = conn.execute("SELECT COUNT(*) FROM updates WHERE bot = ? AND payload IS NOT NULL", (bot,)).fetchone()[0]
+        queued = conn.execute("SELECT COUNT(*) FROM outbox WHERE bot = ?", (bot,)).fetchone()[0]
+    return waiting == 0 and queued == 0
+
+
 def everything_on_disk(db: Path) -> bytes:
     """The SQLite file and its journals, as someone who copies them would have them."""
     return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))

@@ -30,7 +30,7 @@ async def get(url: str, bot=None, *, wait: float = 30.0) -> tuple[int, str]:
                     pytest.fail(f"bots run ended ({code}) before serving {url}:\n{errors}")
                 if loop.time() > deadline:
                     raise
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # nothing listens yet: ask again (nothing is asserted of the wait)
 
 
 async def metrics_when(base: str, ready, *, wait: float = 15.0) -> dict[tuple[str, str], float]:
@@ -42,7 +42,7 @@ async def metrics_when(base: str, ready, *, wait: float = 15.0) -> dict[tuple[st
         values = {(name, labels.get("bot", "")): value for name, labels, value in samples(text) if "le" not in labels}
         if ready(values) or loop.time() > deadline:
             return values
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # the metrics have no event to wait on: read them again
 
 
 async def test_health_and_metrics_follow_a_real_run(api: BotApiStandin, running, project: Path) -> None:

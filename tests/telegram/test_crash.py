@@ -31,7 +31,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing(api: BotApiSt
     async def burst(person) -> None:
         for n in range(BURST):
             await api.send_text(person, f"m{n}")
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.005)  # a burst spread out a little, so that the kill lands inside it
 
     sending = asyncio.gather(*(burst(p) for p in people))
     # kill once a good part of the burst has been answered, while the rest is in progress

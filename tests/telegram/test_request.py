@@ -80,7 +80,7 @@ async def test_parameters_reach_the_server_as_httpx_sends_them(api: BotApiStandi
 async def test_get_updates_long_poll_returns_when_an_update_arrives(api: BotApiStandin, bot: Bot, alice: Person) -> None:
     started = time.monotonic()
     poll = asyncio.create_task(bot.get_updates(timeout=10))
-    await asyncio.sleep(0.2)
+    await api.wait_until(lambda: api.bot().queue.polling, timeout=5)  # the request waits at the stand-in
     assert not poll.done()
     await api.send_text(alice, "/start")
     [update] = await asyncio.wait_for(poll, 3)

@@ -68,7 +68,7 @@ async def test_two_polling_workers_one_killed_mid_burst(api: BotApiStandin, echo
         async def burst(person: object) -> None:
             for n in range(BURST):
                 await api.send_text(person, f"m{n}")  # type: ignore[arg-type]
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.01)  # a burst spread out a little, so that the kill lands inside it
 
         sending = asyncio.gather(*(burst(p) for p in people))
         await api.wait_until(lambda: sum(len(echoes(api, p)) for p in people) >= CHATS * BURST // 3, timeout=60)
