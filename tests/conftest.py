@@ -1,12 +1,12 @@
-"""Shared fixtures: tiny projects written to a temporary folder, and no network but loopback."""
+"""Shared fixtures: tiny projects written to a temporary folder, the Bot API stand-in, and no
+network but loopback. The helpers they call are in tests/support/."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
-import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,27 +14,12 @@ import pytest
 from bots.console.session import Conversation
 from bots.engine import Engine, Project
 from bots.loader import load_project
+from bots.testing.standin import BotApiStandin
+from tests.support.project import write_project
+from tests.support.standin import standin
 
 # python-telegram-bot 22 warns (an error here) unless durations are opted in as timedeltas
 os.environ.setdefault("PTB_TIMEDELTA", "true")
-
-BOT_YAML = """\
-name: Demo
-start: main
-source_locale: en
-locales: [en, ru]
-token_env: DEMO_TOKEN
-"""
-
-
-def write_project(root: Path, files: dict[str, str]) -> Path:
-    """Write `files` (path relative to `root` -> YAML text, dedented) and return `root`."""
-    files = {"flows/demo/bot.yaml": BOT_YAML, **files}
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return root
 
 
 @pytest.fixture
@@ -58,6 +43,13 @@ def chat(project_from: Callable[..., Project]) -> Callable[..., Conversation]:
         return Conversation(Engine(project, "demo"), lang=lang)
 
     return start
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiStandin]:
+    """The Bot API stand-in in the test's loop, for the demo bot's token (tests/support/standin.py)."""
+    async with standin() as started:
+        yield started
 
 
 # --- running in parallel (pytest-xdist; `-n auto` is in pyproject's addopts) -------------------

@@ -7,11 +7,9 @@ import asyncio
 import datetime as dt
 import io
 import logging
-import os
 import re
 import signal
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -34,14 +32,15 @@ from bots.privacy.vault import Vault
 from bots.storage.sql_news import news_forget_statements
 from bots.telegram.app import make_bot
 from bots.testing.standin import BotApiStandin, Person
-from tests import conftest
-from tests.conftest import write_project
+from tests.support import project as support_project
+from tests.support import store as support_store
+from tests.support.commands import bots_env, ended, environment, start_bots
+from tests.support.project import write_project
+from tests.support.standin import TOKEN
 
-TOKEN = "123456:TEST-token-for-the-stand-in"
-SECRET_KEY = "Qm90cyB0ZXN0IGtleTogMzIgYnl0ZXMgb2Ygbm90aGluZyE"  # the tests' own; never use it for real
 BOT = "demo"
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
-BOT_YAML = conftest.BOT_YAML.replace("locales: [en, ru]", "locales: [en, ru, be]")
+BOT_YAML = support_project.BOT_YAML.replace("locales: [en, ru]", "locales: [en, ru, be]")
 MAIN = """\
 start: hello
 nodes:
@@ -70,14 +69,8 @@ TEXT = {
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotApiStandin]:
-    async with BotApiStandin(tokens=[TOKEN], call_log_size=100_000) as standin:
-        yield standin
-
-
-@pytest.fixture
 def vault() -> Vault:
-    return Vault.from_env({"BOTS_SECRET_KEY": SECRET_KEY}) or Vault.for_development()
+    return support_store.vault()
 
 
 @pytest.fixture
@@ -238,7 +231,8 @@ async def test_killed_half_way_and_restarted_sends_to_the_rest_and_nobody_twice(
     first.cancel()  # as abruptly as a crash: nothing is tidied up
     with pytest.raises(asyncio.CancelledError):
         await first
-    await asyncio.sleep(0.2)  # whatever was in flight lands
+    # the barrier: the stopped sender's connections closed and every call it had sent answered
+    await api.wait_until(lambda: api.idle, timeout=10)
     half = sum(received(api, people).values())
     assert 20 <= half < 60
 
@@ -427,25 +421,8 @@ def test_the_tally_line() -> None:
 
 
 async def run_cli(project: Path, api: BotApiStandin, *args: str) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "TELEGRAM_API_URL": api.base_url,
-        "DEMO_TOKEN": TOKEN,
-        "BOTS_SECRET_KEY": SECRET_KEY,
-        "PTB_TIMEDELTA": "true",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bots",
-        "broadcast",
-        BOT,
-        *args,
-        cwd=project,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    """`bots broadcast demo ARGS`, started: read it with `ended`."""
+    return await start_bots("broadcast", BOT, *args, cwd=project, env=bots_env(api))
 
 
 async def test_the_command_dry_run_then_killed_and_restarted(api: BotApiStandin, tmp_path: Path, vault: Vault) -> None:
@@ -456,10 +433,8 @@ async def test_the_command_dry_run_then_killed_and_restarted(api: BotApiStandin,
     async with NewsStore(db, vault=vault) as store:
         await subscribe(store, people, ["en", "ru", "be", "en"])
 
-    dry = await run_cli(project, api, "news.md", "--db", str(db), "--dry-run")
-    out, err = await asyncio.wait_for(dry.communicate(), 60)
-    assert dry.returncode == 0, err.decode()
-    text = out.decode()
+    code, text, err = await ended(await run_cli(project, api, "news.md", "--db", str(db), "--dry-run"))
+    assert code == 0, err
     assert "60 subscriber(s)" in text
     assert "--- en: 30 subscriber(s)" in text and "--- ru: 15 subscriber(s)" in text and "--- be: 15 subscriber(s)" in text
     assert "<b>News</b>: the office opens on <i>Monday</i>." in text
@@ -469,31 +444,28 @@ async def test_the_command_dry_run_then_killed_and_restarted(api: BotApiStandin,
     first = await run_cli(project, api, "news.md", "--db", str(db))
     await api.wait_until(lambda: sum(received(api, people).values()) >= 20, timeout=30)
     first.send_signal(signal.SIGKILL)
-    await asyncio.wait_for(first.communicate(), 30)
-    await asyncio.sleep(0.2)
+    await ended(first, 30)
+    await api.wait_until(lambda: api.idle, timeout=10)  # what the killed process had sent is answered
 
-    second = await run_cli(project, api, "news.md", "--db", str(db))
-    out, err = await asyncio.wait_for(second.communicate(), 60)
-    assert second.returncode == 0, err.decode()
+    code, out, err = await ended(await run_cli(project, api, "news.md", "--db", str(db)))
+    assert code == 0, err
     counts = received(api, people)
     assert max(counts.values()) == 1
-    [line] = out.decode().splitlines()
+    [line] = out.splitlines()
     match = re.fullmatch(r"demo: sent (\d+), blocked 0, failed 0(?:, not resent after a crash: (\d+))?", line)
     assert match, line
     sent, crashed = int(match[1]), int(match[2] or 0)
     assert sent + crashed == 60
     assert sent <= sum(counts.values()) <= sent + crashed  # a message in flight at the kill may have arrived
-    assert "done," in err.decode()  # progress lines (stderr is not a terminal here)
-    assert str(people[0].id) not in err.decode()
+    assert "done," in err  # progress lines (stderr is not a terminal here)
+    assert str(people[0].id) not in err
 
-    again = await run_cli(project, api, "news.md", "--db", str(db))
-    out, err = await asyncio.wait_for(again.communicate(), 60)
-    assert again.returncode == 0 and "already sent" in out.decode()
+    code, out, err = await ended(await run_cli(project, api, "news.md", "--db", str(db)))
+    assert code == 0 and "already sent" in out
     if crashed:
-        assert f"not resent after a crash: {crashed}" in out.decode()
-    dry = await run_cli(project, api, "news.md", "--db", str(db), "--dry-run")
-    out, err = await asyncio.wait_for(dry.communicate(), 60)
-    assert dry.returncode == 0 and "this message was already sent" in out.decode()
+        assert f"not resent after a crash: {crashed}" in out
+    code, out, err = await ended(await run_cli(project, api, "news.md", "--db", str(db), "--dry-run"))
+    assert code == 0 and "this message was already sent" in out
     assert max(received(api, people).values()) == 1
     with sqlite3.connect(db) as raw:
         assert raw.execute("SELECT COUNT(*) FROM deliveries").fetchone() == (0,)
@@ -502,25 +474,12 @@ async def test_the_command_dry_run_then_killed_and_restarted(api: BotApiStandin,
 async def test_the_command_explains_a_bad_file_and_a_missing_key(api: BotApiStandin, tmp_path: Path) -> None:
     project = write_project(tmp_path / "project", {"flows/demo/bot.yaml": BOT_YAML, "flows/demo/main.yaml": MAIN})
     (project / "news.md").write_text("## en\nHi\n## de\nHallo\n", encoding="utf-8")
-    bad = await run_cli(project, api, "news.md", "--db", str(tmp_path / "x.db"), "--dry-run")
-    _, err = await asyncio.wait_for(bad.communicate(), 60)
-    assert bad.returncode == 1
-    assert "news.md:3: error: 'de' is not one of the bot's languages (en, ru, be)" in err.decode()
-    env = {k: v for k, v in os.environ.items() if k != "BOTS_SECRET_KEY"}
-    keyless = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bots",
-        "broadcast",
-        BOT,
-        "news.md",
-        cwd=project,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(keyless.communicate(), 60)
-    assert keyless.returncode == 2 and "BOTS_SECRET_KEY" in err.decode() and "--insecure-dev" in err.decode()
+    code, _, err = await ended(await run_cli(project, api, "news.md", "--db", str(tmp_path / "x.db"), "--dry-run"))
+    assert code == 1
+    assert "news.md:3: error: 'de' is not one of the bot's languages (en, ru, be)" in err
+    keyless = await start_bots("broadcast", BOT, "news.md", cwd=project, env=environment(BOTS_SECRET_KEY=None))
+    code, _, err = await ended(keyless)
+    assert code == 2 and "BOTS_SECRET_KEY" in err and "--insecure-dev" in err
 
 
 def test_the_command_without_a_database_or_a_token(

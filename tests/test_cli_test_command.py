@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bots.cli import main
-from tests.conftest import write_project
+from tests.support.project import write_project
 
 FLOW = """\
 start: ask

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_project
+from tests.support.commands import BOTS, environment, run_bots
+from tests.support.project import write_project
 
 FLOW = """\
 start: name
@@ -49,20 +48,8 @@ def project(tmp_path: Path) -> Path:
     return write_project(tmp_path / "project", {"flows/demo/main.yaml": FLOW})
 
 
-def bots(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bots", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
-
-
 def test_piped_conversation_prints_plain_text_and_exits_at_end_of_input(project: Path, tmp_path: Path) -> None:
-    done = bots("chat", "demo", "--db", str(tmp_path / "c.db"), cwd=project, stdin="2\nmany\n4\nYes\n")
+    done = run_bots("chat", "demo", "--db", str(tmp_path / "c.db"), cwd=project, stdin="2\nmany\n4\nYes\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "Pick a colour",
@@ -81,24 +68,15 @@ def test_piped_conversation_prints_plain_text_and_exits_at_end_of_input(project:
 
 def test_db_from_environment_and_unknown_bot(project: Path, tmp_path: Path) -> None:
     db = tmp_path / "env.db"
-    done = bots("chat", "demo", cwd=project, stdin="1\n", env={"BOTS_DB": str(db)})
+    done = run_bots("chat", "demo", cwd=project, stdin="1\n", env=environment(BOTS_DB=str(db)))
     assert done.returncode == 0 and db.exists()
-    wrong = bots("chat", "dmeo", cwd=project)
+    wrong = run_bots("chat", "dmeo", cwd=project)
     assert wrong.returncode == 1
     assert "no bot 'dmeo' (did you mean 'demo'?)" in wrong.stderr
 
 
 def test_default_database_is_under_the_working_directory(project: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "BOTS_DB"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bots", "chat", "demo"],
-        cwd=project,
-        input="1\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    done = run_bots("chat", "demo", cwd=project, stdin="1\n", env=environment(BOTS_DB=None))
     assert done.returncode == 0
     assert (project / "bots.db").exists()
 
@@ -108,7 +86,7 @@ class Chat:
 
     def __init__(self, project: Path, db: Path) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bots", "chat", "demo", "--db", str(db)],
+            [*BOTS, "chat", "demo", "--db", str(db)],
             cwd=project,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -179,7 +157,7 @@ def test_killed_mid_conversation_resumes_from_the_same_database(project: Path, t
 
 def test_a_reader_that_goes_away_stops_the_chat_quietly(project: Path, tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bots", "chat", "demo", "--db", str(tmp_path / "p.db")],
+        [*BOTS, "chat", "demo", "--db", str(tmp_path / "p.db")],
         cwd=project,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -196,7 +174,7 @@ def test_a_reader_that_goes_away_stops_the_chat_quietly(project: Path, tmp_path:
 def test_a_flow_problem_is_told_once_on_stderr_without_the_answer(tmp_path: Path) -> None:
     broken = FLOW.replace('text: "Saved {{ count }} {{ colour }}."', 'text: "{{ count.bad.attribute() }}"')
     root = write_project(tmp_path / "broken", {"flows/demo/main.yaml": broken})
-    done = bots("chat", "demo", "--db", str(tmp_path / "c.db"), cwd=root, stdin="1\n4217\nYes\n")
+    done = run_bots("chat", "demo", "--db", str(tmp_path / "c.db"), cwd=root, stdin="1\n4217\nYes\n")
     assert done.returncode == 0, done.stderr
     assert "something went wrong" in done.stdout
     assert done.stderr.count("flow problem at demo/main:done") == 1, done.stderr  # the engine logs nothing itself

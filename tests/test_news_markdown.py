@@ -37,6 +37,17 @@ from bots.testing.standin.formatting import parse_html
         ("**unclosed and *unclosed", "**unclosed and *unclosed"),
         (r"\*not italic\* and \_no\_", "*not italic* and _no_"),
         ("\"quotes\" 'stay'", "\"quotes\" 'stay'"),
+        # what the format leaves out stays text, though CommonMark would read it
+        ("1. first\n2. second", "1. first 2. second"),
+        ("> a quote", "&gt; a quote"),
+        ("Title\n---", "Title ---"),
+        ("&copy; &amp;", "&amp;copy; &amp;amp;"),
+        ("<https://example.org>", "&lt;https://example.org&gt;"),
+        ("![a picture](https://example.org/p.png)", '!<a href="https://example.org/p.png">a picture</a>'),
+        ("#hashtag and ###", "#hashtag and ###"),
+        # CommonMark's reading: a heading's closing #s need a space before them; a link's parentheses pair up
+        ("### News in C#", "<b>News in C#</b>"),
+        ("[Minsk](https://en.wikipedia.org/wiki/Minsk_(city))", '<a href="https://en.wikipedia.org/wiki/Minsk_(city)">Minsk</a>'),
     ],
 )
 def test_inline_markdown(markdown: str, expected: str) -> None:

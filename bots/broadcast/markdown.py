@@ -14,6 +14,11 @@ locales: `## en`, `## ru`, `## be`) and followed by that language's text in a sm
 Everything else is text: `<`, `>` and `&` are escaped, so the file cannot inject markup.
 Telegram's HTML has no paragraphs, so blocks are separated by an empty line.
 
+The text is parsed by markdown-it-py (CommonMark) with only the rules above switched on:
+no HTML, entities, autolinks, images, reference links, code blocks, block quotes, rules,
+underlined headings or numbered lists (their lines stay text, as they are). Emphasis and
+links follow CommonMark's rules for where a marker opens and closes.
+
 Pure functions, no I/O: `parse_news(text, path)` checks the file and renders each section;
 `to_html(markdown)` renders one text; `visible_length(html)` is what Telegram counts
 against its 4,096-character limit.
@@ -25,16 +30,18 @@ import html
 import re
 from dataclasses import dataclass
 
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock, heading
+from markdown_it.rules_block.list import list_block, skipBulletListMarker
+from markdown_it.tree import SyntaxTreeNode
+
 from bots.errors import BotsError
 
 TEXT_LIMIT = 4096
 
 _SECTION = re.compile(r"^##[ \t]+(\S+)[ \t]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
-_HEADING = re.compile(r"^[ ]{0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
-_BULLET = re.compile(r"^([ \t]*)[-*+][ \t]+(.*)$")
 _URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
-_ESCAPABLE = set("\\`*_{}[]()#+-.!|>~<&\"'")
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -64,181 +71,123 @@ class Section:
         return visible_length(self.html)
 
 
-# --- inline --------------------------------------------------------------------------------
+# --- the parser ----------------------------------------------------------------------------
 
 
-def _code_end(text: str, start: int) -> int:
-    """Where the code span opened at `start` (a backquote) closes, or -1."""
-    return text.find("`", start + 1)
+def _bullet_list(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """CommonMark's list rule for bullet lists that start with an item of some text: a line
+    `1. text`, or a `-` alone, stays text."""
+    after = skipBulletListMarker(state, start)
+    if after < 0 or not state.src[after : state.eMarks[start]].strip(" \t"):
+        return False
+    return list_block(state, start, end, silent)
 
 
-def _find_closer(text: str, start: int, marker: str) -> int:
-    """The index of the `marker` that closes an emphasis opened just before `start`, or -1.
-
-    Code spans and backslash escapes are skipped; a single `*` or `_` is not closed by a
-    double one (that is another, nested emphasis)."""
-    i = start
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n and text[i + 1] in _ESCAPABLE:
-            i += 2
-            continue
-        if c == "`":
-            end = _code_end(text, i)
-            if end > i:
-                i = end + 1
-                continue
-        if text.startswith(marker, i):
-            if len(marker) == 1 and text.startswith(marker * 2, i):
-                # a double marker inside a single emphasis: skip the nested pair's opener
-                i += 2
-                continue
-            if i > start and not text[i - 1].isspace():
-                after = text[i + len(marker)] if i + len(marker) < n else ""
-                if marker[0] != "_" or not after.isalnum():
-                    return i
-        i += 1
-    return -1
+def _spaced_heading(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """CommonMark's heading rule where a space follows the `#`s: `###` alone stays text."""
+    line = state.src[state.bMarks[start] + state.tShift[start] : state.eMarks[start]]
+    if line.lstrip("#")[:1] not in (" ", "\t"):
+        return False
+    return heading(state, start, end, silent)
 
 
-def _link(text: str, start: int) -> tuple[str, str, int] | None:
-    """`[label](url)` at `start`: (label, url, index after it), or None."""
-    depth = 0
-    i = start
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            depth += 1
-        elif c == "]":
-            depth -= 1
-            if depth == 0:
-                break
-        i += 1
-    else:
-        return None
-    if not text.startswith("(", i + 1):
-        return None
-    close = text.find(")", i + 2)
-    if close < 0:
-        return None
-    url = text[i + 2 : close].strip()
-    if not _URL.match(url):
-        return None
-    return text[start + 1 : i], url, close + 1
+def _url_kept(url: str) -> str:
+    return url  # as written: markdown-it would percent-encode it, Telegram takes it either way
 
 
-def render_inline(text: str, *, links: bool = True) -> str:
-    """One paragraph's text as Telegram HTML: emphasis, code and links; the rest escaped."""
-    out: list[str] = []
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n and text[i + 1] in _ESCAPABLE:
-            out.append(html.escape(text[i + 1], quote=False))
-            i += 2
-            continue
-        if c == "`":
-            end = _code_end(text, i)
-            if end > i + 1:
-                out.append(f"<code>{html.escape(text[i + 1 : end], quote=False)}</code>")
-                i = end + 1
-                continue
-        if c == "[" and links:
-            found = _link(text, i)
-            if found is not None:
-                label, url, after = found
-                out.append(f'<a href="{html.escape(url, quote=True)}">{render_inline(label, links=False)}</a>')
-                i = after
-                continue
-        if c in "*_" and text.startswith(c * 3, i):  # ***both***
-            inner = i + 3
-            end = text.find(c * 3, inner)
-            if inner < n and not text[inner].isspace() and end > inner and not text[end - 1].isspace():
-                out.append(f"<b><i>{render_inline(text[inner:end], links=links)}</i></b>")
-                i = end + 3
-                continue
-        if c in "*_":
-            double = text.startswith(c * 2, i)
-            marker = c * 2 if double else c
-            inner = i + len(marker)
-            before = text[i - 1] if i > 0 else ""
-            opens = inner < n and not text[inner].isspace() and not (c == "_" and before.isalnum())
-            if opens:
-                end = _find_closer(text, inner, marker)
-                if end > inner:
-                    tag = "b" if double else "i"
-                    out.append(f"<{tag}>{render_inline(text[inner:end], links=links)}</{tag}>")
-                    i = end + len(marker)
-                    continue
-            out.append(html.escape(marker, quote=False))
-            i = inner
-            continue
-        out.append(html.escape(c, quote=False))
-        i += 1
-    return "".join(out)
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False})
+    md.disable(["code", "fence", "blockquote", "hr", "reference", "html_block", "lheading"])
+    md.disable(["autolink", "html_inline", "entity", "image"])
+    md.block.ruler.at("list", _bullet_list, {"alt": ["paragraph", "reference", "blockquote"]})
+    md.block.ruler.at("heading", _spaced_heading, {"alt": ["paragraph", "reference", "blockquote"]})
+    md.validateLink = lambda url: bool(_URL.match(url))  # type: ignore[method-assign]
+    md.normalizeLink = _url_kept  # type: ignore[method-assign]
+    return md
 
 
-# --- blocks --------------------------------------------------------------------------------
+_MARKDOWN = _parser()
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+_FINAL_BACKSLASH = re.compile(r"(?<!\\)(?:\\\\)*\\$")  # an odd number of them: the last escapes nothing
 
 
-def _join_lines(lines: list[str]) -> str:
-    """A paragraph's lines as one text: soft breaks become spaces, hard ones stay."""
+# --- rendering -----------------------------------------------------------------------------
+
+
+def _inline(node: SyntaxTreeNode) -> str:
+    """An inline node and what is in it, as Telegram HTML."""
+    kind = node.type
+    if kind == "text":
+        return html.escape(node.content, quote=False)
+    if kind == "softbreak":
+        return " "
+    if kind == "hardbreak":
+        return "\n"
+    if kind == "code_inline":
+        return f"<code>{html.escape(node.content, quote=False)}</code>"
+    if kind == "em":
+        inside = [child for child in node.children if child.type != "text" or child.content]
+        if len(inside) == 1 and inside[0].type == "strong" and inside[0].markup == node.markup * 2:
+            # ***both***: bold outside, as it always was
+            return "<b><i>" + "".join(_inline(child) for child in inside[0].children) + "</i></b>"
+    inner = "".join(_inline(child) for child in node.children)
+    if kind == "strong":
+        return f"<b>{inner}</b>"
+    if kind == "em":
+        return f"<i>{inner}</i>"
+    if kind == "link":
+        return f'<a href="{html.escape(str(node.attrs["href"]), quote=True)}">{inner}</a>'
+    return inner  # "inline": the paragraph's or heading's content
+
+
+def _blank_before(node: SyntaxTreeNode, lines: list[str]) -> bool:
+    """Whether an empty line stands right before `node` in the source."""
+    first = node.map[0] if node.map else 0
+    return first > 0 and not lines[first - 1].strip(" \t")
+
+
+def _join(nodes: list[SyntaxTreeNode], lines: list[str], level: int, *, in_item: bool) -> str:
+    """Sibling blocks, an empty line between them; a list goes on the next line after a list
+    (or, inside a list item, after its text) when no empty line stands between them."""
     text = ""
-    for index, line in enumerate(lines):
-        last = index == len(lines) - 1
-        hard = line.endswith("  ") or (line.endswith("\\") and not line.endswith("\\\\"))
-        body = line.strip()
-        if hard and body.endswith("\\"):
-            body = body[:-1].rstrip()
-        text += body
-        if not last:
-            text += "\n" if hard else " "
+    previous: SyntaxTreeNode | None = None
+    for node in nodes:
+        rendered = _block(node, lines, level)
+        if not rendered:
+            continue
+        if previous is not None:
+            close = node.type == "bullet_list" and (previous.type == "bullet_list" or in_item)
+            text += "\n" if close and not _blank_before(node, lines) else "\n\n"
+        text += rendered
+        previous = node
     return text
+
+
+def _block(node: SyntaxTreeNode, lines: list[str], level: int) -> str:
+    kind = node.type
+    if kind == "paragraph":
+        text = _inline(node.children[0])
+        last = lines[node.map[1] - 1] if node.map else ""
+        if _FINAL_BACKSLASH.search(last.rstrip(" \t") if last.endswith("  ") else last) and text.endswith("\\"):
+            text = text[:-1].rstrip()  # a break asked for after the last line: there is none to keep
+        return text
+    if kind == "heading":
+        return f"<b>{_inline(node.children[0])}</b>"
+    if kind == "bullet_list":
+        items = ""
+        for index, item in enumerate(node.children):
+            if index:
+                items += "\n\n" if _blank_before(item, lines) else "\n"
+            items += ("    ◦ " if level else "• ") + _join(item.children, lines, level + 1, in_item=True)
+        return items
+    raise AssertionError(f"a block the parser was not to make: {kind}")
 
 
 def to_html(markdown: str) -> str:
     """A section's Markdown as Telegram HTML (see the module's docstring for what is understood)."""
-    blocks: list[str] = []
-    paragraph: list[str] = []
-    items: list[tuple[int, list[str]]] = []  # (indent level, lines) of the list being read
-
-    def flush() -> None:
-        if paragraph:
-            blocks.append(render_inline(_join_lines(paragraph)))
-            paragraph.clear()
-        if items:
-            rendered = [("    ◦ " if level else "• ") + render_inline(_join_lines(lines)) for level, lines in items]
-            blocks.append("\n".join(rendered))
-            items.clear()
-
-    for raw in markdown.splitlines():
-        line = raw.rstrip("\r")
-        if not line.strip():
-            flush()
-            continue
-        heading = _HEADING.match(line)
-        if heading is not None:
-            flush()
-            blocks.append(f"<b>{render_inline(heading.group(2))}</b>")
-            continue
-        bullet = _BULLET.match(line)
-        if bullet is not None and bullet.group(2).strip():
-            if paragraph:  # a list may follow a paragraph line directly
-                flush()
-            indent = len(bullet.group(1).expandtabs(4))
-            items.append((1 if indent >= 2 else 0, [bullet.group(2)]))
-            continue
-        if items:  # an indented (or lazy) continuation of the last item
-            items[-1][1].append(line)
-            continue
-        paragraph.append(line)
-    flush()
-    return "\n\n".join(b for b in blocks if b)
+    lines = _LINE_BREAK.split(markdown)
+    root = SyntaxTreeNode(_MARKDOWN.parse(markdown))
+    return _join(root.children, lines, 0, in_item=False)
 
 
 def visible_length(text_html: str) -> int:

@@ -11,7 +11,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bots.testing.standin import BotApiStandin
-from tests.telegram.conftest import SECRET_KEY
+from tests.support.net import free_port
+from tests.support.standin import greeting, standin
+from tests.support.store import SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,12 +56,6 @@ def token_variables() -> list[str]:
     """The token variables the env file example names (the ones `bots run` will ask for)."""
     example = (ROOT / "deploy/bots.env.example").read_text()
     return re.findall(r"^(\w+_BOT_TOKEN)=", example, flags=re.M)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.timeout(1800)  # a first build downloads the base image and the wheels
@@ -125,7 +119,7 @@ async def test_the_images_start_up_command_serves_the_real_bots(tmp_path: Path) 
     Path(env["BOTS_DB"]).parent.mkdir(parents=True)
     tokens = {name: f"{100000 + number}:stand-in-token-{name.lower()}" for number, name in enumerate(token_variables())}
     assert len(tokens) >= 4
-    async with BotApiStandin(tokens=list(tokens.values())) as api:
+    async with standin(*tokens.values()) as api:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -148,11 +142,10 @@ async def test_the_images_start_up_command_serves_the_real_bots(tmp_path: Path) 
                     break
                 assert process.returncode is None, (await process.communicate())[1].decode()[-3000:]
                 assert loop.time() < deadline, "the HEALTHCHECK never passed"
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.2)  # as Docker does, run the HEALTHCHECK again until it passes
             mara = api.user("Mara's first visitor")
-            await api.send_text(mara, "/start", bot=tokens["MARA_BOT_TOKEN"])
-            [greeting] = await api.wait_for_messages(mara, 1, timeout=15, bot=tokens["MARA_BOT_TOKEN"])
-            assert greeting.text
+            hello = await greeting(api, mara, bot=tokens["MARA_BOT_TOKEN"])
+            assert hello.text
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bots.engine import events as ev
 from bots.engine.outputs import ExitNow, VanishChosen
-from tests.conftest import BOT_YAML
-from tests.engine.test_nodes import said
+from tests.support.engine import said
+from tests.support.project import BOT_YAML
 
 FORM = """\
 start: colour

@@ -8,7 +8,7 @@ import pytest
 
 from bots.engine import events as ev
 from bots.engine.outputs import Problem, Say
-from tests.engine.test_nodes import said
+from tests.support.engine import said
 
 FORM = """\
 start: colour

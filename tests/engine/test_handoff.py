@@ -15,7 +15,7 @@ from bots.engine.hours import OfficeHours
 from bots.engine.outputs import OpenHandoff, Say
 from bots.engine.runtime import StepContext
 from bots.engine.state import ConversationState
-from tests.conftest import BOT_YAML
+from tests.support.project import BOT_YAML
 
 FLOW = """\
 start: menu

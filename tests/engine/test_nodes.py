@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from bots.console.transcript import plain_lines
 from bots.engine.outputs import ConversationEnded, OpenHandoff, Say
-
-
-def said(outputs: list) -> str:
-    return "\n".join(plain_lines(outputs, notes=False))
-
+from tests.support.engine import said
 
 MENU = """\
 start: menu

@@ -12,7 +12,8 @@ from bots.engine import Engine
 from bots.i18n.extract import extract_flows
 from bots.i18n.translations import project_translator
 from bots.loader import load_project
-from tests.conftest import write_project
+from tests.support.engine import said
+from tests.support.project import write_project
 
 BOT = """\
 name: Demo
@@ -36,12 +37,6 @@ nodes:
     text: "You chose {{ n }} {{ n | plural('card', 'cards') }}."
     next: count
 """
-
-
-def said(outputs: list) -> str:
-    from bots.console.transcript import plain_lines
-
-    return "\n".join(plain_lines(outputs, notes=False))
 
 
 def test_the_source_language_uses_english_rules_without_any_catalog(tmp_path: Path) -> None:

@@ -9,17 +9,13 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bots.cli import main
-from bots.console.transcript import plain_lines
 from bots.i18n.translations import CatalogError, load_catalogs
+from tests.support.engine import said
 
 # `main` configures logging
 pytestmark = pytest.mark.usefixtures("_restore_logging")
 
 RU = Path("locales/ru/LC_MESSAGES")
-
-
-def said(outputs: list) -> str:
-    return "\n".join(plain_lines(outputs, notes=False))
 
 
 def run(root: Path, *command: str) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bots.loader import cache, check_path
-from tests.conftest import write_project
+from tests.support.project import write_project
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = REPO / "tests" / "broken"

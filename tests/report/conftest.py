@@ -10,7 +10,7 @@ import pytest
 
 from bots.engine import Project
 from bots.loader import load_project
-from tests.conftest import write_project
+from tests.support.project import write_project
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (

@@ -17,8 +17,8 @@ from bots.report import build_report, week_period
 from bots.report.chart import funnel_svg
 from bots.report.figures import Figure
 from bots.report.model import Funnel, Step
-from tests.conftest import write_project
 from tests.report.conftest import BOT, MONDAY, fill, on
+from tests.support.project import write_project
 
 # in the file, the input is followed by a handoff nobody chooses and the set by a node only
 # some reach: the order of the file must not matter

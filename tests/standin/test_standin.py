@@ -28,8 +28,7 @@ from telegram.error import (
 )
 
 from bots.testing.standin import BotApiStandin
-from bots.testing.standin.formatting import parse_html, utf16_len
-from bots.testing.standin.markdown import parse_markdown_v2
+from bots.testing.standin.formatting import parse_html, parse_markdown, parse_markdown_v2, utf16_len
 
 from .conftest import OTHER_TOKEN, TOKEN
 
@@ -105,7 +104,7 @@ async def test_get_updates_offset_and_long_poll(api: BotApiStandin, bot: Bot) ->
     loop = asyncio.get_running_loop()
     last = (await bot.get_updates())[-1].update_id
     poll = asyncio.create_task(bot.get_updates(offset=last + 1, timeout=10))
-    await asyncio.sleep(0.3)
+    await api.wait_until(lambda: api.bot().queue.polling, timeout=5)  # the request waits at the stand-in
     assert not poll.done()
     started = loop.time()
     await api.send_text(alice, "wake up")
@@ -414,14 +413,59 @@ def test_parsers_follow_tdlib() -> None:
     ]:
         with pytest.raises(ValueError, match=reason.replace("(", r"\(")):
             parse_html(bad)
-    assert parse_markdown_v2("*b* _i_ \\. [l](https://x.org)")[1] == [
-        {"type": "bold", "offset": 0, "length": 1},
-        {"type": "italic", "offset": 2, "length": 1},
-        {"type": "text_link", "offset": 6, "length": 1, "url": "https://x.org"},
-    ]
-    with pytest.raises(ValueError, match="Can't find end of Bold entity at byte offset 0"):
-        parse_markdown_v2("*open")
     assert utf16_len("a\U0001f600") == 3
+
+
+def test_markdown_modes_read_text_without_markup() -> None:
+    """Of MarkdownV2 and Markdown the stand-in reads escapes and plain text as tdlib does, and
+    refuses markup with a reason of its own (the project sends HTML)."""
+    assert parse_markdown_v2("5\\.00 \\(net\\) \\\\ \\* ü 1 \\> 0") == ("5.00 (net) \\ * ü 1 > 0", [])
+    for reserved in ("Hello.", "a-b", "x = 1", "{}", "a | b", "(x", "1 > 0"):
+        with pytest.raises(ValueError, match=r"is reserved and must be escaped with the preceding '\\'"):
+            parse_markdown_v2(reserved)
+    for markup, offset in (
+        ("Hi *b*", 3),
+        ("_i_", 0),
+        ("[l](https://x.org)", 0),
+        ("ü ||s||", 3),
+        ("a\n> quote", 2),
+        ("![e](tg://emoji?id=1)", 0),
+    ):
+        with pytest.raises(ValueError, match=rf"the Bot API stand-in reads no MarkdownV2 markup \('.' at byte offset {offset}\)"):
+            parse_markdown_v2(markup)
+    assert parse_markdown("5. \\_a\\_ \\*b\\* (c) - d!") == ("5. _a_ *b* (c) - d!", [])
+    with pytest.raises(ValueError, match=r"reads no Markdown markup \('`' at byte offset 2\)"):
+        parse_markdown("a `code`")
+
+
+async def test_idle_and_polling_are_barriers_for_tests(api: BotApiStandin) -> None:
+    """`idle`: no connection open and no call being answered; `queue.polling`: a getUpdates waits."""
+    alice = api.user("Alice")
+    assert api.idle
+    api.delay("sendMessage", 0.2)  # answered late: the call is in progress meanwhile
+    async with Bot(TOKEN, base_url=api.base_url) as ptb:
+        sending = asyncio.create_task(ptb.send_message(alice.id, "slow"))
+        await api.wait_until(lambda: api.handling == 1, timeout=5)
+        assert not api.idle
+        await sending
+        assert api.handling == 0 and not api.idle  # the bot's connection stays open
+        poll = asyncio.create_task(ptb.get_updates(timeout=10))
+        await api.wait_until(lambda: api.bot().queue.polling, timeout=5)
+        assert not poll.done()
+        await api.send_text(alice, "hi")
+        [update] = await asyncio.wait_for(poll, 5)
+        assert update.message.text == "hi" and not api.bot().queue.polling
+    await api.wait_until(lambda: api.idle, timeout=5)  # the bot closed its connections
+    assert [m.text for m in api.messages(alice)] == ["slow"]
+
+
+async def test_markdown_modes_over_http(api: BotApiStandin, bot: Bot) -> None:
+    alice = api.user("Alice")
+    sent = await bot.send_message(alice.id, "Saved\\. Bye\\!", parse_mode="MarkdownV2")
+    assert sent.text == "Saved. Bye!" and not sent.entities
+    with pytest.raises(BadRequest, match="(?i)can't parse entities: the bot api stand-in reads no markdownv2 markup"):
+        await bot.send_message(alice.id, "*bold*", parse_mode="MarkdownV2")
+    assert [m.text for m in api.messages(alice)] == ["Saved. Bye!"]
 
 
 async def test_ptb_application_polling_end_to_end(api: BotApiStandin) -> None:

@@ -74,15 +74,19 @@ async def test_purge_idle_removes_only_old_conversations_of_that_bot(store: Conv
 
 async def test_lock_serialises_one_conversation_but_not_others(store: ConversationStore) -> None:
     order: list[str] = []
+    c_inside = asyncio.Event()
 
-    async def hold(key: ConversationKey, name: str, delay: float) -> None:
+    async def hold(key: ConversationKey, name: str, *, until: asyncio.Event | None = None) -> None:
         async with store.lock(key):
             order.append(f"{name}+")
-            await asyncio.sleep(delay)
+            if name == "c":
+                c_inside.set()
+            if until is not None:  # a holds its chat's lock until c is inside another's
+                await asyncio.wait_for(until.wait(), 10)
             order.append(f"{name}-")
 
     other = ConversationKey("mara", "chat-2")
-    await asyncio.gather(hold(KEY, "a", 0.05), hold(KEY, "b", 0), hold(other, "c", 0))
+    await asyncio.gather(hold(KEY, "a", until=c_inside), hold(KEY, "b"), hold(other, "c"))
     assert order.index("a-") < order.index("b+")  # same chat: one after the other
     assert order.index("c+") < order.index("a-")  # another chat did not wait
 

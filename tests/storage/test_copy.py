@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from bots.storage.admin import copy
 from bots.storage.handoffs import Handoff
 from bots.storage.outcome import Outcome
 from bots.storage.schema import LATEST
+from tests.support.commands import run_bots
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)
 KEY = ConversationKey("mara", "chat-1")
@@ -121,13 +121,7 @@ def test_the_command_copies_and_refuses(tmp_path: Path, postgres_url: str) -> No
     asyncio.run(make())
 
     def bots(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bots", "db", *args, "--insecure-dev"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=tmp_path,
-        )
+        return run_bots("db", *args, "--insecure-dev", cwd=tmp_path)
 
     done = bots("copy", str(source), postgres_url)
     assert done.returncode == 0, done.stderr

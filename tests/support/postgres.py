@@ -20,6 +20,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.net import free_port
+
 
 def find_binaries() -> Path | None:
     """The folder holding initdb and pg_ctl (the newest Debian version), or None."""
@@ -42,12 +44,6 @@ def missing_reason() -> str | None:
         except KeyError:
             return "running as root without a 'postgres' user to run the PostgreSQL server"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -114,7 +110,7 @@ def start_server(*, durable: bool = False) -> Server:
         entry = pwd.getpwnam("postgres")
         os.chown(folder, entry.pw_uid, entry.pw_gid)
     user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
-    server = Server(folder, _free_port(), binaries, user, durable)
+    server = Server(folder, free_port(), binaries, user, durable)
     server._run("initdb", "-D", str(folder / "data"), "-A", "trust", "-U", user, "-E", "UTF8", "--no-sync")
     server.start()
     deadline = time.monotonic() + 30

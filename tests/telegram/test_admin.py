@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -12,12 +11,8 @@ import pytest
 from bots.telegram.admin import AddressRefused, Health, check_address
 from bots.telegram.metrics import samples
 from bots.testing.standin import BotApiStandin
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.net import free_port
+from tests.support.standin import greeting
 
 
 async def get(url: str, bot=None, *, wait: float = 30.0) -> tuple[int, str]:
@@ -35,7 +30,7 @@ async def get(url: str, bot=None, *, wait: float = 30.0) -> tuple[int, str]:
                     pytest.fail(f"bots run ended ({code}) before serving {url}:\n{errors}")
                 if loop.time() > deadline:
                     raise
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # nothing listens yet: ask again (nothing is asserted of the wait)
 
 
 async def metrics_when(base: str, ready, *, wait: float = 15.0) -> dict[tuple[str, str], float]:
@@ -47,7 +42,7 @@ async def metrics_when(base: str, ready, *, wait: float = 15.0) -> dict[tuple[st
         values = {(name, labels.get("bot", "")): value for name, labels, value in samples(text) if "le" not in labels}
         if ready(values) or loop.time() > deadline:
             return values
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # the metrics have no event to wait on: read them again
 
 
 async def test_health_and_metrics_follow_a_real_run(api: BotApiStandin, running, project: Path) -> None:
@@ -62,8 +57,7 @@ async def test_health_and_metrics_follow_a_real_run(api: BotApiStandin, running,
     # a conversation, with one 429 on the way: the counts move, per bot and nothing else
     alice = api.user("Alice", username="alice_private_handle")
     api.fail_next("sendMessage", chat=alice, status=429, retry_after=1)
-    await api.send_text(alice, "/start")
-    [question] = await api.wait_for_messages(alice, 1, timeout=15)
+    question = await greeting(api, alice)
     await api.press(alice, question, "Blue")
     await api.wait_for_messages(alice, 1, timeout=10)
     values = await metrics_when(

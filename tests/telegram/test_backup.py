@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import stat
-import sys
 from pathlib import Path
 
 from bots.privacy.vault import new_key
 from bots.testing.standin import BotApiStandin
-from tests.telegram.conftest import SECRET_KEY
+from tests.support.commands import bots_env, run_bots_async
+from tests.support.standin import greeting
 
 
 async def bots(project: Path, *args: str, **env: str) -> tuple[int, str]:
-    """`bots ARGS` in `project`, with the tests' key unless `env` says otherwise."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bots",
-        *args,
-        cwd=project,
-        env={**os.environ, "BOTS_SECRET_KEY": SECRET_KEY, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode or 0, err.decode()
+    """`bots ARGS` in `project`, with the tests' key unless `env` says otherwise: its exit
+    status and what it said on stderr."""
+    code, _, err = await run_bots_async(*args, cwd=project, env=bots_env(**env))
+    return code, err
 
 
 async def test_a_live_backup_restores_and_the_conversation_goes_on(
@@ -37,8 +26,7 @@ async def test_a_live_backup_restores_and_the_conversation_goes_on(
     copy.parent.mkdir()
     bot = await running(db=db).start()
     alice = api.user("Alice", username="alice_private_handle")
-    await api.send_text(alice, "/start")
-    [question] = await api.wait_for_messages(alice, 1, timeout=15)
+    question = await greeting(api, alice)
     await api.press(alice, question, "Blue")
     [size] = await api.wait_for_messages(alice, 1, timeout=10)
     assert size.text == "Size for blue?"

@@ -10,12 +10,11 @@ import sqlite3
 from pathlib import Path
 
 from bots.loader import load_project
-from bots.privacy.vault import Vault
-from bots.storage import SQLiteConversationStore
 from bots.telegram.housekeeping import tidy_once
 from bots.testing.standin import BotApiStandin
-from tests.telegram.conftest import SECRET_KEY, TOKEN, BotProcess
-from tests.telegram.test_privacy import everything_on_disk
+from tests.support.commands import BotProcess
+from tests.support.standin import TOKEN
+from tests.support.store import chat_key, everything_on_disk, keyed_store, rows_about
 
 ROOT = Path(__file__).resolve().parents[2]  # the project itself: the shipped flows
 
@@ -104,10 +103,8 @@ async def test_a_card_order_reaches_the_organisers_is_decided_and_leaves_no_trac
     assert code == 0, log
     assert all(c.params.get("protect_content") for c in api.calls if c.method in ("sendMessage", "copyMessage"))
 
-    vault = Vault.from_env({"BOTS_SECRET_KEY": SECRET_KEY})
-    assert vault is not None
     project, _ = load_project(ROOT)
-    async with SQLiteConversationStore(db, vault=vault) as store:
+    async with keyed_store(db) as store:
         await tidy_once(store, project, ["mara"], dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=31))
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM handoffs").fetchone()[0] == 0  # decided, and retention passed
@@ -180,9 +177,6 @@ async def test_a_seized_database_and_logs_after_vanishing_exits_and_orders_hold_
     for secret in secrets:
         assert secret.encode() not in disk, secret
         assert secret not in log, secret
-    vault = Vault.from_env({"BOTS_SECRET_KEY": SECRET_KEY})
-    assert vault is not None
-    with sqlite3.connect(db) as conn:
-        for table in ("conversations", "updates", "outbox", "messages", "vanishing", "handoffs", "subscribers"):
-            rows = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE chat = ?", (vault.chat_key("mara", pavel.id),)).fetchone()[0]
-            assert rows == 0, table  # the quick exit left nothing of Pavel
+    tables = ("conversations", "updates", "outbox", "messages", "vanishing", "handoffs", "subscribers")
+    left = rows_about(db, chat_key(pavel.id, "mara"), tables)
+    assert left == dict.fromkeys(tables, 0)  # the quick exit left nothing of Pavel

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from bots.testing.standin import BotApiStandin
-from tests.telegram.conftest import escalate
+from tests.support.standin import escalate, greeting
 
 
 def counters(db: Path) -> dict[tuple[str, str], float]:
@@ -31,8 +31,7 @@ async def test_counters_add_up_and_name_nobody(api: BotApiStandin, desk, tmp_pat
     await api.send_text(alice, "/start")  # the same person again the same day: still one person
     await api.wait_for_messages(alice, 1, timeout=10)
 
-    await api.send_text(boris, "/start")
-    [menu] = await api.wait_for_messages(boris, 1, timeout=15)
+    menu = await greeting(api, boris)
     await api.press(boris, menu, "Apply")
     await api.wait_for_messages(boris, 1, timeout=10)
     card_topic = await api.wait_until(lambda: next((t for t in api.topics(group) if t is not topic), None), timeout=10)
@@ -66,15 +65,13 @@ async def test_the_weekly_summary_is_posted_to_the_moderators_once(
 ) -> None:
     import datetime as dt
 
-    from bots.privacy.vault import Vault
     from bots.report import last_complete_week
-    from bots.storage import SQLiteConversationStore
-    from tests.telegram.conftest import SECRET_KEY
+    from tests.support.project import add_to_bot_yaml
+    from tests.support.store import keyed_store
 
-    bot_yaml = desk_project / "flows/demo/bot.yaml"
-    bot_yaml.write_text(bot_yaml.read_text() + "weekly_report: true\n")
+    add_to_bot_yaml(desk_project, "weekly_report: true\n")
     week = last_complete_week()
-    async with SQLiteConversationStore(tmp_path / "bots.db", vault=Vault.from_env({"BOTS_SECRET_KEY": SECRET_KEY})) as store:
+    async with keyed_store(tmp_path / "bots.db") as store:
         monday = dt.datetime.combine(week.since, dt.time(12), tzinfo=dt.timezone.utc)
         await store.add_counts("demo", [("people", "", 1234.0), ("handoff_opened", "", 56.0)], now=monday)
     anna = api.user("Anna")

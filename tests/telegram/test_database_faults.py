@@ -14,8 +14,8 @@ import resource
 import sqlite3
 
 from bots.testing.standin import BotApiStandin
-from tests.telegram.conftest import TOKEN
-from tests.telegram.test_faults import ENV, UNION_TOKEN, answered_once, api, greeted, project  # noqa: F401 - fixtures
+from tests.support.standin import TOKEN, answered_once, greeting
+from tests.telegram.test_faults import ENV, UNION_TOKEN, api, project  # noqa: F401 - fixtures
 
 CANNOT_WRITE = "the database cannot be written"
 WRITES_AGAIN = "the database takes writes again"
@@ -32,8 +32,8 @@ async def nothing_sent_again(api: BotApiStandin, running, people: list) -> None:
     before = {who.id: (len(api.messages(who, bot=TOKEN)), len(api.messages(who, bot=UNION_TOKEN))) for who in people}
     again = await running("--pace", "off", env=ENV).start()
     zoe = api.user("Zoe")
-    assert await greeted(api, zoe, TOKEN) == "Hello, Zoe! Colour?"
-    assert await greeted(api, zoe, UNION_TOKEN) == "Hello from the union, Zoe."
+    assert (await greeting(api, zoe, bot=TOKEN)).text == "Hello, Zoe! Colour?"
+    assert (await greeting(api, zoe, bot=UNION_TOKEN)).text == "Hello from the union, Zoe."
     code, errors = await again.stop()
     assert code == 0, errors
     assert before == {who.id: (len(api.messages(who, bot=TOKEN)), len(api.messages(who, bot=UNION_TOKEN))) for who in people}
@@ -45,7 +45,7 @@ async def test_a_full_disk_stops_nothing_and_loses_nothing(api: BotApiStandin, r
     await process.start()
     assert process.process is not None
     alice, bob = api.user("Alice"), api.user("Bob")
-    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    assert (await greeting(api, alice, bot=TOKEN)).text == "Hello, Alice! Colour?"
     limit_file_size(process.process.pid, 1)  # no file of the process may grow
     [question] = api.messages(alice, bot=TOKEN)
     await api.press(alice, question, "Red")
@@ -74,7 +74,7 @@ async def test_a_lock_held_past_the_busy_timeout_stops_nothing_and_loses_nothing
     process.global_args = ("-vv",)
     await process.start()
     alice, bob = api.user("Alice"), api.user("Bob")
-    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    assert (await greeting(api, alice, bot=TOKEN)).text == "Hello, Alice! Colour?"
     holder = sqlite3.connect(process.db, timeout=10, isolation_level=None)  # a backup, the sqlite3 shell
     try:
         holder.execute("BEGIN EXCLUSIVE")

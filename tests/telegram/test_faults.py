@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bots.testing.standin import BotApiStandin
-from tests.conftest import BOT_YAML, write_project
-from tests.telegram.conftest import FLOW, TOKEN
+from tests.support.project import BOT_YAML, write_project
+from tests.support.standin import TOKEN, answered_once, greeting, standin
+from tests.telegram.conftest import PROJECT
 
 UNION_TOKEN = "654321:UNION-token-for-the-stand-in"
 UNION_YAML = BOT_YAML.replace("name: Demo", "name: Union").replace("DEMO_TOKEN", "UNION_TOKEN")
@@ -23,43 +24,23 @@ RESUMED = "union: Telegram accepts the token again: the bot resumes"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = write_project(
-        tmp_path / "project",
-        {
-            "flows/demo/main.yaml": FLOW,
-            "flows/union/bot.yaml": UNION_YAML,
-            "flows/union/main.yaml": SHORT,
-        },
-    )
-    (root / "knowledge").mkdir(exist_ok=True)
-    (root / "knowledge" / "guide.txt").write_text("A guide.\n")
-    return root
+    files = {**PROJECT, "flows/demo/bot.yaml": BOT_YAML, "flows/union/bot.yaml": UNION_YAML, "flows/union/main.yaml": SHORT}
+    return write_project(tmp_path / "project", files)
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[BotApiStandin]:
-    async with BotApiStandin(tokens=[TOKEN, UNION_TOKEN]) as standin:
-        yield standin
-
-
-async def greeted(api: BotApiStandin, who, bot: str) -> str:
-    await api.send_text(who, "/start", bot=bot)
-    [answer] = await api.wait_for_messages(who, 1, timeout=15, bot=bot)
-    return answer.text
-
-
-def answered_once(api: BotApiStandin, people: list, bot: str) -> None:
-    for who in people:
-        assert len(api.messages(who, bot=bot)) == 1, who.first_name
+    async with standin(TOKEN, UNION_TOKEN) as started:
+        yield started
 
 
 async def test_a_token_refused_later_stops_that_bot_alone_until_it_works_again(api: BotApiStandin, running) -> None:
     process = await running("--pace", "off", env=ENV).start()
     alice, carol, dave = api.user("Alice"), api.user("Carol"), api.user("Dave")
-    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    assert (await greeting(api, alice, bot=TOKEN)).text == "Hello, Alice! Colour?"
     api.fail_next("getUpdates", status=401, times=None, bot=UNION_TOKEN)  # revoked in BotFather
     api.fail_next("getMe", status=401, times=None, bot=UNION_TOKEN)
-    assert await greeted(api, carol, UNION_TOKEN) == "Hello from the union, Carol."  # ends the poll in hand
+    assert (await greeting(api, carol, bot=UNION_TOKEN)).text == "Hello from the union, Carol."  # ends the poll in hand
     await process.logged(REFUSED)
     await api.send_text(dave, "/start", bot=UNION_TOKEN)  # waits at Telegram meanwhile
     [question] = api.messages(alice, bot=TOKEN)
@@ -84,7 +65,7 @@ async def test_an_endpoint_gone_at_the_start_stops_that_bot_alone_until_it_works
     await process.logged(REFUSED)
     alice, bob = api.user("Alice"), api.user("Bob")
     await api.send_text(bob, "/start", bot=UNION_TOKEN)
-    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    assert (await greeting(api, alice, bot=TOKEN)).text == "Hello, Alice! Colour?"
     api.clear_faults("getMe")
     await process.logged(RESUMED)
     [hello] = await api.wait_for_messages(bob, 1, timeout=15, bot=UNION_TOKEN)
@@ -113,14 +94,14 @@ async def test_bots_run_ends_non_zero_only_when_no_bot_is_left(api: BotApiStandi
 async def test_updates_the_bot_cannot_read_are_skipped_at_once(api: BotApiStandin, running) -> None:
     process = await running("--pace", "off", env=ENV).start()
     alice, bob = api.user("Alice"), api.user("Bob")
-    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    assert (await greeting(api, alice, bot=TOKEN)).text == "Hello, Alice! Colour?"
     queue = api.bot(UNION_TOKEN).queue
     chat = {"id": bob.id, "type": "private", "first_name": "Bob"}
     sender = {"id": bob.id, "is_bot": False, "first_name": "Bob"}
     assert queue.push("message", {"message_id": 901, "date": 0, "chat": "not a chat", "text": "hi"}, bob.id)
     assert queue.push("message", {"message_id": 902, "date": 0, "chat": chat, "from": sender, "text": 5}, bob.id)
     assert queue.push("callback_query", {"id": "q", "from": {"id": bob.id}, "chat_instance": "c"}, bob.id)
-    assert await greeted(api, bob, UNION_TOKEN) == "Hello from the union, Bob."  # after the three, in order
+    assert (await greeting(api, bob, bot=UNION_TOKEN)).text == "Hello from the union, Bob."  # after the three, in order
     [question] = api.messages(alice, bot=TOKEN)
     await api.press(alice, question, "Blue")
     [size] = await api.wait_for_messages(alice, 1, timeout=15, bot=TOKEN)
@@ -136,7 +117,7 @@ async def test_updates_the_bot_cannot_read_are_skipped_at_once(api: BotApiStandi
 async def test_an_hours_429_pauses_that_bots_sending_only_and_keeps_recording(api: BotApiStandin, running, tmp_path) -> None:
     process = await running("--pace", "off", env=ENV).start()
     alice, carol, dave = api.user("Alice"), api.user("Carol"), api.user("Dave")
-    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    assert (await greeting(api, alice, bot=TOKEN)).text == "Hello, Alice! Colour?"
     api.fail_next("sendMessage", status=429, retry_after=3600, bot=UNION_TOKEN)
     await api.send_text(carol, "/start", bot=UNION_TOKEN)
     await process.logged("union: Telegram asks to slow down (429)")
@@ -166,7 +147,7 @@ async def test_a_short_429_says_when_sending_resumes(api: BotApiStandin, running
     api.fail_next("sendMessage", status=429, retry_after=2, bot=UNION_TOKEN)
     await api.send_text(carol, "/start", bot=UNION_TOKEN)
     await process.logged("union: Telegram asks to slow down (429)")
-    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"  # during the pause
+    assert (await greeting(api, alice, bot=TOKEN)).text == "Hello, Alice! Colour?"  # during the pause
     [hello] = await api.wait_for_messages(carol, 1, timeout=15, bot=UNION_TOKEN)
     assert hello.text == "Hello from the union, Carol."
     await process.logged("union: sending resumes after Telegram's pause (429)")
@@ -178,10 +159,10 @@ async def test_a_short_429_says_when_sending_resumes(api: BotApiStandin, running
 async def test_a_second_poller_or_the_bot_api_away_slows_that_bot_alone(api: BotApiStandin, running) -> None:
     process = await running("--pace", "off", env=ENV).start()
     alice, carol, dave = api.user("Alice"), api.user("Carol"), api.user("Dave")
-    assert await greeted(api, alice, TOKEN) == "Hello, Alice! Colour?"
+    assert (await greeting(api, alice, bot=TOKEN)).text == "Hello, Alice! Colour?"
     api.fail_next("getUpdates", status=409, times=1, bot=UNION_TOKEN)  # another process polls with the token
     api.fail_next("getUpdates", status=502, times=1, bot=UNION_TOKEN)  # then the Bot API away for a while
-    assert await greeted(api, carol, UNION_TOKEN) == "Hello from the union, Carol."  # ends the poll in hand
+    assert (await greeting(api, carol, bot=UNION_TOKEN)).text == "Hello from the union, Carol."  # ends the poll in hand
     await api.send_text(dave, "/start", bot=UNION_TOKEN)
     await process.logged("union: another process polls with this token")
     [question] = api.messages(alice, bot=TOKEN)
@@ -200,7 +181,7 @@ async def test_a_send_refused_for_the_token_waits_for_it_and_goes_out_once(api: 
     process = await running("--pace", "off", env=ENV).start()
     erin = api.user("Erin")
     api.fail_next("sendMessage", status=401, times=2, bot=UNION_TOKEN)  # revoked, then working again
-    assert await greeted(api, erin, UNION_TOKEN) == "Hello from the union, Erin."
+    assert (await greeting(api, erin, bot=UNION_TOKEN)).text == "Hello from the union, Erin."
     code, errors = await process.stop()
     assert code == 0, errors
     assert errors.count("union: the token was refused sending to") == 2

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bots.testing.standin import BotApiStandin
-from tests.conftest import BOT_YAML, write_project
+from tests.support.project import BOT_YAML, write_project
 
 BROKEN = """\
 start: ask

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bots.testing.standin import BotApiStandin
+from tests.support.standin import greeting
 
 
 async def test_bots_run_logs_json_lines_that_hold_no_id_and_no_text(api: BotApiStandin, running) -> None:
@@ -12,8 +13,7 @@ async def test_bots_run_logs_json_lines_that_hold_no_id_and_no_text(api: BotApiS
     process.global_args = ("-vv",)
     bot = await process.start()
     jana = api.user("Jana", username="jana_secret_handle")
-    await api.send_text(jana, "/start")
-    [question] = await api.wait_for_messages(jana, 1, timeout=15)
+    question = await greeting(api, jana)
     api.fail_next("sendMessage", chat=jana, status=400, description="Bad Request: can't parse entities in Size for red")
     await api.press(jana, question, "Red")
     await api.wait_for_messages(jana, 1, timeout=10)  # the apology

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from bots.testing.standin import BotApiStandin
-from tests.telegram.conftest import escalate
+from tests.support.standin import escalate, greeting
 
 
 def labels(message) -> list[str]:
@@ -206,8 +206,7 @@ async def test_applications_are_accepted_or_declined(api: BotApiStandin, desk) -
     cards = {}
     for name in ("Erin", "Frank"):
         person = api.user(name)
-        await api.send_text(person, "/start")
-        [menu] = await api.wait_for_messages(person, 1, timeout=15)
+        menu = await greeting(api, person)
         await api.press(person, menu, "Apply")
         [told] = await api.wait_for_messages(person, 1, timeout=10)
         assert told.text == "Your application has gone to the coordinators."
@@ -263,8 +262,7 @@ async def test_blocked_person_and_deleted_topic(api: BotApiStandin, desk) -> Non
 async def test_without_a_moderators_chat_people_are_told_no_one_can_answer(api: BotApiStandin, desk) -> None:
     bot = await desk(None).start()
     ivan = api.user("Ivan")
-    await api.send_text(ivan, "/start")
-    [menu] = await api.wait_for_messages(ivan, 1, timeout=15)
+    menu = await greeting(api, ivan)
     await api.press(ivan, menu, "Apply")
     told, sorry, again = await api.wait_for_messages(ivan, 3, timeout=10)
     assert told.text == "Your application has gone to the coordinators."

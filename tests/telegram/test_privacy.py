@@ -4,28 +4,16 @@ retention purges; the secret key is required and checked."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from bots.loader import load_project
 from bots.privacy.vault import Vault
-from bots.storage import SQLiteConversationStore
 from bots.telegram.housekeeping import tidy_once
 from bots.testing.standin import BotApiStandin
-from tests.telegram.conftest import SECRET_KEY, TOKEN, BotProcess, escalate
-
-TABLES_WITH_CHATS = ("conversations", "updates", "outbox", "blocked_chats", "handoffs", "messages", "subscribers")
-
-
-def everything_on_disk(db: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
-
-
-def rows_about(db: Path, chat_key: str) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
-        return {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE chat = ?", (chat_key,)).fetchone()[0] for t in TABLES_WITH_CHATS}
+from tests.support.commands import BotProcess, run_bots
+from tests.support.project import add_to_bot_yaml
+from tests.support.standin import TOKEN, escalate, greeting
+from tests.support.store import TABLES_WITH_CHATS, chat_key, everything_on_disk, keyed_store, rows_about
 
 
 async def test_a_copied_database_and_the_logs_reveal_nothing(api: BotApiStandin, desk, tmp_path: Path) -> None:
@@ -84,9 +72,7 @@ async def test_forget_deletes_every_row_the_messages_and_the_topic(api: BotApiSt
 
     await api.send_text(bob, "/subscribe")
     await api.wait_for_messages(bob, 1, timeout=10)  # "you will get our news" (during a handoff, nothing more)
-    vault = Vault.from_env({"BOTS_SECRET_KEY": SECRET_KEY})
-    assert vault is not None
-    bob_key = vault.chat_key("demo", bob.id)
+    bob_key = chat_key(bob.id)
     await api.wait_until(lambda: rows_about(tmp_path / "bots.db", bob_key)["subscribers"] == 1, timeout=10)
     await api.send_text(bob, "/help")
     [help_message] = await api.wait_for_messages(bob, 1, timeout=10)
@@ -108,7 +94,7 @@ async def test_forget_deletes_every_row_the_messages_and_the_topic(api: BotApiSt
 
     db = tmp_path / "bots.db"
     assert rows_about(db, bob_key) == dict.fromkeys(TABLES_WITH_CHATS, 0)
-    carol_rows = rows_about(db, vault.chat_key("demo", carol.id))
+    carol_rows = rows_about(db, chat_key(carol.id))
     assert carol_rows["conversations"] == 1 and carol_rows["handoffs"] == 1
     assert any(not t.deleted and "Brest" in t.name for t in api.topics(group))
 
@@ -128,15 +114,13 @@ async def test_retention_purges_idle_conversations_and_closed_handoffs(
     code, errors = await bot.stop()
     assert code == 0, errors
 
-    vault = Vault.from_env({"BOTS_SECRET_KEY": SECRET_KEY})
-    assert vault is not None
     project, _ = load_project(desk_project)
-    key = vault.chat_key("demo", dora.id)
+    key = chat_key(dora.id)
     db = tmp_path / "bots.db"
-    async with SQLiteConversationStore(db, vault=vault) as store:
+    async with keyed_store(db) as store:
         await tidy_once(store, project, ["demo"], dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=29))
     assert rows_about(db, key)["conversations"] == 1  # not yet
-    async with SQLiteConversationStore(db, vault=vault) as store:
+    async with keyed_store(db) as store:
         await tidy_once(store, project, ["demo"], dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=31))
     assert rows_about(db, key) == dict.fromkeys(TABLES_WITH_CHATS, 0)
 
@@ -164,22 +148,21 @@ async def test_the_secret_key_is_required_checked_and_bound_to_the_database(api:
 
 
 def test_bots_keygen_makes_strong_keys() -> None:
-    made = subprocess.run([sys.executable, "-m", "bots", "keygen"], capture_output=True, text=True, check=True)
+    made = run_bots("keygen")
+    assert made.returncode == 0, made.stderr
     key = made.stdout.strip()
     assert len(key) == 43 and Vault.from_env({"BOTS_SECRET_KEY": key}) is not None
 
 
 async def test_a_flood_from_one_person_is_paused_while_others_are_served(api: BotApiStandin, running, project: Path) -> None:
-    bot_yaml = project / "flows/demo/bot.yaml"
-    bot_yaml.write_text(bot_yaml.read_text() + "flood: {messages: 5, seconds: 60, pause: 300}\n")
+    add_to_bot_yaml(project, "flood: {messages: 5, seconds: 60, pause: 300}\n")
     bot = await running("--pace", "off").start()
     mallory, olga = api.user("Mallory"), api.user("Olga")
     await api.send_text(mallory, "/start")
     await api.wait_for_messages(mallory, 1, timeout=15)
     for number in range(60):
         await api.send_text(mallory, f"spam {number}")
-    await api.send_text(olga, "/start")
-    [question] = await api.wait_for_messages(olga, 1, timeout=10)
+    question = await greeting(api, olga, timeout=10)
     assert question.text == "Hello, Olga! Colour?"
     warning = await api.wait_until(
         lambda: next((m for m in api.messages(mallory) if "very fast" in (m.text or "")), None), timeout=10

@@ -3,14 +3,12 @@ one a person's conversation goes on where it was."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 from bots.privacy.vault import new_key
 from bots.testing.standin import BotApiStandin
-from tests.telegram.conftest import SECRET_KEY, BotProcess
+from tests.support.commands import BotProcess, bots_env, run_bots_async
+from tests.support.standin import greeting
 
 
 async def test_the_conversation_goes_on_with_the_new_key_and_the_old_one_is_refused(
@@ -19,8 +17,7 @@ async def test_the_conversation_goes_on_with_the_new_key_and_the_old_one_is_refu
     db = tmp_path / "bots.db"
     before = await BotProcess(project, api, db).start()
     alice = api.user("Alice", language_code="en")
-    await api.send_text(alice, "/start")
-    [question] = await api.wait_for_messages(alice, 1, timeout=15)
+    question = await greeting(api, alice)
     await api.press(alice, question, "Blue")
     [size] = await api.wait_for_messages(alice, 1, timeout=10)
     assert size.text == "Size for blue?"
@@ -28,24 +25,11 @@ async def test_the_conversation_goes_on_with_the_new_key_and_the_old_one_is_refu
     assert code == 0, errors
 
     new = new_key()
-    rekey = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bots",
-        "db",
-        "rekey",
-        "--new-key-env",
-        "NEW_KEY",
-        "--db",
-        str(db),
-        env={**os.environ, "BOTS_SECRET_KEY": SECRET_KEY, "NEW_KEY": new},
-        cwd=project,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    code, out, err = await run_bots_async(
+        "db", "rekey", "--new-key-env", "NEW_KEY", "--db", str(db), cwd=project, env=bots_env(NEW_KEY=new)
     )
-    out, err = await asyncio.wait_for(rekey.communicate(), 60)
-    assert rekey.returncode == 0, err.decode()
-    assert out.decode().startswith(f"rekeyed {db} (sqlite) in ")
+    assert code == 0, err
+    assert out.startswith(f"rekeyed {db} (sqlite) in ")
 
     old = BotProcess(project, api, db)  # BOTS_SECRET_KEY: still the old key
     code, errors = await (await old.start()).wait()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bots.testing.standin import BotApiStandin
+from tests.support.standin import greeting
 
 RELOADED = "reloaded the flows after a change"  # logged once a change is live (with -v)
 REFUSED = "a change was refused"
@@ -18,8 +19,7 @@ async def test_changes_go_live_bad_ones_are_refused_and_removed_nodes_restart(ap
     flow = project / "flows/demo/main.yaml"
     alice, bob = api.user("Alice"), api.user("Bob")
     for who in (alice, bob):
-        await api.send_text(who, "/start")
-        [question] = await api.wait_for_messages(who, 1, timeout=15)
+        question = await greeting(api, who)
         assert question.text == f"Hello, {who.first_name}! Colour?"
 
     # a good change: the next step of a conversation already under way uses it

@@ -13,7 +13,8 @@ from pathlib import Path
 from bots.engine.texts import BUILTIN
 from bots.i18n.catalogs import compile_po
 from bots.testing.standin import BotApiStandin
-from tests.telegram.conftest import escalate
+from tests.support.project import add_to_bot_yaml
+from tests.support.standin import escalate
 
 REPO = Path(__file__).resolve().parents[2]
 RELOADED = "reloaded the flows after a change"  # logged once a change is live (with -v)
@@ -53,7 +54,7 @@ async def test_a_changed_bot_yaml_goes_live_whole(api: BotApiStandin, desk, desk
     assert "+0300" in card.text and "UTC" not in card.text
 
     # flood control: two messages a minute now, not twenty (and what waits for a restart says so)
-    bot_yaml.write_text(bot_yaml.read_text() + "flood: {messages: 2, seconds: 60, pause: 300}\nretention_days: 60\n")
+    add_to_bot_yaml(desk_project, "flood: {messages: 2, seconds: 60, pause: 300}\nretention_days: 60\n")
     await bot.logged(RELOADED, 2)
     flo = api.user("Flo")
     for _ in range(3):

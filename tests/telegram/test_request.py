@@ -18,6 +18,7 @@ from telegram.request import HTTPXRequest
 
 from bots.telegram.request import AiohttpRequest
 from bots.testing.standin import BotApiStandin, Person
+from tests.support.net import free_port
 
 TOKEN = "111:AAA-request-test"
 
@@ -47,13 +48,6 @@ def make_bot(api: BotApiStandin, request: AiohttpRequest | HTTPXRequest | None =
 async def bot(api: BotApiStandin) -> AsyncIterator[Bot]:
     async with make_bot(api) as ptb:
         yield ptb
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_get_me(api: BotApiStandin, bot: Bot) -> None:
@@ -86,7 +80,7 @@ async def test_parameters_reach_the_server_as_httpx_sends_them(api: BotApiStandi
 async def test_get_updates_long_poll_returns_when_an_update_arrives(api: BotApiStandin, bot: Bot, alice: Person) -> None:
     started = time.monotonic()
     poll = asyncio.create_task(bot.get_updates(timeout=10))
-    await asyncio.sleep(0.2)
+    await api.wait_until(lambda: api.bot().queue.polling, timeout=5)  # the request waits at the stand-in
     assert not poll.done()
     await api.send_text(alice, "/start")
     [update] = await asyncio.wait_for(poll, 3)
@@ -143,7 +137,7 @@ async def test_400_raises_bad_request_with_the_description(bot: Bot, alice: Pers
 
 
 async def test_connection_refused_raises_network_error() -> None:
-    port = closed_port()
+    port = free_port()  # nothing listens on it
     ptb = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=AiohttpRequest(), get_updates_request=AiohttpRequest())
     with pytest.raises(NetworkError, match="aiohttp.ClientConnectorError") as info:
         async with ptb:  # initialize() calls getMe

@@ -17,7 +17,7 @@ from bots.storage import (
 )
 from bots.storage.outcome import Outcome
 from bots.telegram.housekeeping import tidy_once
-from tests.conftest import write_project
+from tests.support.project import add_to_bot_yaml, write_project
 
 FLOW = """\
 start: hi
@@ -31,7 +31,7 @@ NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
 
 async def test_conversations_idle_past_retention_days_are_forgotten(tmp_path: Path) -> None:
     root = write_project(tmp_path, {"flows/demo/main.yaml": FLOW})
-    (root / "flows/demo/bot.yaml").write_text((root / "flows/demo/bot.yaml").read_text() + "retention_days: 7\n")
+    add_to_bot_yaml(root, "retention_days: 7\n")
     project, diagnostics = load_project(root)
     assert not diagnostics.errors
     async with SQLiteConversationStore(tmp_path / "t.db") as store:
@@ -49,7 +49,7 @@ async def test_conversations_idle_past_retention_days_are_forgotten(tmp_path: Pa
 
 async def test_handoffs_closed_past_retention_days_are_forgotten_with_their_relays(tmp_path: Path) -> None:
     root = write_project(tmp_path, {"flows/demo/main.yaml": FLOW})
-    (root / "flows/demo/bot.yaml").write_text((root / "flows/demo/bot.yaml").read_text() + "retention_days: 7\n")
+    add_to_bot_yaml(root, "retention_days: 7\n")
     project, _ = load_project(root)
     async with SQLiteConversationStore(tmp_path / "t.db") as store:
 

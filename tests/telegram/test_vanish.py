@@ -6,37 +6,19 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bots.privacy.vault import Vault
 from bots.testing.standin import BotApiStandin
-from tests.telegram.conftest import SECRET_KEY
-from tests.telegram.test_privacy import TABLES_WITH_CHATS
+from tests.support.project import add_to_bot_yaml
+from tests.support.standin import greeting
+from tests.support.store import TABLES_WITH_CHATS, chat_key, rows_about
 
 PROTECTED = {"sendMessage", "sendDocument", "copyMessage"}
-
-
-def chat_key(chat_id: int, bot: str = "demo") -> str:
-    vault = Vault.from_env({"BOTS_SECRET_KEY": SECRET_KEY})
-    assert vault is not None
-    return vault.chat_key(bot, chat_id)
-
-
-def rows_about(db: Path, key: str) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
-        return {
-            table: conn.execute(f"SELECT COUNT(*) FROM {table} WHERE chat = ?", (key,)).fetchone()[0]
-            for table in (*TABLES_WITH_CHATS, "vanishing")
-        }
-
-
-def with_bot_yaml(project: Path, extra: str) -> None:
-    bot_yaml = project / "flows/demo/bot.yaml"
-    bot_yaml.write_text(bot_yaml.read_text() + extra)
+CHAT_ROWS = (*TABLES_WITH_CHATS, "vanishing")
 
 
 async def test_messages_older_than_vanish_after_are_deleted_after_a_restart(
     api: BotApiStandin, running, project: Path, tmp_path: Path
 ) -> None:
-    with_bot_yaml(project, "vanish_after: 1h\n")
+    add_to_bot_yaml(project, "vanish_after: 1h\n")
     bot = await running("--pace", "off").start()
     olga = api.user("Olga")
     start = await api.send_text(olga, "/start")
@@ -46,7 +28,7 @@ async def test_messages_older_than_vanish_after_are_deleted_after_a_restart(
     [size] = await api.wait_for_messages(olga, 1, timeout=10)
     db = tmp_path / "bots.db"
     key = chat_key(olga.id)
-    await api.wait_until(lambda: rows_about(db, key)["vanishing"] == 3, timeout=10)  # /start, the two questions
+    await api.wait_until(lambda: rows_about(db, key, CHAT_ROWS)["vanishing"] == 3, timeout=10)  # /start, the two questions
     code, errors = await bot.stop()
     assert code == 0, errors
     assert not any(m.deleted for m in (start, question, size))  # not an hour old yet
@@ -55,8 +37,8 @@ async def test_messages_older_than_vanish_after_are_deleted_after_a_restart(
         conn.execute("UPDATE vanishing SET delete_at = delete_at - 3700")
     await running("--pace", "off").start()
     await api.wait_until(lambda: start.deleted and question.deleted and size.deleted, timeout=15)
-    await api.wait_until(lambda: rows_about(db, key)["outbox"] == 0, timeout=10)
-    assert rows_about(db, key)["vanishing"] == 0 and rows_about(db, key)["messages"] == 0
+    await api.wait_until(lambda: rows_about(db, key, CHAT_ROWS)["outbox"] == 0, timeout=10)
+    assert rows_about(db, key, CHAT_ROWS)["vanishing"] == 0 and rows_about(db, key, CHAT_ROWS)["messages"] == 0
 
 
 async def test_a_person_who_chooses_an_hour_has_what_the_bot_already_sent_scheduled(
@@ -64,8 +46,7 @@ async def test_a_person_who_chooses_an_hour_has_what_the_bot_already_sent_schedu
 ) -> None:
     bot = await running("--pace", "off").start()
     pavel = api.user("Pavel")
-    await api.send_text(pavel, "/start")
-    [question] = await api.wait_for_messages(pavel, 1, timeout=15)
+    question = await greeting(api, pavel)
     assert "deleted after" not in question.text  # this bot does not vanish by default
     await api.send_text(pavel, "/help")
     help_message, _ = await api.wait_for_messages(pavel, 2, timeout=10)
@@ -75,12 +56,12 @@ async def test_a_person_who_chooses_an_hour_has_what_the_bot_already_sent_schedu
     [done, _] = await api.wait_for_messages(pavel, 2, timeout=10)
     assert done.text == "Done: I will delete our messages here once they are 1 hour old."
     db, key = tmp_path / "bots.db", chat_key(pavel.id)
-    await api.wait_until(lambda: rows_about(db, key)["vanishing"] >= 6, timeout=10)
+    await api.wait_until(lambda: rows_about(db, key, CHAT_ROWS)["vanishing"] >= 6, timeout=10)
     await api.press(pavel, help_message, "Delete our messages after…")
     [offer] = await api.wait_for_messages(pavel, 1, timeout=10)
     await api.press(pavel, offer, "Never")
     await api.wait_for_messages(pavel, 2, timeout=10)
-    await api.wait_until(lambda: rows_about(db, key)["vanishing"] == 0, timeout=10)
+    await api.wait_until(lambda: rows_about(db, key, CHAT_ROWS)["vanishing"] == 0, timeout=10)
     code, errors = await bot.stop()
     assert code == 0, errors
 
@@ -114,14 +95,13 @@ async def test_quick_exit_under_a_429_deletes_first_and_leaves_nothing(api: BotA
     await api.wait_for_messages(boris, 2, timeout=10)  # Boris is answered once the 429 is over
     code, errors = await bot.stop()
     assert code == 0, errors
-    assert rows_about(tmp_path / "bots.db", chat_key(alice.id)) == dict.fromkeys((*TABLES_WITH_CHATS, "vanishing"), 0)
+    assert rows_about(tmp_path / "bots.db", chat_key(alice.id), CHAT_ROWS) == dict.fromkeys(CHAT_ROWS, 0)
 
 
 async def test_every_send_carries_protect_content_documents_too(api: BotApiStandin, running) -> None:
     bot = await running("--pace", "off").start()
     nina = api.user("Nina")
-    await api.send_text(nina, "/start")
-    [question] = await api.wait_for_messages(nina, 1, timeout=15)
+    question = await greeting(api, nina)
     await api.press(nina, question, "Red")
     await api.wait_for_messages(nina, 1, timeout=10)
     await api.send_text(nina, "2")
@@ -138,7 +118,7 @@ async def test_every_send_carries_protect_content_documents_too(api: BotApiStand
 
 
 async def test_protect_content_false_in_bot_yaml_sends_without_it(api: BotApiStandin, running, project: Path) -> None:
-    with_bot_yaml(project, "protect_content: false\n")
+    add_to_bot_yaml(project, "protect_content: false\n")
     bot = await running("--pace", "off").start()
     ivan = api.user("Ivan")
     await api.send_text(ivan, "/start")

@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import signal
-import socket
-from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,27 +22,15 @@ import pytest
 from aiohttp import web
 
 from bots.testing.standin import BotApiStandin
-from tests.conftest import write_project
-from tests.telegram.conftest import ECHO, SECRET_KEY, BotProcess
+from tests.support.commands import BotProcess
+from tests.support.net import free_port
+from tests.support.project import write_project
+from tests.support.standin import check_echoes, echoes, escalate
+from tests.support.store import TABLES_WITH_CHATS, chat_key, keyed_store, rows_about_in
+from tests.telegram.conftest import ECHO
 
 CHATS = 40
 BURST = 6
-
-
-def echoes(api: BotApiStandin, person: object) -> list[str]:
-    return [m.text for m in api.messages(person) if m.text.startswith("You said")]  # type: ignore[arg-type]
-
-
-def check_answers(api: BotApiStandin, people: list[object], expected: list[str], *, repeats_allowed: int) -> int:
-    repeated_total = 0
-    for person in people:
-        said = echoes(api, person)
-        deduplicated = [t for i, t in enumerate(said) if i == 0 or said[i - 1] != t]
-        assert deduplicated == expected  # nothing lost, order kept
-        repeated = sum(count - 1 for count in Counter(said).values())
-        assert repeated <= repeats_allowed
-        repeated_total += repeated
-    return repeated_total
 
 
 @pytest.fixture
@@ -58,10 +44,7 @@ def worker(project: Path, api: BotApiStandin, url: str, *args: str) -> BotProces
 
 
 async def lease_holder(url: str, name: str) -> str | None:
-    from bots.privacy.vault import Vault, parse_key
-    from bots.storage import store_at
-
-    async with store_at(url, Vault(parse_key(SECRET_KEY))) as store:
+    async with keyed_store(url) as store:
         return await store.lease_holder(name)
 
 
@@ -85,7 +68,7 @@ async def test_two_polling_workers_one_killed_mid_burst(api: BotApiStandin, echo
         async def burst(person: object) -> None:
             for n in range(BURST):
                 await api.send_text(person, f"m{n}")  # type: ignore[arg-type]
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.01)  # a burst spread out a little, so that the kill lands inside it
 
         sending = asyncio.gather(*(burst(p) for p in people))
         await api.wait_until(lambda: sum(len(echoes(api, p)) for p in people) >= CHATS * BURST // 3, timeout=60)
@@ -101,16 +84,10 @@ async def test_two_polling_workers_one_killed_mid_burst(api: BotApiStandin, echo
         assert code == 0, errors
     finally:
         for process in (first, second):
-            if process is not None and process.process is not None and process.process.returncode is None:
-                await process.stop(signal.SIGKILL)
+            if process is not None:
+                await process.kill_if_running()
     # at most the calls in flight at the kill: one per chat
-    check_answers(api, people, [f"You said m{n}" for n in range(BURST)], repeats_allowed=1)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    check_echoes(api, people, [f"You said m{n}" for n in range(BURST)], repeats_allowed=1)
 
 
 @pytest.fixture
@@ -183,29 +160,18 @@ async def test_two_webhook_workers_behind_one_address_answer_each_update_once(
             assert code == 0, errors
     finally:
         for process in processes:
-            if process.process is not None and process.process.returncode is None:
-                await process.stop(signal.SIGKILL)
-    check_answers(api, people[1:], expected, repeats_allowed=0)
+            await process.kill_if_running()
+    check_echoes(api, people[1:], expected, repeats_allowed=0)
     assert api.webhook_info()["pending_update_count"] == 0
 
 
-async def rows_about(url: str, chat_key: str) -> dict[str, int]:
-    from bots.privacy.vault import Vault, parse_key
-    from bots.storage import store_at
-
-    async with store_at(url, Vault(parse_key(SECRET_KEY))) as store:
-        found = {}
-        for table in ("conversations", "updates", "outbox", "handoffs", "messages", "subscribers", "flood"):
-            found[table] = int(await store.database.fetchval(f"SELECT COUNT(*) FROM {table} WHERE chat = ?", (chat_key,)))
-        return found
+#: the rows of a chat, with its flood counters (kept in the database with several workers)
+CHAT_ROWS = (*TABLES_WITH_CHATS, "flood")
 
 
 async def test_handoffs_and_forget_with_two_workers(api: BotApiStandin, desk_project: Path, postgres_url: str) -> None:
     """A moderator's actions and the person's messages reach whichever worker; what one
     worker writes (the handoff, /forget) is what the other sees."""
-    from bots.privacy.vault import Vault, parse_key
-    from tests.telegram.conftest import escalate
-
     anna = api.user("Anna")
     group = api.supergroup("Moderators", forum=True, members=[anna])
     env = {"BOTS_DATABASE_URL": postgres_url, "DEMO_MODERATORS": str(group.id)}
@@ -237,13 +203,9 @@ async def test_handoffs_and_forget_with_two_workers(api: BotApiStandin, desk_pro
             assert code == 0, errors
     finally:
         for process in workers:
-            if process.process is not None and process.process.returncode is None:
-                await process.stop(signal.SIGKILL)
-    vault = Vault(parse_key(SECRET_KEY))
-    assert await rows_about(postgres_url, vault.chat_key("demo", bob.id)) == dict.fromkeys(
-        ("conversations", "updates", "outbox", "handoffs", "messages", "subscribers", "flood"), 0
-    )
-    carol_rows = await rows_about(postgres_url, vault.chat_key("demo", carol.id))
+            await process.kill_if_running()
+    assert await rows_about_in(postgres_url, chat_key(bob.id), CHAT_ROWS) == dict.fromkeys(CHAT_ROWS, 0)
+    carol_rows = await rows_about_in(postgres_url, chat_key(carol.id), CHAT_ROWS)
     assert carol_rows["conversations"] == 1 and carol_rows["handoffs"] == 1
 
 
@@ -279,7 +241,6 @@ async def test_the_database_stopped_and_started_loses_nothing(
             print((await process.stop(signal.SIGTERM))[1][-3000:])
         raise
     finally:
-        if process.process is not None and process.process.returncode is None:
-            await process.stop(signal.SIGKILL)
+        await process.kill_if_running()
     for person in people:
         assert echoes(api, person)[:1] == ["You said while down"] and echoes(api, person).count("You said while down") == 1

@@ -15,7 +15,7 @@ from bots.loader import check_path
 from bots.loader.flowgraph import reads
 from bots.tools import guide
 from bots.tools.fielddocs import yaml_examples
-from tests.conftest import write_project
+from tests.support.project import write_project
 
 EXAMPLES = [
     pytest.param(name, index, example, id=f"{name}-{index}")

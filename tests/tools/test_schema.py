@@ -20,7 +20,7 @@ import yaml
 from bots import cli
 from bots.loader import load_project
 from bots.tools import schema
-from tests.conftest import write_project
+from tests.support.project import write_project
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = ROOT / "tests" / "broken"

@@ -13,8 +13,7 @@ from bots.testing.standin.errors import (
     forbidden,
 )
 from bots.testing.standin.faults import RateLimiter
-from bots.testing.standin.formatting import ParseError, sort_entities, trim
-from bots.testing.standin.markdown import PARSERS
+from bots.testing.standin.formatting import PARSERS, ParseError, sort_entities, trim
 from bots.testing.standin.model import GENERAL_TOPIC_ID, ChatState, Message
 from bots.testing.standin.world import BotState, World
 

@@ -1,8 +1,12 @@
-"""Entity parsing as Telegram (tdlib) does it: HTML, MarkdownV2 and legacy Markdown.
+"""Entity parsing as Telegram (tdlib) does it: HTML; of MarkdownV2 and legacy Markdown, the
+text without markup.
 
 Each parser returns the visible text and a list of MessageEntity dicts (offsets and lengths in
 UTF-16 code units) or raises :class:`ParseError` with tdlib's wording, which the caller turns
-into ``400 Bad Request: can't parse entities: <reason>``.
+into ``400 Bad Request: can't parse entities: <reason>``. The project sends HTML only, so the
+Markdown modes read text with escapes but no markup: up to the first character that would open
+an entity they answer as Telegram does (a reserved character unescaped is tdlib's error), and
+that character is refused with a reason that names the stand-in (README: simplifications).
 """
 
 from __future__ import annotations
@@ -233,6 +237,61 @@ def parse_html(text: str) -> tuple[str, list[Entity]]:
     if stack:
         raise ParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
     return "".join(out), entities
+
+
+_MDV2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
+_MDV2_OPENERS = frozenset("_*[~`")  # and "||", "![", ">" at a line's start
+_MARKDOWN_OPENERS = frozenset("_*`[")
+
+
+def _markup_refused(mode: str, text: str, index: int) -> ParseError:
+    return ParseError(
+        f"the Bot API stand-in reads no {mode} markup ({text[index]!r} at byte offset {byte_offset(text, index)}): "
+        "send HTML, or escape the character"
+    )
+
+
+def parse_markdown_v2(text: str) -> tuple[str, list[Entity]]:
+    """MarkdownV2 without markup: escapes resolved, an unescaped reserved character refused
+    with tdlib's reason; one that would open an entity is refused by the stand-in."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n and 0 < ord(text[i + 1]) <= 126:
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if c not in _MDV2_RESERVED:
+            out.append(c)
+            i += 1
+            continue
+        pair = text[i : i + 2]
+        if c in _MDV2_OPENERS or pair in ("||", "![") or (c == ">" and (i == 0 or text[i - 1] == "\n")):
+            raise _markup_refused("MarkdownV2", text, i)
+        raise ParseError(f"Character '{c}' is reserved and must be escaped with the preceding '\\'")
+    return "".join(out), []
+
+
+def parse_markdown(text: str) -> tuple[str, list[Entity]]:
+    """Legacy Markdown without markup: a backslash before ``_ * ` [`` keeps the character;
+    any of them unescaped is refused by the stand-in."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n and text[i + 1] in _MARKDOWN_OPENERS:
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if c in _MARKDOWN_OPENERS:
+            raise _markup_refused("Markdown", text, i)
+        out.append(c)
+        i += 1
+    return "".join(out), []
+
+
+PARSERS = {"html": parse_html, "markdownv2": parse_markdown_v2, "markdown": parse_markdown}
 
 
 _COMMAND_RE = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/@])")

@@ -78,6 +78,7 @@ class StandinServer:
         self.rate = RateLimiter()
         self.call_log = CallLog(call_log_size)
         self.requests = 0
+        self.handling = 0  # Bot API calls being answered now
         self._routes: dict[str, _Route] = {}
         for key, mspec in self.spec.methods.items():
             handler = _HANDLERS.get(key)
@@ -105,6 +106,14 @@ class StandinServer:
     def base_file_url(self) -> str:
         """PTB's ``base_file_url``: ``http://host:port/file/bot``."""
         return self.url + "/file/bot"
+
+    @property
+    def idle(self) -> bool:
+        """No HTTP connection is open and no call is being answered: whatever a client sent
+        has been handled (a request a closed connection had not begun is dropped, as on
+        Telegram). A barrier once a client is stopped or killed, instead of sleeping."""
+        server = self._runner.server if self._runner is not None else None
+        return self.handling == 0 and not (server is not None and server.connections)
 
     def _finish_routes(self) -> None:
         self.app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
@@ -229,6 +238,13 @@ class StandinServer:
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         self.requests += 1
+        self.handling += 1
+        try:
+            return await self._answer_api(request)
+        finally:
+            self.handling -= 1
+
+    async def _answer_api(self, request: web.Request) -> web.Response:
         bot = self.world.bots.get(request.match_info["token"])
         if bot is None:
             return _json_response({"ok": False, "error_code": 401, "description": UNAUTHORIZED}, 401)

@@ -106,6 +106,11 @@ class UpdateQueue:
         """Updates not yet confirmed (polling) or not yet delivered (webhook)."""
         return self.webhook.pending if self.webhook is not None else len(self.pending)
 
+    @property
+    def polling(self) -> bool:
+        """A getUpdates is waiting here (long polling) for an update to arrive."""
+        return self._poller is not None and not self._poller.done()
+
     # -- getUpdates ----------------------------------------------------------------------------
     def set_allowed(self, allowed: list[str] | None) -> None:
         """Apply an allowed_updates list (``[]`` restores the default set; None keeps the current)."""
