@@ -15,6 +15,7 @@ from typing import NamedTuple
 from bots.testing.standin import BotApiStandin
 from tests.support.standin import TOKEN
 from tests.support.store import SECRET_KEY
+from tests.support.zygote import ForkedProcess, fork_bots, forking
 
 BOTS = (sys.executable, "-m", "bots")
 
@@ -55,16 +56,18 @@ class Ended(NamedTuple):
     err: str
 
 
-async def start_bots(
-    *args: str, cwd: Path, env: Mapping[str, str] | None = None, stdout: int = asyncio.subprocess.PIPE
-) -> asyncio.subprocess.Process:
-    """`bots ARGS` started in `cwd`; read it with `ended`."""
+async def start_bots(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> asyncio.subprocess.Process | ForkedProcess:
+    """`bots ARGS` started in `cwd`, a process of its own; read it with `ended`. It is forked
+    from the tests' zygote (the package imported once, see `tests.support.zygote`), or with
+    BOTS_TEST_EXEC=1 started as `python -m bots`."""
+    if forking():
+        return await fork_bots(list(args), cwd=cwd, env=dict(env or os.environ))
     return await asyncio.create_subprocess_exec(
-        *BOTS, *args, cwd=cwd, env=dict(env or os.environ), stdout=stdout, stderr=asyncio.subprocess.PIPE
+        *BOTS, *args, cwd=cwd, env=dict(env or os.environ), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
 
 
-async def ended(process: asyncio.subprocess.Process, timeout: float = 60) -> Ended:
+async def ended(process: asyncio.subprocess.Process | ForkedProcess, timeout: float = 60) -> Ended:
     """Wait for `process` to end: its exit status and what it printed."""
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     return Ended(process.returncode or 0, (out or b"").decode(), err.decode())
@@ -85,7 +88,7 @@ class BotProcess:
         self.args = args
         self.env = env
         self.global_args: tuple[str, ...] = ()
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: asyncio.subprocess.Process | ForkedProcess | None = None
         self._stderr = bytearray()
         self._more = asyncio.Event()  # set whenever stderr grows
         self._readers: list[asyncio.Task[None]] = []
