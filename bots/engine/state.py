@@ -15,6 +15,20 @@ Status = Literal["active", "waiting", "handoff", "ended"]
 
 HISTORY_LIMIT = 20
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+def plain_copy(value: Any) -> Any:
+    """An independent copy of JSON data (dicts, lists, scalars); anything else is deep-copied."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _SCALARS else plain_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _SCALARS else plain_copy(v) for v in value]
+    return copy.deepcopy(value)
+
 
 class Frame(BaseModel):
     """A position: the qualified flow id (`bot/flow`) and a node id in it."""
@@ -67,16 +81,16 @@ class ConversationState(BaseModel):
         return self.stack[-1] if self.stack else None
 
     def copy_deep(self) -> ConversationState:
-        """An independent copy. Frames and snapshots are immutable, so they are shared."""
-        return self.model_copy(
-            update={
-                "stack": list(self.stack),
-                "vars": copy.deepcopy(self.vars),
-                "scratch": copy.deepcopy(self.scratch),
-                "history": list(self.history),
-                "sensitive": dict(self.sensitive),
-            }
-        )
+        """An independent copy. Frames and snapshots are immutable, so they are shared; the
+        variables are JSON data, copied without `copy.deepcopy`'s bookkeeping."""
+        copied = self.__copy__()  # pydantic's shallow copy: its own __dict__ and fields set
+        fields = copied.__dict__
+        fields["stack"] = list(self.stack)
+        fields["vars"] = plain_copy(self.vars)
+        fields["scratch"] = plain_copy(self.scratch)
+        fields["history"] = list(self.history)
+        fields["sensitive"] = dict(self.sensitive)
+        return copied
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_defaults=True)

@@ -6,7 +6,8 @@ The queries are in the SQL that SQLite and PostgreSQL both speak; a `Database` d
 them (`bots.storage.database`). Writes that arrive together are committed together (group
 commit): each still returns only once its own rows are committed, but many chats share one
 transaction. When the database is not shared with other processes (SQLite), states this
-process saved are kept in a small cache that spares the read.
+process saved are kept in a small cache, parsed, which spares the read, the opening and the
+parsing: `load` hands out a copy of the kept state, `save` keeps a copy of the one it sealed.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         #: this process, as other workers sharing the database see it
         self.worker = new_worker_id()
         self.cache_size = cache_size if not database.shared else 0
-        self._cache: OrderedDict[ConversationKey, str] = OrderedDict()
+        self._cache: OrderedDict[ConversationKey, ConversationState] = OrderedDict()
         self._pending: list[_Write] = []
         self._flushers: set[asyncio.Task[None]] = set()
         self._flushing = 0  # flushers still taking writes (a finished task leaves the set later)
@@ -189,31 +190,35 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
 
     # --- conversations ------------------------------------------------------------------
 
-    def _remember(self, key: ConversationKey, data: str | None) -> None:
-        if data is None or not self.cache_size:
+    def _remember(self, key: ConversationKey, state: ConversationState | None) -> None:
+        """Keep `state` (a copy nobody else holds) as the chat's saved state; None forgets it."""
+        if state is None or not self.cache_size:
             self._cache.pop(key, None)
             return
-        self._cache[key] = data
+        self._cache[key] = state
         self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
+    def _kept(self, state: ConversationState) -> ConversationState | None:
+        """What the cache will keep of a state being saved: a copy, taken as it is sealed (the
+        caller may change its own afterwards), or None without a cache."""
+        return state.copy_deep() if self.cache_size else None
+
     async def load(self, key: ConversationKey) -> ConversationState | None:
-        data = self._cache.get(key)
-        if data is None:
-            value = await self.database.fetchval(
-                "SELECT state FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat)
-            )
-            if value is None:
-                return None
-            data = self.vault.open_text(bytes(value), _state_context(key))
-        return ConversationState.from_json(data)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached.copy_deep()  # the caller's own: the kept one never leaves the store
+        value = await self.database.fetchval("SELECT state FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat))
+        if value is None:
+            return None
+        return ConversationState.from_json(self.vault.open_text(bytes(value), _state_context(key)))
 
     async def save(self, key: ConversationKey, state: ConversationState, *, now: dt.datetime) -> None:
-        data = state.to_json()
-        sealed = self.vault.seal_text(data, _state_context(key))
+        sealed = self.vault.seal_text(state.to_json(), _state_context(key))
+        kept = self._kept(state)
         await self._write([(UPSERT, (key.bot, key.chat, sealed, now.timestamp()))])
-        self._remember(key, data)
+        self._remember(key, kept)
 
     async def _write(self, statements: list[Statement], *, alone: bool = False) -> None:
         """Run the statements in a transaction shared with other writes waiting now
@@ -358,10 +363,10 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         `vanish`, the person's `messages` are also scheduled to vanish (sql_vanish);
         `extra` are more rows of the same transaction (a schedule's done rows)."""
         statements: list[Statement] = handoff_statements(self.vault, handoffs)
-        data = None
+        kept = None
         if key is not None and state is not None:
-            data = state.to_json()
-            sealed = self.vault.seal_text(data, _state_context(key))
+            sealed = self.vault.seal_text(state.to_json(), _state_context(key))
+            kept = self._kept(state)
             statements.append((UPSERT, (key.bot, key.chat, sealed, now.timestamp())))
         if update is not None:
             statements.append(
@@ -377,8 +382,8 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         statements += extra
         if statements:
             await self._write(statements)
-        if key is not None and data is not None:
-            self._remember(key, data)
+        if key is not None and kept is not None:
+            self._remember(key, kept)
 
     def _call_statement(self, call: OutgoingCall, now: dt.datetime) -> Statement:
         return (
