@@ -7,6 +7,7 @@ username and no Telegram id: those come with each event from the adapter.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +17,7 @@ Status = Literal["active", "waiting", "handoff", "ended"]
 HISTORY_LIMIT = 20
 
 _SCALARS = frozenset((str, int, float, bool, type(None)))
+_HISTORY = {"history"}
 
 
 def plain_copy(value: Any) -> Any:
@@ -94,6 +96,26 @@ class ConversationState(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_defaults=True)
+
+    def to_json_reusing(self, known: Mapping[int, str]) -> tuple[str, dict[int, str]]:
+        """What `to_json` gives (`history` last), with the JSON of each snapshot found in
+        `known` (by `id`) taken from there instead of written again, and the JSON of this
+        state's snapshots by `id`, to pass next time. Snapshots never change, and a state's
+        next one shares most of them: a step usually adds one. `known` must describe
+        snapshots still held (by the state it was made for), so that no `id` is reused."""
+        texts: dict[int, str] = {}
+        parts = []
+        for snapshot in self.history:
+            text = known.get(id(snapshot))
+            if text is None:
+                text = snapshot.model_dump_json(exclude_defaults=True)
+            texts[id(snapshot)] = text
+            parts.append(text)
+        head = self.model_dump_json(exclude_defaults=True, exclude=_HISTORY)
+        if not parts:
+            return head, texts
+        history = f'"history":[{",".join(parts)}]'
+        return (f"{head[:-1]},{history}}}" if head != "{}" else f"{{{history}}}"), texts
 
     @classmethod
     def from_json(cls, data: str | bytes) -> ConversationState:

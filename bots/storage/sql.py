@@ -38,6 +38,8 @@ from bots.storage.sql_workers import CALL_COLUMNS, SQLWorkers
 from bots.vault import CHAT_KEYS, SealBroken, Vault
 
 KEY_CHECK = "key check"
+#: the longest a group commit waits for more writes while they keep coming (`SQLStore._gather`)
+GATHER_LIMIT = 0.005
 
 
 class StoreError(RuntimeError):
@@ -50,6 +52,16 @@ UPSERT = (
     "ON CONFLICT (bot, chat) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
 )
 CALL = "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at, owner, delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+@dataclass
+class _Kept:
+    """A state this process saved, as the cache keeps it: a copy nobody else holds, and the
+    JSON of its snapshots by id (`ConversationState.to_json_reusing`): the next save of the
+    chat shares most of them and writes only the new one."""
+
+    state: ConversationState
+    texts: dict[int, str]
 
 
 @dataclass
@@ -77,7 +89,7 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         #: this process, as other workers sharing the database see it
         self.worker = new_worker_id()
         self.cache_size = cache_size if not database.shared else 0
-        self._cache: OrderedDict[ConversationKey, ConversationState] = OrderedDict()
+        self._cache: OrderedDict[ConversationKey, _Kept] = OrderedDict()
         self._pending: list[_Write] = []
         self._flushers: set[asyncio.Task[None]] = set()
         self._flushing = 0  # flushers still taking writes (a finished task leaves the set later)
@@ -194,33 +206,37 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
 
     # --- conversations ------------------------------------------------------------------
 
-    def _remember(self, key: ConversationKey, state: ConversationState | None) -> None:
-        """Keep `state` (a copy nobody else holds) as the chat's saved state; None forgets it."""
-        if state is None or not self.cache_size:
+    def _remember(self, key: ConversationKey, kept: _Kept | None) -> None:
+        """Keep `kept` as the chat's saved state; None forgets it."""
+        if kept is None or not self.cache_size:
             self._cache.pop(key, None)
             return
-        self._cache[key] = state
+        self._cache[key] = kept
         self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
-    def _kept(self, state: ConversationState) -> ConversationState | None:
-        """What the cache will keep of a state being saved: a copy, taken as it is sealed (the
-        caller may change its own afterwards), or None without a cache."""
-        return state.copy_deep() if self.cache_size else None
+    def _state_json(self, key: ConversationKey, state: ConversationState) -> tuple[str, _Kept | None]:
+        """The JSON to seal of a state being saved, and what the cache will keep of it once
+        it is committed: a copy taken now (the caller may change its own afterwards)."""
+        if not self.cache_size:
+            return state.to_json(), None
+        before = self._cache.get(key)
+        data, texts = state.to_json_reusing(before.texts if before is not None else {})
+        return data, _Kept(state.copy_deep(), texts)
 
     async def load(self, key: ConversationKey) -> ConversationState | None:
         cached = self._cache.get(key)
         if cached is not None:
-            return cached.copy_deep()  # the caller's own: the kept one never leaves the store
+            return cached.state.copy_deep()  # the caller's own: the kept one never leaves the store
         value = await self.database.fetchval("SELECT state FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat))
         if value is None:
             return None
         return ConversationState.from_json(self.vault.open_text(bytes(value), _state_context(key)))
 
     async def save(self, key: ConversationKey, state: ConversationState, *, now: dt.datetime) -> None:
-        sealed = self.vault.seal_text(state.to_json(), _state_context(key))
-        kept = self._kept(state)
+        data, kept = self._state_json(key, state)
+        sealed = self.vault.seal_text(data, _state_context(key))
         await self._write([(UPSERT, (key.bot, key.chat, sealed, now.timestamp()))])
         self._remember(key, kept)
 
@@ -244,10 +260,13 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
 
     async def _gather(self) -> None:
         """Wait until a turn of the event loop adds no write: whatever can be stepped now has
-        been, and its write joins this transaction rather than the next one. Each such turn
-        is one pass over what is ready, so that a write alone waits for one turn (microseconds)."""
+        been, and its write joins this transaction rather than the next one. A turn is one
+        pass over what is ready: a write alone waits for one (microseconds), and writes that
+        keep coming wait GATHER_LIMIT seconds at most."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + GATHER_LIMIT
         count = -1
-        while count != len(self._pending):
+        while count != len(self._pending) and loop.time() < until:
             count = len(self._pending)
             await asyncio.sleep(0)
 
@@ -380,8 +399,8 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         statements: list[Statement] = handoff_statements(self.vault, handoffs)
         kept = None
         if key is not None and state is not None:
-            sealed = self.vault.seal_text(state.to_json(), _state_context(key))
-            kept = self._kept(state)
+            data, kept = self._state_json(key, state)
+            sealed = self.vault.seal_text(data, _state_context(key))
             statements.append((UPSERT, (key.bot, key.chat, sealed, now.timestamp())))
         if update is not None:
             statements.append(
