@@ -60,6 +60,16 @@ class Database(abc.ABC):
         row = await self.fetchone(sql, params)
         return row[0] if row is not None else None
 
+    async def states(self, bot: str, chats: Sequence[str]) -> dict[str, Any]:
+        """The sealed states of these chats of `bot` that exist, by chat."""
+        found: dict[str, Any] = {}
+        for start in range(0, len(chats), 500):
+            part = chats[start : start + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT chat, state FROM conversations WHERE bot = ? AND chat IN ({marks})"
+            found.update((str(row[0]), row[1]) for row in await self.fetchall(sql, (bot, *part)))
+        return found
+
     @abc.abstractmethod
     async def transaction(self, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
         """Run each statement with each of its parameter rows, in one transaction."""
@@ -400,6 +410,13 @@ class PostgresDatabase(Database):
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return list(await self.pool.fetch(self.sql(sql), *params))
+
+    async def states(self, bot: str, chats: Sequence[str]) -> dict[str, Any]:
+        # one statement whatever the number of chats (an array), so that it is prepared once
+        rows = await self.pool.fetch(
+            "SELECT chat, state FROM conversations WHERE bot = $1 AND chat = ANY($2::text[])", bot, list(chats)
+        )
+        return {str(row[0]): row[1] for row in rows}
 
     async def transaction(self, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
         import asyncpg

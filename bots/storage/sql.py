@@ -92,6 +92,9 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         self._cache: OrderedDict[ConversationKey, _Kept] = OrderedDict()
         self._pending: list[_Write] = []
         self._flushers: set[asyncio.Task[None]] = set()
+        #: states asked for in this turn of the event loop, read together (`_read_state`)
+        self._reading: dict[ConversationKey, list[asyncio.Future[Any]]] | None = None
+        self._readers: set[asyncio.Task[None]] = set()
         self._flushing = 0  # flushers still taking writes (a finished task leaves the set later)
         #: this worker is the only one on the database, as its last heartbeat found: a chat's
         #: calls need no look at other workers' (a worker appearing is seen within seconds, and
@@ -229,10 +232,46 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         cached = self._cache.get(key)
         if cached is not None:
             return cached.state.copy_deep()  # the caller's own: the kept one never leaves the store
-        value = await self.database.fetchval("SELECT state FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat))
+        value = await self._read_state(key)
         if value is None:
             return None
         return ConversationState.from_json(self.vault.open_text(bytes(value), _state_context(key)))
+
+    async def _read_state(self, key: ConversationKey) -> Any:
+        """The chat's sealed state, read in one query with the others asked for in the same
+        turn of the event loop (a read of committed rows, as a query of its own would be):
+        on PostgreSQL, where nothing is cached, one round trip for many chats."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self._reading is None:
+            self._reading = {}
+            reader = asyncio.create_task(self._read_states(self._reading))
+            self._readers.add(reader)
+            reader.add_done_callback(self._readers.discard)
+        self._reading.setdefault(key, []).append(future)
+        return await future
+
+    async def _read_states(self, asked: dict[ConversationKey, list[asyncio.Future[Any]]]) -> None:
+        await asyncio.sleep(0)  # the turn in which they were asked for ends
+        self._reading = None  # what is asked for from now on is read by the next query
+        by_bot: dict[str, list[str]] = {}
+        for key in asked:
+            by_bot.setdefault(key.bot, []).append(key.chat)
+        for bot, chats in by_bot.items():
+            try:
+                found = await self.database.states(bot, chats)
+            except Exception as err:  # noqa: BLE001 - every caller learns of it
+                results: dict[str, Any] = {}
+                failure: Exception | None = err
+            else:
+                results, failure = found, None
+            for chat in chats:
+                for future in asked[ConversationKey(bot, chat)]:
+                    if future.done():  # its caller was cancelled
+                        continue
+                    if failure is not None:
+                        future.set_exception(failure)
+                    else:
+                        future.set_result(results.get(chat))
 
     async def save(self, key: ConversationKey, state: ConversationState, *, now: dt.datetime) -> None:
         data, kept = self._state_json(key, state)
