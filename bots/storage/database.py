@@ -206,9 +206,9 @@ class _SQLiteThread:
                         raise RuntimeError("the database is closed")
                     result = job(self._connection, *args)
             except BaseException as err:  # noqa: BLE001 - handed to whoever waits for it
-                future.get_loop().call_soon_threadsafe(_fail, future, err)
+                _settle(future, _fail, err)
             else:
-                future.get_loop().call_soon_threadsafe(_succeed, future, result)
+                _settle(future, _succeed, result)
             if job is _transaction or job is _script:
                 self._checkpoint()
 
@@ -235,6 +235,14 @@ class _SQLiteThread:
 CHECKPOINT_EVERY = 0.25
 
 _Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
+
+
+def _settle(future: asyncio.Future[Any], how: Callable[[asyncio.Future[Any], Any], None], outcome: Any) -> None:
+    """Hand a job's outcome to the loop that waits for it (from the connection's thread)."""
+    try:
+        future.get_loop().call_soon_threadsafe(how, future, outcome)
+    except RuntimeError:  # that loop is closed: nobody waits any more, and the thread goes on
+        pass
 
 
 def _succeed(future: asyncio.Future[Any], result: Any) -> None:
