@@ -251,27 +251,37 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         return await future
 
     async def _read_states(self, asked: dict[ConversationKey, list[asyncio.Future[Any]]]) -> None:
-        await asyncio.sleep(0)  # the turn in which they were asked for ends
-        self._reading = None  # what is asked for from now on is read by the next query
-        by_bot: dict[str, list[str]] = {}
-        for key in asked:
-            by_bot.setdefault(key.bot, []).append(key.chat)
-        for bot, chats in by_bot.items():
-            try:
-                found = await self.database.states(bot, chats)
-            except Exception as err:  # noqa: BLE001 - every caller learns of it
-                results: dict[str, Any] = {}
-                failure: Exception | None = err
-            else:
-                results, failure = found, None
-            for chat in chats:
-                for future in asked[ConversationKey(bot, chat)]:
-                    if future.done():  # its caller was cancelled
-                        continue
-                    if failure is not None:
-                        future.set_exception(failure)
-                    else:
-                        future.set_result(results.get(chat))
+        try:
+            await asyncio.sleep(0)  # the turn in which they were asked for ends
+            if self._reading is asked:
+                self._reading = None  # what is asked for from now on is read by the next query
+            by_bot: dict[str, list[str]] = {}
+            for key in asked:
+                by_bot.setdefault(key.bot, []).append(key.chat)
+            for bot, chats in by_bot.items():
+                try:
+                    found = await self.database.states(bot, chats)
+                except Exception as err:  # noqa: BLE001 - every caller learns of it
+                    results: dict[str, Any] = {}
+                    failure: Exception | None = err
+                else:
+                    results, failure = found, None
+                for chat in chats:
+                    for future in asked[ConversationKey(bot, chat)]:
+                        if future.done():  # its caller was cancelled
+                            continue
+                        if failure is not None:
+                            future.set_exception(failure)
+                        else:
+                            future.set_result(results.get(chat))
+        except BaseException:  # cancelled (the loop is closing): no caller waits forever
+            for futures in asked.values():
+                for future in futures:
+                    future.cancel()
+            raise
+        finally:
+            if self._reading is asked:
+                self._reading = None
 
     async def save(self, key: ConversationKey, state: ConversationState, *, now: dt.datetime) -> None:
         data, kept = self._state_json(key, state)
