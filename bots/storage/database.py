@@ -91,7 +91,8 @@ class SQLiteDatabase(Database):
     BEGIN to COMMIT (`transaction`), so that a call waits for one hand-off to the thread and
     one back, not one per statement. Rows of one INSERT statement are sent together as one
     statement of several rows (`_many`): the thread then leaves Python (and the GIL, for the
-    event loop) once per few dozen rows instead of once per row.
+    event loop) once per few dozen rows instead of once per row. The thread checkpoints the
+    write-ahead log itself, between jobs (`_SQLiteThread._checkpoint`).
     """
 
     engine = "sqlite"
@@ -261,7 +262,7 @@ def _fail(future: asyncio.Future[Any], err: BaseException) -> None:
 def _open(connection: sqlite3.Connection, synchronous: str) -> None:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA synchronous={synchronous}")
-    connection.execute(f"PRAGMA wal_autocheckpoint={10 * 1000}")  # _Checkpointer does it sooner
+    connection.execute(f"PRAGMA wal_autocheckpoint={10 * 1000}")  # a safety net: _SQLiteThread._checkpoint does it sooner
     connection.execute("PRAGMA busy_timeout=5000")
     connection.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left in free pages
 
