@@ -2,10 +2,17 @@
 
     .venv/bin/python bench/engine.py              # both, with the default sizes
     .venv/bin/python bench/engine.py --chats 500 --steps 20000
+    git worktree add --detach /tmp/before HEAD~3  # the code before a change ...
+    .venv/bin/python bench/engine.py --before /tmp/before --rounds 5 [--postgres]   # ... beside this one
 
-Targets (2-core machine): at least 2,000 committed steps/s through engine + SQLite store
-(every step loaded, run and saved durably before the next step of that chat), and a
-generated 1,000-node flow loaded and checked in under 0.2 s.
+Targets (2-core machine): at least 5,000 committed steps/s through engine + SQLite store
+(every step's chat filed under its keyed hash, loaded, run, sealed and saved durably before
+the next step of that chat) with a step's p99 under 50 ms, and a generated 1,000-node flow
+loaded and checked in under 0.2 s.
+
+With `--before`, each round measures the committed steps once for each checkout, one after
+the other, each in a fresh process that imports that checkout's `bots` (the harness is this
+file's in both), so that both see the same load on a shared machine.
 """
 
 from __future__ import annotations
@@ -13,15 +20,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+HERE = Path(__file__).resolve().parents[1]
+#: the checkout whose `bots` is measured (`--code`, given by `--before` to the processes it starts)
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]).resolve() if "--code" in sys.argv[:-1] else HERE
+sys.path.insert(0, str(CODE))
 
 from bots.engine import (  # noqa: E402
     Engine,
@@ -88,8 +100,8 @@ def write_project(root: Path, flows: dict[str, str]) -> None:
         (root / "flows" / "bench" / f"{name}.yaml").write_text(text)
 
 
-async def committed_steps(chats: int, steps: int, synchronous: str, database: str | None = None) -> tuple[float, float]:
-    """Steps per second and the p99 step latency (ms) with every step committed."""
+async def committed_steps(chats: int, steps: int, synchronous: str, database: str | None = None) -> tuple[float, float, float]:
+    """Steps per second, and the p50 and p99 step latency (ms), with every step committed."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_project(root, {"main": DIALOGUE})
@@ -104,8 +116,9 @@ async def committed_steps(chats: int, steps: int, synchronous: str, database: st
         )
         async with store_made as store:
 
-            async def one_step(key: ConversationKey, event: ev.Event) -> tuple[str, ...]:
+            async def one_step(index: int, event: ev.Event) -> tuple[str, ...]:
                 began = time.perf_counter()
+                key = ConversationKey("bench", store.vault.chat_key("bench", 10_000_000 + index))  # as bots run files it
                 async with store.lock(key):
                     state = await store.load(key)
                     now = dt.datetime.now(dt.timezone.utc)
@@ -116,20 +129,23 @@ async def committed_steps(chats: int, steps: int, synchronous: str, database: st
                 return tuple(b.data for b in says[-1].buttons) if says else ()
 
             async def person(index: int, quota: int) -> None:
-                key = ConversationKey("bench", f"chat-{index}")
-                buttons = await one_step(key, ev.Start())
+                buttons = await one_step(index, ev.Start())
                 for turn in range(quota - 1):
                     if buttons:
-                        buttons = await one_step(key, ev.Press(buttons[turn % len(buttons)]))
+                        buttons = await one_step(index, ev.Press(buttons[turn % len(buttons)]))
                     else:
-                        buttons = await one_step(key, event_from_text(str(1 + turn % 99)))
+                        buttons = await one_step(index, event_from_text(str(1 + turn % 99)))
 
             per_chat = max(2, steps // chats)
             began = time.perf_counter()
             await asyncio.gather(*(person(i, per_chat) for i in range(chats)))
             elapsed = time.perf_counter() - began
         latencies.sort()
-        return len(latencies) / elapsed, latencies[int(len(latencies) * 0.99)] * 1000
+        return (
+            len(latencies) / elapsed,
+            latencies[len(latencies) // 2] * 1000,
+            latencies[int(len(latencies) * 0.99)] * 1000,
+        )
 
 
 def big_flow(nodes: int) -> str:
@@ -184,8 +200,72 @@ def load_time(nodes: int, repeats: int) -> tuple[float, float, int]:
         return statistics.median(times), min(times), warnings
 
 
+def throwaway_postgres() -> tuple[object, str | None]:
+    """A PostgreSQL server for the run (synchronous_commit off: as durable as SQLite's NORMAL),
+    or None and why not."""
+    sys.path.insert(1, str(HERE))
+    from tests.support import postgres
+
+    reason = postgres.missing_reason()
+    if reason is not None:
+        return None, reason
+    server = postgres.start_server(durable=True)
+    server.psql("ALTER SYSTEM SET synchronous_commit = off")
+    server.psql("SELECT pg_reload_conf()")
+    return server, None
+
+
+def measured(code: Path, args: argparse.Namespace, database: str | None) -> tuple[float, float, float]:
+    """One measure of committed steps in a fresh process importing the `bots` of `code`."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--code", str(code), "--json"]
+    command += ["--chats", str(args.chats), "--steps", str(args.steps), "--synchronous", args.synchronous]
+    command += ["--database", database] if database else []
+    found = subprocess.run(command, capture_output=True, text=True, check=True, cwd=code)
+    rate, p50, p99 = json.loads(found.stdout)
+    return float(rate), float(p50), float(p99)
+
+
+def side_by_side(args: argparse.Namespace) -> None:
+    """`--rounds` rounds of this checkout and `--before`, one after the other, on SQLite and
+    (with `--postgres`) on PostgreSQL, a fresh database each time."""
+    checkouts = {"this": HERE, "before": args.before.resolve()}
+    server, reason = throwaway_postgres() if args.postgres else (None, None)
+    if reason is not None:
+        print(f"PostgreSQL: skipped: {reason}")
+    engines = ["SQLite"] + (["PostgreSQL"] if server is not None else [])
+    runs: dict[tuple[str, str], list[tuple[float, float, float]]] = {(e, n): [] for e in engines for n in checkouts}
+    try:
+        for round_ in range(1, args.rounds + 1):
+            for engine in engines:
+                for name, code in checkouts.items():
+                    database = server.new_database() if engine == "PostgreSQL" else None  # type: ignore[attr-defined]
+                    rate, p50, p99 = measured(code, args, database)
+                    runs[engine, name].append((rate, p50, p99))
+                    print(
+                        f"round {round_}  {engine:10s} {name:6s} {rate:7,.0f} steps/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms",
+                        flush=True,
+                    )
+    finally:
+        if server is not None:
+            from tests.support import postgres
+
+            postgres.remove(server)  # type: ignore[arg-type]
+    print(
+        f"\n| engine | checkout | steps/s, each round | median steps/s | p99 ms, each round | median p99 ms |  ({args.chats} chats)"
+    )
+    print("|---|---|---|---:|---|---:|")
+    for (engine, name), found in runs.items():
+        rates = " / ".join(f"{r:,.0f}" for r, _, _ in found)
+        p99s = " / ".join(f"{p:.0f}" for _, _, p in found)
+        median_rate = statistics.median(r for r, _, _ in found)
+        median_p99 = statistics.median(p for _, _, p in found)
+        print(f"| {engine} | {name} | {rates} | {median_rate:,.0f} | {p99s} | {median_p99:.0f} |")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=textwrap.dedent(__doc__ or ""))
+    parser = argparse.ArgumentParser(
+        description=textwrap.dedent(__doc__ or ""), formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--chats", type=int, default=200, help="conversations running at once")
     parser.add_argument("--steps", type=int, default=20_000, help="steps in all")
     parser.add_argument("--synchronous", default="NORMAL", choices=["NORMAL", "FULL"])
@@ -196,27 +276,39 @@ def main() -> None:
         action="store_true",
         help="also on PostgreSQL: a throw-away server (tests/support/postgres.py), synchronous_commit off",
     )
+    parser.add_argument("--before", type=Path, help="another checkout (the code before a change): committed steps side by side")
+    parser.add_argument("--rounds", type=int, default=5, help="with --before: rounds of both")
+    parser.add_argument("--code", type=Path, help=argparse.SUPPRESS)  # the checkout whose bots to import
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one measure, as JSON
+    parser.add_argument("--database", help=argparse.SUPPRESS)  # with --json: a PostgreSQL URL
     args = parser.parse_args()
 
-    rate, p99 = asyncio.run(committed_steps(args.chats, args.steps, args.synchronous))
+    if args.json:
+        print(json.dumps(asyncio.run(committed_steps(args.chats, args.steps, args.synchronous, args.database))))
+        return
+    if args.before is not None:
+        side_by_side(args)
+        return
+    rate, p50, p99 = asyncio.run(committed_steps(args.chats, args.steps, args.synchronous))
     print(
-        f"committed steps: {rate:,.0f}/s  p99 {p99:.2f} ms  ({args.chats} chats, {args.steps} steps, synchronous={args.synchronous})"
+        f"committed steps: {rate:,.0f}/s  p50 {p50:.2f} ms  p99 {p99:.2f} ms  "
+        f"({args.chats} chats, {args.steps} steps, synchronous={args.synchronous})"
     )
     if args.postgres:
-        from tests.support import postgres
-
-        reason = postgres.missing_reason()
+        server, reason = throwaway_postgres()
         if reason is not None:
             print(f"PostgreSQL: skipped: {reason}")
         else:
-            server = postgres.start_server(durable=True)
+            from tests.support import postgres
+
             try:
-                server.psql("ALTER SYSTEM SET synchronous_commit = off")  # as durable as SQLite's NORMAL
-                server.psql("SELECT pg_reload_conf()")
-                rate, p99 = asyncio.run(committed_steps(args.chats, args.steps, args.synchronous, server.new_database()))
-                print(f"committed steps on PostgreSQL: {rate:,.0f}/s  p99 {p99:.2f} ms  ({args.chats} chats, {args.steps} steps)")
+                rate, p50, p99 = asyncio.run(committed_steps(args.chats, args.steps, args.synchronous, server.new_database()))  # type: ignore[attr-defined]
+                print(
+                    f"committed steps on PostgreSQL: {rate:,.0f}/s  p50 {p50:.2f} ms  p99 {p99:.2f} ms  "
+                    f"({args.chats} chats, {args.steps} steps)"
+                )
             finally:
-                postgres.remove(server)
+                postgres.remove(server)  # type: ignore[arg-type]
     median, best, warnings = load_time(args.nodes, args.repeats)
     print(
         f"load+check {args.nodes}-node flow, cold: median {median * 1000:.0f} ms, best {best * 1000:.0f} ms ({warnings} warnings)"

@@ -140,8 +140,7 @@ async def test_forget_statements_delete_every_news_row_of_the_person(
     key = store.vault.chat_key(BOT, people[0].id)
     await store._write(news_forget_statements(BOT, key), alone=True)
     assert not await store.is_subscribed(BOT, key)
-    async with store.db.execute("SELECT COUNT(*) FROM deliveries WHERE chat = ?", (key,)) as cursor:
-        assert (await cursor.fetchone()) == (0,)
+    assert await store.database.fetchval("SELECT COUNT(*) FROM deliveries WHERE chat = ?", (key,)) == 0
     tally = await run.run()
     assert tally.sent == 2 and received(api, people)[people[0].id] == 0
 
@@ -273,10 +272,10 @@ async def test_a_finished_broadcast_keeps_only_its_counts(store: NewsStore, api:
     api.block(people[0])
     run = broadcast(store, api, news_file)
     await run.run()
-    async with store.db.execute("SELECT COUNT(*) FROM deliveries") as cursor:
-        assert (await cursor.fetchone()) == (0,)
-    async with store.db.execute("SELECT total, sent, blocked, failed, crashed, owner FROM broadcasts") as cursor:
-        assert (await cursor.fetchall()) == [(4, 3, 1, 0, 0, None)]
+    assert await store.database.fetchval("SELECT COUNT(*) FROM deliveries") == 0
+    assert await store.database.fetchall("SELECT total, sent, blocked, failed, crashed, owner FROM broadcasts") == [
+        (4, 3, 1, 0, 0, None)
+    ]
 
 
 async def test_people_who_subscribe_later_wait_for_the_next_message(
@@ -291,8 +290,9 @@ async def test_people_who_subscribe_later_wait_for_the_next_message(
         await first
     late = [api.user("Late")]
     await subscribe(store, late)
-    async with store.db.execute("SELECT chat FROM deliveries WHERE status = 'pending' ORDER BY chat DESC LIMIT 1") as cursor:
-        [gone_key] = await cursor.fetchone()  # not reached yet, nor in flight
+    gone_key = await store.database.fetchval(  # not reached yet, nor in flight
+        "SELECT chat FROM deliveries WHERE status = 'pending' ORDER BY chat DESC LIMIT 1"
+    )
     [gone] = [p for p in early if store.vault.chat_key(BOT, p.id) == gone_key]
     await store.unsubscribe(BOT, gone_key)
     tally = await broadcast(store, api, news_file).run()

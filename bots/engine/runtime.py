@@ -12,6 +12,7 @@ import contextlib
 import copy
 import datetime as dt
 import html
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -46,9 +47,12 @@ class StepContext:
 
 
 def plain_value(value: Any) -> Any:
-    """A value as the state keeps it: JSON data only (an undefined variable becomes None)."""
-    if value is None or isinstance(value, (bool, int, float)):
+    """A value as the state keeps it: JSON data only (an undefined variable becomes None, and
+    so does a number JSON cannot hold, infinity or NaN, as the database gives it back)."""
+    if value is None or isinstance(value, (bool, int)):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, Undefined):
         return None
     if isinstance(value, str):

@@ -30,6 +30,7 @@ import hmac
 import json
 import os
 import secrets
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,6 +93,41 @@ def _decoded(text: str) -> bytes | None:
         return base64.b64decode(padded.replace("+", "-").replace("/", "_"), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         return None
+
+
+class _Nonces:
+    """Random 96-bit nonces for AES-GCM, drawn from the system's random source a few hundred
+    at a time: each is as random as `secrets.token_bytes(12)` (the random-nonce construction,
+    fit for 2**32 seals a key), without a system call per seal. The call is the cost: CPython
+    lets go of the GIL around it, and a thread waiting for the GIL (the database's) then keeps
+    the event loop waiting for up to the switch interval. A forked child draws afresh: it must
+    never use a nonce its parent may use too."""
+
+    BATCH = 512
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._offset = 0
+
+    def take(self) -> bytes:
+        with self._lock:
+            if self._offset >= len(self._pool):
+                self._pool = os.urandom(12 * self.BATCH)
+                self._offset = 0
+            start = self._offset
+            self._offset = start + 12
+            return self._pool[start : start + 12]
+
+    def forget(self) -> None:
+        self._lock = threading.Lock()  # a lock held in the parent at the fork stays held in the child
+        self._pool = b""
+        self._offset = 0
+
+
+_NONCES = _Nonces()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_NONCES.forget)
 
 
 def _derive(master: bytes, purpose: bytes) -> bytes:
@@ -188,7 +224,7 @@ class Vault:
 
     def seal(self, data: bytes, context: str) -> bytes:
         """Encrypt and authenticate `data`, bound to `context` (e.g. the row it belongs to)."""
-        nonce = secrets.token_bytes(12)
+        nonce = _NONCES.take()
         return FORMAT + nonce + self._aead.encrypt(nonce, data, context.encode())
 
     def open(self, sealed: bytes, context: str) -> bytes:

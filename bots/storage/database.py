@@ -2,7 +2,7 @@
 
 The store's queries are written once, in the SQL both engines speak (`?` placeholders,
 `ON CONFLICT`, `IS NOT DISTINCT FROM`); a driver runs them. `SQLiteDatabase` is one
-aiosqlite connection in WAL mode (the embedded default); `PostgresDatabase` is an asyncpg
+sqlite3 connection in WAL mode, in a thread of its own (the embedded default); `PostgresDatabase` is an asyncpg
 pool, for several processes or machines sharing one database. Differences that SQL cannot
 hide are attributes of the driver (`arrival`: the column that orders rows as they came).
 """
@@ -10,14 +10,18 @@ hide are attributes of the driver (`arrival`: the column that orders rows as the
 from __future__ import annotations
 
 import abc
+import asyncio
+import functools
 import hashlib
 import os
+import queue
 import re
-from collections.abc import Sequence
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 from bots.errors import BotsError
 
@@ -58,6 +62,16 @@ class Database(abc.ABC):
         row = await self.fetchone(sql, params)
         return row[0] if row is not None else None
 
+    async def states(self, bot: str, chats: Sequence[str]) -> dict[str, Any]:
+        """The sealed states of these chats of `bot` that exist, by chat."""
+        found: dict[str, Any] = {}
+        for start in range(0, len(chats), 500):
+            part = chats[start : start + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT chat, state FROM conversations WHERE bot = ? AND chat IN ({marks})"
+            found.update((str(row[0]), row[1]) for row in await self.fetchall(sql, (bot, *part)))
+        return found
+
     @abc.abstractmethod
     async def transaction(self, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
         """Run each statement with each of its parameter rows, in one transaction."""
@@ -73,7 +87,15 @@ class Database(abc.ABC):
 
 
 class SQLiteDatabase(Database):
-    """One SQLite file through one aiosqlite connection."""
+    """One SQLite file through one connection, which lives in a thread of its own.
+
+    Each call is one job for that thread, whole: a read with its rows, a transaction from
+    BEGIN to COMMIT (`transaction`), so that a call waits for one hand-off to the thread and
+    one back, not one per statement. Rows of one INSERT statement are sent together as one
+    statement of several rows (`_many`): the thread then leaves Python (and the GIL, for the
+    event loop) once per few dozen rows instead of once per row. The thread checkpoints the
+    write-ahead log itself, between jobs (`_SQLiteThread._checkpoint`).
+    """
 
     engine = "sqlite"
     arrival = "rowid"
@@ -83,30 +105,28 @@ class SQLiteDatabase(Database):
         self.path = Path(path)
         self.where = str(self.path)
         self.synchronous = synchronous
-        self._db: aiosqlite.Connection | None = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("the store is not initialized: use 'async with store' or call initialize()")
-        return self._db
+        self._thread: _SQLiteThread | None = None
 
     async def open(self) -> None:
-        if self._db is not None:
+        if self._thread is not None:
             return
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():  # created private, before anything is written to it
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        thread = _SQLiteThread(self.path)
         try:
-            self._db = await aiosqlite.connect(self.path)
-            await self._db.execute("PRAGMA journal_mode=WAL")
+            await thread.run(_open, self.synchronous)
         except Exception as err:  # noqa: BLE001 - not a database, unreadable, ...
-            await self.close()
+            await thread.stop()
             raise DatabaseUnavailable(f"{self.path}: cannot open the database ({err})") from None
-        await self._db.execute(f"PRAGMA synchronous={self.synchronous}")
-        await self._db.execute("PRAGMA busy_timeout=5000")
-        await self._db.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left in free pages
+        self._thread = thread
+
+    @property
+    def thread(self) -> _SQLiteThread:
+        if self._thread is None:
+            raise RuntimeError("the store is not initialized: use 'async with store' or call initialize()")
+        return self._thread
 
     def make_private(self) -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -115,35 +135,18 @@ class SQLiteDatabase(Database):
                 os.chmod(candidate, 0o600)
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        if self._thread is not None:
+            thread, self._thread = self._thread, None
+            await thread.stop()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self.db.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        return await self.thread.run(_fetchall, sql, tuple(params))
 
     async def transaction(self, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
-        try:
-            for sql, rows in grouped.items():
-                await self.db.executemany(sql, rows)
-            await self.db.commit()
-        except BaseException:
-            try:
-                await self.db.rollback()
-            except Exception:  # noqa: BLE001 - the original error is what the callers need
-                pass
-            raise
+        await self.thread.run(_transaction, grouped)
 
     async def script(self, sql: str, *, then: Statement | None = None) -> None:
-        await self.db.executescript(f"BEGIN;\n{sql}")  # the transaction stays open for `then`
-        try:
-            if then is not None:
-                await self.db.execute(*then)
-            await self.db.commit()
-        except BaseException:
-            await self.db.rollback()
-            raise
+        await self.thread.run(_script, sql, then)
 
     async def tables(self) -> set[str]:
         rows = await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -152,6 +155,190 @@ class SQLiteDatabase(Database):
     async def data_version(self) -> int:
         """Changes when another connection commits to the file (`PRAGMA data_version`)."""
         return int(await self.fetchval("PRAGMA data_version") or 0)
+
+
+class _SQLiteThread:
+    """A thread that owns one sqlite3 connection and runs jobs on it, one after the other;
+    each job's outcome is handed to the event loop that asked for it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._connection: sqlite3.Connection | None = None
+        self._stopped = False
+        self._checkpointed = time.monotonic()
+        # a daemon: a process that ends without closing its store is not kept alive by it
+        # (a commit is atomic in the file whenever the thread stops)
+        self._thread = threading.Thread(target=self._work, name=f"sqlite {path.name}", daemon=True)
+        self._thread.start()
+
+    async def run(self, job: Callable[..., Any], *args: Any) -> Any:
+        """`job(connection, *args)` in the thread; its result, or its exception raised here."""
+        if self._stopped:
+            raise RuntimeError("the database is closed")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._jobs.put((future, job, args))
+        return await future
+
+    async def stop(self) -> None:
+        """Close the connection once the jobs before it have run, and end the thread."""
+        if self._stopped:
+            return
+        try:
+            await self.run(_CLOSE)
+        finally:
+            self._stopped = True
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            future, job, args = item
+            try:
+                if job is _CLOSE:
+                    connection, self._connection = self._connection, None
+                    if connection is not None:
+                        connection.close()
+                    result = None
+                else:
+                    if job is _open:
+                        self._connection = sqlite3.connect(self.path, isolation_level=None, cached_statements=256)
+                    if self._connection is None:
+                        raise RuntimeError("the database is closed")
+                    result = job(self._connection, *args)
+            except BaseException as err:  # noqa: BLE001 - handed to whoever waits for it
+                _settle(future, _fail, err)
+            else:
+                _settle(future, _succeed, result)
+            if job is _transaction or job is _script:
+                self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Copy what the write-ahead log holds into the database file, at most every
+        CHECKPOINT_EVERY seconds, once the transaction just committed has been reported: the
+        steps waiting for it go on meanwhile, and the GIL is free while SQLite copies and
+        fsyncs. Left to SQLite, the checkpoint ran inside the commit that took the log past
+        1,000 pages, and that commit (with every step waiting for it) took 5-10 ms longer.
+        The next job waits for it, as it waited for that commit. SQLite's own checkpoint
+        stays, for a log ten times as long, in case this one cannot keep up."""
+        since = time.monotonic() - self._checkpointed
+        if since < CHECKPOINT_EVERY or (self._jobs.qsize() and since < 4 * CHECKPOINT_EVERY):
+            return  # a job waiting goes first, unless the log has grown for a second
+        self._checkpointed = time.monotonic()
+        try:
+            if self._connection is not None:
+                self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:  # a full disk, a lock held by a backup: the next write finds out, and says so
+            pass
+
+
+#: seconds between the checkpoints of a connection that is writing (see `_SQLiteThread._checkpoint`)
+CHECKPOINT_EVERY = 0.25
+
+_Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
+
+
+def _settle(future: asyncio.Future[Any], how: Callable[[asyncio.Future[Any], Any], None], outcome: Any) -> None:
+    """Hand a job's outcome to the loop that waits for it (from the connection's thread)."""
+    try:
+        future.get_loop().call_soon_threadsafe(how, future, outcome)
+    except RuntimeError:  # that loop is closed: nobody waits any more, and the thread goes on
+        pass
+
+
+def _succeed(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.done():  # the caller may have been cancelled meanwhile
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], err: BaseException) -> None:
+    if not future.done():
+        future.set_exception(err)
+
+
+# --- the jobs, run in the connection's thread ------------------------------------------------
+
+
+def _open(connection: sqlite3.Connection, synchronous: str) -> None:
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(f"PRAGMA synchronous={synchronous}")
+    connection.execute(f"PRAGMA wal_autocheckpoint={10 * 1000}")  # a safety net: _SQLiteThread._checkpoint does it sooner
+    connection.execute("PRAGMA busy_timeout=5000")
+    connection.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left in free pages
+
+
+def _CLOSE(connection: sqlite3.Connection) -> None:  # noqa: N802 - a marker: the thread closes the connection itself
+    raise AssertionError("not run")
+
+
+def _fetchall(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Row]:
+    return connection.execute(sql, params).fetchall()
+
+
+def _transaction(connection: sqlite3.Connection, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
+    connection.execute("BEGIN")
+    try:
+        for sql, rows in grouped.items():
+            _many(connection, sql, rows)
+        connection.execute("COMMIT")
+    except BaseException:
+        _rollback(connection)
+        raise
+
+
+def _script(connection: sqlite3.Connection, sql: str, then: Statement | None) -> None:
+    connection.executescript(f"BEGIN;\n{sql}")  # the transaction stays open for `then`
+    try:
+        if then is not None:
+            connection.execute(*then)
+        connection.execute("COMMIT")
+    except BaseException:
+        _rollback(connection)
+        raise
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        try:
+            connection.execute("ROLLBACK")
+        except sqlite3.Error:  # the original error is what the callers need
+            pass
+
+
+_INSERT_VALUES = re.compile(r"(INSERT\s.*?\sVALUES\s*)(\((?:\s*\?\s*,)*\s*\?\s*\))(.*)", re.IGNORECASE | re.DOTALL)
+#: rows of one INSERT sent in statements of these many rows (a few texts per statement, so
+#: that the connection's cache of prepared statements keeps them)
+_CHUNKS = (64, 16, 4, 1)
+
+
+@functools.lru_cache(maxsize=512)
+def _rows_form(sql: str, count: int) -> str | None:
+    """`sql`, an INSERT of one row of `?`, as an INSERT of `count` rows (None: not of that form)."""
+    match = _INSERT_VALUES.fullmatch(sql.strip())
+    if match is None:
+        return None
+    head, row, tail = match.groups()
+    if "?" in head or "?" in tail:  # parameters outside the row: they would not repeat with it
+        return None
+    return head + ", ".join([row] * count) + tail
+
+
+def _many(connection: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """`sql` with each of `rows`, in order, as executemany would."""
+    if len(rows) == 1:
+        connection.execute(sql, rows[0])
+        return
+    if _rows_form(sql, 1) is None:
+        connection.executemany(sql, rows)
+        return
+    start = 0
+    for chunk in _CHUNKS:
+        while len(rows) - start >= chunk:
+            part = rows[start : start + chunk]
+            connection.execute(_rows_form(sql, chunk) or sql, [value for row in part for value in row])
+            start += chunk
 
 
 RETRIES = 3
@@ -234,6 +421,13 @@ class PostgresDatabase(Database):
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return list(await self.pool.fetch(self.sql(sql), *params))
+
+    async def states(self, bot: str, chats: Sequence[str]) -> dict[str, Any]:
+        # one statement whatever the number of chats (an array), so that it is prepared once
+        rows = await self.pool.fetch(
+            "SELECT chat, state FROM conversations WHERE bot = $1 AND chat = ANY($2::text[])", bot, list(chats)
+        )
+        return {str(row[0]): row[1] for row in rows}
 
     async def transaction(self, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
         import asyncpg

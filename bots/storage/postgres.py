@@ -40,7 +40,10 @@ class PostgresConversationStore(SQLStore):
         #: the connections that hold this worker's chat locks: a chat's lock is always taken and
         #: let go on the same one (its number's), and a few of them spread the round trips
         self._lockers: list[Any] = [None] * LOCKERS
-        self._locker_busy = [asyncio.Lock() for _ in range(LOCKERS)]
+        #: lock and unlock calls waiting for their connection, sent together (`_locker_call`),
+        #: by the connection's sender (one at a time on a connection)
+        self._locker_asked: list[list[tuple[str, int, asyncio.Future[bool]]]] = [[] for _ in range(LOCKERS)]
+        self._locker_senders: list[asyncio.Task[None] | None] = [None] * LOCKERS
         self._shared_held: set[ConversationKey] = set()  # chats whose advisory lock this worker holds
         self._listener: Any = None
         self._listeners: list[Callable[[str], None]] = []
@@ -64,17 +67,53 @@ class PostgresConversationStore(SQLStore):
 
     # --- the chat lock among workers -------------------------------------------------------
 
-    async def _locker_call(self, sql: str, number: int) -> Any:
-        """On the connection that holds this chat's lock (one call at a time on it)."""
+    async def _locker_call(self, function: str, number: int) -> bool:
+        """`function` (pg_try_advisory_lock or pg_advisory_unlock) of the chat's lock number, on
+        the connection that holds this chat's lock. One query at a time runs on it; the calls
+        asked for meanwhile, for any chats, go together in the next one (a round trip for
+        them all: the chats stepped in one turn of the event loop each take and let go of
+        their lock)."""
         index = number % LOCKERS
-        async with self._locker_busy[index]:
-            locker = self._lockers[index]
-            if locker is None or locker.is_closed():
-                # the connection went away, and with it every lock it held: start afresh
-                log.warning("a connection holding this worker's chat locks was lost: connecting again")
-                locker = await self._connect_locker(index)
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._locker_asked[index].append((function, number, done))
+        if self._locker_senders[index] is None:
+            # a task of its own, so that a caller cancelled meanwhile stops no other chat's call
+            self._locker_senders[index] = asyncio.create_task(self._locker_sender(index))
+        return await done
+
+    async def _locker_sender(self, index: int) -> None:
+        try:
+            while self._locker_asked[index]:
+                asked, self._locker_asked[index] = self._locker_asked[index], []
+                try:
+                    await self._locker_send(index, asked)
+                except Exception as err:  # noqa: BLE001 - each caller learns of it
+                    for _, _, future in asked:
+                        if not future.done():
+                            future.set_exception(err)
+                except BaseException:  # cancelled (the loop is closing): no caller waits forever
+                    for _, _, future in asked:
+                        future.cancel()
+                    raise
+        finally:
+            self._locker_senders[index] = None
+
+    async def _locker_send(self, index: int, asked: list[tuple[str, int, asyncio.Future[bool]]]) -> None:
+        """The calls in `asked`, in their order: one query for each run of calls of one function."""
+        locker = self._lockers[index]
+        if locker is None or locker.is_closed():
+            # the connection went away, and with it every lock it held: start afresh
+            log.warning("a connection holding this worker's chat locks was lost: connecting again")
+            locker = await self._connect_locker(index)
+        start = 0
+        while start < len(asked):
+            function = asked[start][0]
+            end = start
+            while end < len(asked) and asked[end][0] == function:
+                end += 1
+            run = asked[start:end]
             try:
-                return await locker.fetchval(sql, number)
+                rows = await locker.fetch(f"SELECT n, {function}(n) FROM unnest($1::bigint[]) AS t(n)", [n for _, n, _ in run])
             except (OSError, ConnectionError) as err:
                 self._lockers[index] = None  # the next call connects again
                 raise DatabaseUnavailable(f"{self.postgres.where}: the connection was lost ({type(err).__name__})") from err
@@ -82,6 +121,11 @@ class PostgresConversationStore(SQLStore):
                 if locker.is_closed():
                     self._lockers[index] = None
                 raise
+            results = {int(row[0]): bool(row[1]) for row in rows}
+            for _, number, future in run:
+                if not future.done():
+                    future.set_result(results[number])
+            start = end
 
     async def _lock_shared(self, key: ConversationKey, *, wait: bool) -> bool:
         if self.alone:
@@ -91,7 +135,7 @@ class PostgresConversationStore(SQLStore):
         number = lock_number(f"chat\0{key.bot}\0{key.chat}")
         pause = LOCK_POLL[0]
         while True:
-            if await self._locker_call("SELECT pg_try_advisory_lock($1)", number):
+            if await self._locker_call("pg_try_advisory_lock", number):
                 self._shared_held.add(key)
                 return True
             if not wait:
@@ -104,7 +148,7 @@ class PostgresConversationStore(SQLStore):
             return
         self._shared_held.discard(key)
         number = lock_number(f"chat\0{key.bot}\0{key.chat}")
-        await self._locker_call("SELECT pg_advisory_unlock($1)", number)
+        await self._locker_call("pg_advisory_unlock", number)
 
     # --- flood control shared by the workers ----------------------------------------------
 

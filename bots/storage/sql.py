@@ -6,7 +6,8 @@ The queries are in the SQL that SQLite and PostgreSQL both speak; a `Database` d
 them (`bots.storage.database`). Writes that arrive together are committed together (group
 commit): each still returns only once its own rows are committed, but many chats share one
 transaction. When the database is not shared with other processes (SQLite), states this
-process saved are kept in a small cache that spares the read.
+process saved are kept in a small cache, parsed, which spares the read, the opening and the
+parsing: `load` hands out a copy of the kept state, `save` keeps a copy of the one it sealed.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from bots.storage.sql_vanish import SQLVanish
 from bots.storage.sql_workers import CALL_COLUMNS, SQLWorkers
 
 KEY_CHECK = "key check"
+#: the longest a group commit waits for more writes while they keep coming (`SQLStore._gather`)
+GATHER_LIMIT = 0.005
 
 
 class StoreError(BotsError, RuntimeError):
@@ -50,6 +53,16 @@ UPSERT = (
     "ON CONFLICT (bot, chat) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
 )
 CALL = "INSERT INTO outbox (id, bot, chat, seq, method, params, created_at, owner, delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+@dataclass
+class _Kept:
+    """A state this process saved, as the cache keeps it: a copy nobody else holds, and the
+    JSON of its snapshots by id (`ConversationState.to_json_reusing`): the next save of the
+    chat shares most of them and writes only the new one."""
+
+    state: ConversationState
+    texts: dict[int, str]
 
 
 @dataclass
@@ -77,9 +90,12 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         #: this process, as other workers sharing the database see it
         self.worker = new_worker_id()
         self.cache_size = cache_size if not database.shared else 0
-        self._cache: OrderedDict[ConversationKey, str] = OrderedDict()
+        self._cache: OrderedDict[ConversationKey, _Kept] = OrderedDict()
         self._pending: list[_Write] = []
         self._flushers: set[asyncio.Task[None]] = set()
+        #: states asked for in this turn of the event loop, read together (`_read_state`)
+        self._reading: dict[ConversationKey, list[asyncio.Future[Any]]] | None = None
+        self._readers: set[asyncio.Task[None]] = set()
         self._flushing = 0  # flushers still taking writes (a finished task leaves the set later)
         #: this worker is the only one on the database, as its last heartbeat found: a chat's
         #: calls need no look at other workers' (a worker appearing is seen within seconds, and
@@ -88,6 +104,10 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         #: transactions in progress at once: one on SQLite's single connection; a few on a
         #: pool, so that a write waits for a round trip less, not for the whole batch before it
         self.parallel_writes = 3 if database.shared else 1
+        #: a transaction starts once the event loop has had a turn with no new write (see
+        #: `_gather`): on SQLite, whose thread must take the GIL back after each statement, a
+        #: commit made while the loop is busy stepping other chats takes several times longer
+        self.gather_writes = not database.shared
         self._opened = False
 
     @property
@@ -190,31 +210,85 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
 
     # --- conversations ------------------------------------------------------------------
 
-    def _remember(self, key: ConversationKey, data: str | None) -> None:
-        if data is None or not self.cache_size:
+    def _remember(self, key: ConversationKey, kept: _Kept | None) -> None:
+        """Keep `kept` as the chat's saved state; None forgets it."""
+        if kept is None or not self.cache_size:
             self._cache.pop(key, None)
             return
-        self._cache[key] = data
+        self._cache[key] = kept
         self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
+    def _state_json(self, key: ConversationKey, state: ConversationState) -> tuple[str, _Kept | None]:
+        """The JSON to seal of a state being saved, and what the cache will keep of it once
+        it is committed: a copy taken now (the caller may change its own afterwards)."""
+        if not self.cache_size:
+            return state.to_json(), None
+        before = self._cache.get(key)
+        data, texts = state.to_json_reusing(before.texts if before is not None else {})
+        return data, _Kept(state.copy_deep(), texts)
+
     async def load(self, key: ConversationKey) -> ConversationState | None:
-        data = self._cache.get(key)
-        if data is None:
-            value = await self.database.fetchval(
-                "SELECT state FROM conversations WHERE bot = ? AND chat = ?", (key.bot, key.chat)
-            )
-            if value is None:
-                return None
-            data = self.vault.open_text(bytes(value), _state_context(key))
-        return ConversationState.from_json(data)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached.state.copy_deep()  # the caller's own: the kept one never leaves the store
+        value = await self._read_state(key)
+        if value is None:
+            return None
+        return ConversationState.from_json(self.vault.open_text(bytes(value), _state_context(key)))
+
+    async def _read_state(self, key: ConversationKey) -> Any:
+        """The chat's sealed state, read in one query with the others asked for in the same
+        turn of the event loop (a read of committed rows, as a query of its own would be):
+        on PostgreSQL, where nothing is cached, one round trip for many chats."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self._reading is None:
+            self._reading = {}
+            reader = asyncio.create_task(self._read_states(self._reading))
+            self._readers.add(reader)
+            reader.add_done_callback(self._readers.discard)
+        self._reading.setdefault(key, []).append(future)
+        return await future
+
+    async def _read_states(self, asked: dict[ConversationKey, list[asyncio.Future[Any]]]) -> None:
+        try:
+            await asyncio.sleep(0)  # the turn in which they were asked for ends
+            if self._reading is asked:
+                self._reading = None  # what is asked for from now on is read by the next query
+            by_bot: dict[str, list[str]] = {}
+            for key in asked:
+                by_bot.setdefault(key.bot, []).append(key.chat)
+            for bot, chats in by_bot.items():
+                try:
+                    found = await self.database.states(bot, chats)
+                except Exception as err:  # noqa: BLE001 - every caller learns of it
+                    results: dict[str, Any] = {}
+                    failure: Exception | None = err
+                else:
+                    results, failure = found, None
+                for chat in chats:
+                    for future in asked[ConversationKey(bot, chat)]:
+                        if future.done():  # its caller was cancelled
+                            continue
+                        if failure is not None:
+                            future.set_exception(failure)
+                        else:
+                            future.set_result(results.get(chat))
+        except BaseException:  # cancelled (the loop is closing): no caller waits forever
+            for futures in asked.values():
+                for future in futures:
+                    future.cancel()
+            raise
+        finally:
+            if self._reading is asked:
+                self._reading = None
 
     async def save(self, key: ConversationKey, state: ConversationState, *, now: dt.datetime) -> None:
-        data = state.to_json()
+        data, kept = self._state_json(key, state)
         sealed = self.vault.seal_text(data, _state_context(key))
         await self._write([(UPSERT, (key.bot, key.chat, sealed, now.timestamp()))])
-        self._remember(key, data)
+        self._remember(key, kept)
 
     async def _write(self, statements: list[Statement], *, alone: bool = False) -> None:
         """Run the statements in a transaction shared with other writes waiting now
@@ -234,8 +308,22 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         finally:
             self._flushing -= 1
 
+    async def _gather(self) -> None:
+        """Wait until a turn of the event loop adds no write: whatever can be stepped now has
+        been, and its write joins this transaction rather than the next one. A turn is one
+        pass over what is ready: a write alone waits for one (microseconds), and writes that
+        keep coming wait GATHER_LIMIT seconds at most."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + GATHER_LIMIT
+        count = -1
+        while count != len(self._pending) and loop.time() < until:
+            count = len(self._pending)
+            await asyncio.sleep(0)
+
     async def _flush_pending(self) -> None:
         while self._pending:
+            if self.gather_writes:
+                await self._gather()
             batch = [self._pending.pop(0)]
             if not batch[0].alone:
                 while self._pending and not self._pending[0].alone:
@@ -347,9 +435,9 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
             await self.forget_chat(key.bot, key.chat, update=outcome.update, calls=outcome.calls, now=now)
             return
         statements: list[Statement] = handoff_statements(self.vault, outcome.handoffs)
-        data = None
+        kept = None
         if key is not None and state is not None:
-            data = state.to_json()
+            data, kept = self._state_json(key, state)
             sealed = self.vault.seal_text(data, _state_context(key))
             statements.append((UPSERT, (key.bot, key.chat, sealed, now.timestamp())))
         update = outcome.update
@@ -372,8 +460,8 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         statements += outcome.extra
         if statements:
             await self._write(statements)
-        if key is not None and data is not None:
-            self._remember(key, data)
+        if key is not None and kept is not None:
+            self._remember(key, kept)
 
     def _call_statement(self, call: OutgoingCall, now: dt.datetime) -> Statement:
         return (

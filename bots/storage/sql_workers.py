@@ -219,7 +219,9 @@ class SQLWorkers(abc.ABC):
             finally:
                 await self._unlock_shared(key)
 
-    def lock(self, key: ConversationKey) -> contextlib.AbstractAsyncContextManager[None]:
+    def lock(self, key: ConversationKey) -> contextlib.AbstractAsyncContextManager[Any]:
+        if not self.shared:  # one process on the database: its own lock is the whole lock
+            return self._local_lock(key)
         return self._held(key)
 
     async def _lock_shared(self, key: ConversationKey, *, wait: bool) -> bool:

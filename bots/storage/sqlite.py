@@ -1,10 +1,8 @@
-"""The embedded default: one SQLite file, in WAL mode, through aiosqlite."""
+"""The embedded default: one SQLite file, in WAL mode, through one connection in a thread of its own."""
 
 from __future__ import annotations
 
 import os
-
-import aiosqlite
 
 from bots.privacy.vault import Vault
 from bots.storage.database import SQLiteDatabase
@@ -39,10 +37,6 @@ class SQLiteConversationStore(SQLStore):
         self.location = str(self.path)
         self.synchronous = synchronous
         self._data_version: int | None = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        return self.sqlite.db
 
     async def _opened_hook(self) -> None:
         self.sqlite.make_private()

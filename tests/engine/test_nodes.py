@@ -229,6 +229,31 @@ def test_set_then_branch_takes_the_first_true_case(chat):
     assert said(c.send("/start")) == "medium many 7"
 
 
+def test_numbers_json_cannot_hold_are_kept_as_the_database_gives_them_back(chat):
+    """Infinity and NaN are no JSON: a saved state comes back with null for them, so the state
+    keeps None from the start (the store keeps states parsed between steps, and a restart
+    must not change what a flow sees)."""
+    c = chat(
+        """\
+        start: s
+        nodes:
+          s:
+            type: set
+            values:
+              huge: "1e308 * 10"
+              odd: "(1e308 * 10) - (1e308 * 10)"
+              fine: "1.5 * 2"
+              many: "[1e308 * 10, 2]"
+            next: show
+          show:
+            type: end
+            text: "{{ huge }} {{ odd }} {{ fine }} {{ many }}"
+        """
+    )
+    assert said(c.send("/start")) == "None None 3.0 [None, 2]"
+    assert c.state.vars == {"huge": None, "odd": None, "fine": 3.0, "many": [None, 2]}
+
+
 def test_branch_without_else_and_no_match_ends_the_flow(chat):
     c = chat(
         """\

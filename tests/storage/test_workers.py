@@ -123,6 +123,40 @@ async def test_a_conversation_is_held_by_one_worker_at_a_time(store: SQLStore, s
     assert order == ["first in", "first out", "second in"]
 
 
+async def test_many_chats_locked_at_once_are_each_held_and_let_go(store: SQLStore, second: SQLStore) -> None:
+    """Chats stepped in one turn of the event loop take their locks together (on PostgreSQL, the
+    calls for one connection go in one query): each is held against the other worker while its
+    step runs, and free for it afterwards (none held twice, none left held)."""
+    if not store.shared:
+        pytest.skip("the SQLite lock is within one process (see test_contract)")
+    keys = [ConversationKey("mara", f"c{i}") for i in range(30)]
+    inside = 0
+    all_in = asyncio.Event()
+    go_on = asyncio.Event()
+
+    async def step(key: ConversationKey) -> None:
+        nonlocal inside
+        async with store.lock(key):
+            inside += 1
+            if inside == len(keys):
+                all_in.set()
+            await go_on.wait()
+
+    steps = [asyncio.create_task(step(key)) for key in keys]
+    await all_in.wait()
+    for key in keys[::7]:
+        async with second.try_lock(key) as mine:
+            assert not mine  # held by the first worker
+    go_on.set()
+    await asyncio.gather(*steps)
+    for key in keys:
+        async with second.try_lock(key) as mine:
+            assert mine  # let go of: the other worker takes it
+    for key in keys[:3]:
+        async with store.try_lock(key) as mine:
+            assert mine  # and the first again (each was let go as often as taken)
+
+
 async def _take(store: SQLStore, key: ConversationKey, order: list[str]) -> None:
     async with store.lock(key):
         order.append("second in")
