@@ -2,7 +2,7 @@
 
 The store's queries are written once, in the SQL both engines speak (`?` placeholders,
 `ON CONFLICT`, `IS NOT DISTINCT FROM`); a driver runs them. `SQLiteDatabase` is one
-sqlite3 connection in WAL mode, in a thread of its own (the embedded default); `PostgresDatabase` is an asyncpg
+aiosqlite connection in WAL mode (the embedded default); `PostgresDatabase` is an asyncpg
 pool, for several processes or machines sharing one database. Differences that SQL cannot
 hide are attributes of the driver (`arrival`: the column that orders rows as they came).
 """
@@ -14,14 +14,14 @@ import asyncio
 import functools
 import hashlib
 import os
-import queue
 import re
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import aiosqlite
 
 from bots.errors import BotsError
 
@@ -87,14 +87,13 @@ class Database(abc.ABC):
 
 
 class SQLiteDatabase(Database):
-    """One SQLite file through one connection, which lives in a thread of its own.
+    """One SQLite file through one aiosqlite connection (its own thread, its jobs in order).
 
-    Each call is one job for that thread, whole: a read with its rows, a transaction from
-    BEGIN to COMMIT (`transaction`), so that a call waits for one hand-off to the thread and
-    one back, not one per statement. Rows of one INSERT statement are sent together as one
-    statement of several rows (`_many`): the thread then leaves Python (and the GIL, for the
-    event loop) once per few dozen rows instead of once per row. The thread checkpoints the
-    write-ahead log itself, between jobs (`_SQLiteThread._checkpoint`).
+    A transaction's statements go to the thread a few at a time: the rows of one INSERT as
+    statements of several rows (`_forms`), so that the thread leaves Python (and the GIL, for
+    the event loop) once per few dozen rows instead of once per row, and one `executemany`
+    per statement otherwise. The write-ahead log is checkpointed right after a commit has been
+    reported, at most every CHECKPOINT_EVERY seconds (`_checkpoint`).
     """
 
     engine = "sqlite"
@@ -105,28 +104,37 @@ class SQLiteDatabase(Database):
         self.path = Path(path)
         self.where = str(self.path)
         self.synchronous = synchronous
-        self._thread: _SQLiteThread | None = None
+        self._db: aiosqlite.Connection | None = None
+        self._checkpointed = time.monotonic()
+        self._checkpointing: asyncio.Task[None] | None = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the store is not initialized: use 'async with store' or call initialize()")
+        return self._db
 
     async def open(self) -> None:
-        if self._thread is not None:
+        if self._db is not None:
             return
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():  # created private, before anything is written to it
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        thread = _SQLiteThread(self.path)
+        db = aiosqlite.connect(self.path, isolation_level=None, cached_statements=256)
         try:
-            await thread.run(_open, self.synchronous)
+            await db
+            await db.executescript(
+                "PRAGMA journal_mode=WAL;"
+                f"PRAGMA synchronous={self.synchronous};"
+                f"PRAGMA wal_autocheckpoint={10 * 1000};"  # a safety net: _checkpoint does it sooner
+                "PRAGMA busy_timeout=5000;"
+                "PRAGMA secure_delete=ON;"  # what is deleted is overwritten, not left in free pages
+            )
         except Exception as err:  # noqa: BLE001 - not a database, unreadable, ...
-            await thread.stop()
+            await db.close()
             raise DatabaseUnavailable(f"{self.path}: cannot open the database ({err})") from None
-        self._thread = thread
-
-    @property
-    def thread(self) -> _SQLiteThread:
-        if self._thread is None:
-            raise RuntimeError("the store is not initialized: use 'async with store' or call initialize()")
-        return self._thread
+        self._db = db
 
     def make_private(self) -> None:
         for suffix in ("", "-wal", "-shm"):
@@ -135,18 +143,69 @@ class SQLiteDatabase(Database):
                 os.chmod(candidate, 0o600)
 
     async def close(self) -> None:
-        if self._thread is not None:
-            thread, self._thread = self._thread, None
-            await thread.stop()
+        if self._checkpointing is not None:
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
+            self._checkpointing = None
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return await self.thread.run(_fetchall, sql, tuple(params))
+        return list(await self.db.execute_fetchall(sql, tuple(params)))
 
     async def transaction(self, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
-        await self.thread.run(_transaction, grouped)
+        db = self.db
+        await db.execute("BEGIN")
+        try:
+            for sql, rows in grouped.items():
+                for form, many in _forms(sql, rows):
+                    await db.executemany(form, many)
+            await db.execute("COMMIT")
+        except BaseException:
+            await self._rollback()
+            raise
+        self._checkpoint()
 
     async def script(self, sql: str, *, then: Statement | None = None) -> None:
-        await self.thread.run(_script, sql, then)
+        db = self.db
+        await db.executescript(f"BEGIN;\n{sql}")  # the transaction stays open for `then`
+        try:
+            if then is not None:
+                await db.execute(*then)
+            await db.execute("COMMIT")
+        except BaseException:
+            await self._rollback()
+            raise
+        self._checkpoint()
+
+    async def _rollback(self) -> None:
+        if self._db is not None and self._db.in_transaction:
+            try:
+                await self._db.execute("ROLLBACK")
+            except Exception:  # noqa: BLE001 - the original error is what the callers need
+                pass
+
+    def _checkpoint(self) -> None:
+        """Copy what the write-ahead log holds into the database file, at most every
+        CHECKPOINT_EVERY seconds, as the connection's next job once the transaction just
+        committed has been reported: the steps waiting for it go on meanwhile, and the GIL is
+        free while SQLite copies and fsyncs. Left to SQLite, the checkpoint ran inside the
+        commit that took the log past 1,000 pages, and that commit (with every step waiting
+        for it) took 5-10 ms longer. SQLite's own checkpoint stays, for a log ten times as
+        long, in case this one cannot keep up."""
+        if time.monotonic() - self._checkpointed < CHECKPOINT_EVERY:
+            return
+        if self._checkpointing is not None and not self._checkpointing.done():
+            return
+        self._checkpointed = time.monotonic()
+        self._checkpointing = asyncio.create_task(self._wal_checkpoint())
+
+    async def _wal_checkpoint(self) -> None:
+        try:
+            if self._db is not None:
+                await self._db.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        except (sqlite3.Error, ValueError):  # a full disk, a lock held by a backup, closed: the next write says so
+            pass
 
     async def tables(self) -> set[str]:
         rows = await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -157,154 +216,8 @@ class SQLiteDatabase(Database):
         return int(await self.fetchval("PRAGMA data_version") or 0)
 
 
-class _SQLiteThread:
-    """A thread that owns one sqlite3 connection and runs jobs on it, one after the other;
-    each job's outcome is handed to the event loop that asked for it."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._connection: sqlite3.Connection | None = None
-        self._stopped = False
-        self._checkpointed = time.monotonic()
-        # a daemon: a process that ends without closing its store is not kept alive by it
-        # (a commit is atomic in the file whenever the thread stops)
-        self._thread = threading.Thread(target=self._work, name=f"sqlite {path.name}", daemon=True)
-        self._thread.start()
-
-    async def run(self, job: Callable[..., Any], *args: Any) -> Any:
-        """`job(connection, *args)` in the thread; its result, or its exception raised here."""
-        if self._stopped:
-            raise RuntimeError("the database is closed")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._jobs.put((future, job, args))
-        return await future
-
-    async def stop(self) -> None:
-        """Close the connection once the jobs before it have run, and end the thread."""
-        if self._stopped:
-            return
-        try:
-            await self.run(_CLOSE)
-        finally:
-            self._stopped = True
-            self._jobs.put(None)
-
-    def _work(self) -> None:
-        while True:
-            item = self._jobs.get()
-            if item is None:
-                return
-            future, job, args = item
-            try:
-                if job is _CLOSE:
-                    connection, self._connection = self._connection, None
-                    if connection is not None:
-                        connection.close()
-                    result = None
-                else:
-                    if job is _open:
-                        self._connection = sqlite3.connect(self.path, isolation_level=None, cached_statements=256)
-                    if self._connection is None:
-                        raise RuntimeError("the database is closed")
-                    result = job(self._connection, *args)
-            except BaseException as err:  # noqa: BLE001 - handed to whoever waits for it
-                _settle(future, _fail, err)
-            else:
-                _settle(future, _succeed, result)
-            if job is _transaction or job is _script:
-                self._checkpoint()
-
-    def _checkpoint(self) -> None:
-        """Copy what the write-ahead log holds into the database file, at most every
-        CHECKPOINT_EVERY seconds, once the transaction just committed has been reported: the
-        steps waiting for it go on meanwhile, and the GIL is free while SQLite copies and
-        fsyncs. Left to SQLite, the checkpoint ran inside the commit that took the log past
-        1,000 pages, and that commit (with every step waiting for it) took 5-10 ms longer.
-        The next job waits for it, as it waited for that commit. SQLite's own checkpoint
-        stays, for a log ten times as long, in case this one cannot keep up."""
-        since = time.monotonic() - self._checkpointed
-        if since < CHECKPOINT_EVERY or (self._jobs.qsize() and since < 4 * CHECKPOINT_EVERY):
-            return  # a job waiting goes first, unless the log has grown for a second
-        self._checkpointed = time.monotonic()
-        try:
-            if self._connection is not None:
-                self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:  # a full disk, a lock held by a backup: the next write finds out, and says so
-            pass
-
-
-#: seconds between the checkpoints of a connection that is writing (see `_SQLiteThread._checkpoint`)
+#: seconds between the checkpoints of a connection that is writing (see `SQLiteDatabase._checkpoint`)
 CHECKPOINT_EVERY = 0.25
-
-_Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
-
-
-def _settle(future: asyncio.Future[Any], how: Callable[[asyncio.Future[Any], Any], None], outcome: Any) -> None:
-    """Hand a job's outcome to the loop that waits for it (from the connection's thread)."""
-    try:
-        future.get_loop().call_soon_threadsafe(how, future, outcome)
-    except RuntimeError:  # that loop is closed: nobody waits any more, and the thread goes on
-        pass
-
-
-def _succeed(future: asyncio.Future[Any], result: Any) -> None:
-    if not future.done():  # the caller may have been cancelled meanwhile
-        future.set_result(result)
-
-
-def _fail(future: asyncio.Future[Any], err: BaseException) -> None:
-    if not future.done():
-        future.set_exception(err)
-
-
-# --- the jobs, run in the connection's thread ------------------------------------------------
-
-
-def _open(connection: sqlite3.Connection, synchronous: str) -> None:
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(f"PRAGMA synchronous={synchronous}")
-    connection.execute(f"PRAGMA wal_autocheckpoint={10 * 1000}")  # a safety net: _SQLiteThread._checkpoint does it sooner
-    connection.execute("PRAGMA busy_timeout=5000")
-    connection.execute("PRAGMA secure_delete=ON")  # what is deleted is overwritten, not left in free pages
-
-
-def _CLOSE(connection: sqlite3.Connection) -> None:  # noqa: N802 - a marker: the thread closes the connection itself
-    raise AssertionError("not run")
-
-
-def _fetchall(connection: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Row]:
-    return connection.execute(sql, params).fetchall()
-
-
-def _transaction(connection: sqlite3.Connection, grouped: dict[str, list[tuple[Any, ...]]]) -> None:
-    connection.execute("BEGIN")
-    try:
-        for sql, rows in grouped.items():
-            _many(connection, sql, rows)
-        connection.execute("COMMIT")
-    except BaseException:
-        _rollback(connection)
-        raise
-
-
-def _script(connection: sqlite3.Connection, sql: str, then: Statement | None) -> None:
-    connection.executescript(f"BEGIN;\n{sql}")  # the transaction stays open for `then`
-    try:
-        if then is not None:
-            connection.execute(*then)
-        connection.execute("COMMIT")
-    except BaseException:
-        _rollback(connection)
-        raise
-
-
-def _rollback(connection: sqlite3.Connection) -> None:
-    if connection.in_transaction:
-        try:
-            connection.execute("ROLLBACK")
-        except sqlite3.Error:  # the original error is what the callers need
-            pass
 
 
 _INSERT_VALUES = re.compile(r"(INSERT\s.*?\sVALUES\s*)(\((?:\s*\?\s*,)*\s*\?\s*\))(.*)", re.IGNORECASE | re.DOTALL)
@@ -325,20 +238,21 @@ def _rows_form(sql: str, count: int) -> str | None:
     return head + ", ".join([row] * count) + tail
 
 
-def _many(connection: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """`sql` with each of `rows`, in order, as executemany would."""
-    if len(rows) == 1:
-        connection.execute(sql, rows[0])
-        return
-    if _rows_form(sql, 1) is None:
-        connection.executemany(sql, rows)
-        return
+def _forms(sql: str, rows: list[tuple[Any, ...]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """`sql` with each of `rows`, in order, as statements for `executemany`: an INSERT of one
+    row as INSERTs of 64, 16, 4 and 1 rows, anything else as it is."""
+    if len(rows) == 1 or _rows_form(sql, 1) is None:
+        return [(sql, rows)]
+    forms: list[tuple[str, list[tuple[Any, ...]]]] = []
     start = 0
     for chunk in _CHUNKS:
-        while len(rows) - start >= chunk:
-            part = rows[start : start + chunk]
-            connection.execute(_rows_form(sql, chunk) or sql, [value for row in part for value in row])
-            start += chunk
+        count = (len(rows) - start) // chunk
+        if count:
+            part = rows[start : start + count * chunk]
+            flat = [tuple(v for row in part[i : i + chunk] for v in row) for i in range(0, len(part), chunk)]
+            forms.append((_rows_form(sql, chunk) or sql, flat))
+            start += count * chunk
+    return forms
 
 
 RETRIES = 3

@@ -1,4 +1,4 @@
-"""The embedded default: one SQLite file, in WAL mode, through one connection in a thread of its own."""
+"""The embedded default: one SQLite file, in WAL mode, through one aiosqlite connection."""
 
 from __future__ import annotations
 
