@@ -119,17 +119,31 @@ def chat_of(payload: dict[str, object]) -> str:
 
 
 @dataclass(frozen=True)
-class Taken:
-    """A turn the engine took: what the outcome is collected from."""
+class Turn:
+    """A turn to take: whose conversation, from which state, through which events, and what
+    came with it (the update, the person's message, the pressed message; a moderator's
+    closing adds its calls and handoff change)."""
 
     key: ConversationKey
     person: int
-    spoke: str | None  # the conversation's language before the turn
     state: ConversationState | None
+    events: list[ev.Event]
+    context: StepContext
+    incoming: IncomingUpdate | None
+    message_id: int | None = None
+    pressed: Pressed | None = None
+    extra: Sequence[BotApiCall] = ()
+    changes: Sequence[HandoffChange] = ()
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A turn the engine took: what the outcome is collected from."""
+
+    turn: Turn
+    state: ConversationState | None  # after the turn
     outputs: list[Output]
     handoff: Handoff | None  # the person's open handoff, when the step touched one
-    message_id: int | None
-    pressed: Pressed | None
 
 
 class BotRunner(Service):
@@ -522,39 +536,22 @@ class BotRunner(Service):
         ):  # the handoff was closed without the conversation knowing (blocked, forgotten)
             events.insert(0, ev.HandoffClosed(how="closed"))
         context = StepContext(now=now, first_name=turn.first_name, language=turn.language)
-        return await self._turn(
-            key, turn.chat_id, state, events, context, incoming, message_id=turn.message_id, pressed=turn.pressed
-        )
+        return await self._turn(Turn(key, turn.chat_id, state, events, context, incoming, turn.message_id, turn.pressed))
 
-    async def _turn(
-        self,
-        key: ConversationKey,
-        person: int,
-        state: ConversationState | None,
-        events: list[ev.Event],
-        context: StepContext,
-        incoming: IncomingUpdate | None,
-        *,
-        message_id: int | None = None,
-        pressed: Pressed | None = None,
-        extra: Sequence[BotApiCall] = (),
-        changes: Sequence[HandoffChange] = (),
-    ) -> Outcome:
-        """The engine steps through `events`; what that changes is collected as an `Outcome`
-        for the caller to commit. Reads only what the outcome needs: the open handoff when
-        the step touched one, the messages to delete when the person is forgotten. The
-        caller holds the conversation's lock."""
-        spoke = state.lang if state is not None else None
-        state, outputs = self._step(state, events, context)
+    async def _turn(self, turn: Turn) -> Outcome:
+        """The engine steps through the turn's events; what that changes is collected as an
+        `Outcome` for the caller to commit. Reads only what the outcome needs: the open
+        handoff when the step touched one, the messages to delete when the person is
+        forgotten. The caller holds the conversation's lock."""
+        key, now = turn.key, turn.context.now
+        state, outputs = self._step(turn.state, turn.events, turn.context)
         lang = state.lang if state is not None else self.engine.bot.config.locales[0]
         if any(isinstance(o, ExitNow) for o in outputs):  # the quick exit: forgotten, one harmless line, urgent
-            outcome = await self.forget(key, person, incoming, lang=lang, now=context.now, farewell=self.engine.exit_line(lang))
-            return vanishing.urgent(outcome)
+            farewell = self.engine.exit_line(lang)
+            return vanishing.urgent(await self.forget(key, turn.person, turn.incoming, lang=lang, now=now, farewell=farewell))
         if any(isinstance(o, ForgetMe) for o in outputs):
-            return await self.forget(key, person, incoming, lang=lang, now=context.now)
-        handoff = await self.desk.current(key.chat, outputs)
-        turn = Taken(key, person, spoke, state, outputs, handoff, message_id, pressed)
-        return self._collect(turn, incoming, context.now, extra=extra, changes=changes)
+            return await self.forget(key, turn.person, turn.incoming, lang=lang, now=now)
+        return self._collect(Taken(turn, state, outputs, await self.desk.current(key.chat, outputs)))
 
     def _step(
         self, state: ConversationState | None, events: list[ev.Event], context: StepContext
@@ -574,23 +571,18 @@ class BotRunner(Service):
                 log.error("%s: flow problem at %s: %s", self.bot_id, output.where, output.detail)
         return state, outputs
 
-    def _collect(
-        self,
-        turn: Taken,
-        incoming: IncomingUpdate | None,
-        now: dt.datetime,
-        *,
-        extra: Sequence[BotApiCall] = (),
-        changes: Sequence[HandoffChange] = (),
-    ) -> Outcome:
+    def _collect(self, taken: Taken) -> Outcome:
         """The outcome stage, without I/O: the calls to make (the person's, the moderators'),
         handoff changes, counters, the message to remember, the vanishing schedule and the
         news subscription, all for one commit."""
-        key, person, state, outputs = turn.key, turn.person, turn.state, turn.outputs
+        turn, state, outputs = taken.turn, taken.state, taken.outputs
+        key, person, now = turn.key, turn.person, turn.context.now
         lang = state.lang if state is not None else self.engine.bot.config.locales[0]
         seconds = vanish_seconds(state, self.engine.bot.config)  # the chat's messages vanish after this (0: never)
         outs = render(key.chat, person, outputs, turn.pressed, Delivery(lang=lang, vanish=seconds or None))
-        handoff_outs, handoff_changes = self.desk.for_outputs(key.chat, person, lang, outputs, turn.message_id, now, turn.handoff)
+        handoff_outs, handoff_changes = self.desk.for_outputs(
+            key.chat, person, lang, outputs, turn.message_id, now, taken.handoff
+        )
         reschedule: tuple[int, float] | None = None
         subscription: Subscribed | None = None
         for output in outputs:
@@ -600,15 +592,16 @@ class BotRunner(Service):
                 log.info("%s: %s chose %s", self.bot_id, self.pseudonyms.of(key.chat), choice)
             elif isinstance(output, Subscription):
                 subscription = Subscribed("on" if output.on else "off", person, lang)
-        if subscription is None and turn.spoke is not None and state is not None and state.lang != turn.spoke:
+        spoke = turn.state.lang if turn.state is not None else None  # the language before the turn
+        if subscription is None and spoke is not None and state is not None and state.lang != spoke:
             subscription = Subscribed("language", person, state.lang)  # the news follows the new language
-        all_changes = [*changes, *handoff_changes]
+        all_changes = [*turn.changes, *handoff_changes]
         counts = [(o.name, o.key, o.value) for o in outputs if isinstance(o, Metric)] + handoff_counts(all_changes)
         return Outcome(
-            update=incoming,
+            update=turn.incoming,
             key=key,
             state=state,
-            calls=self.to_calls(outs + handoff_outs + list(extra)),
+            calls=self.to_calls(outs + handoff_outs + list(turn.extra)),
             handoffs=all_changes,
             messages=[turn.message_id] if turn.message_id is not None else [],
             counts=counts,
@@ -691,16 +684,9 @@ class BotRunner(Service):
             if state is not None and state.status == "handoff":
                 events.append(ev.HandoffClosed(resume_at=resume_at, how=how))
             context = StepContext(now=now, first_name="", language=None)
-            outcome = await self._turn(
-                key,
-                handoff.person,
-                state,
-                events,
-                context,
-                incoming,
-                extra=self.desk.closing(current, notice),
-                changes=[Closed(handoff.id, how, now, current.opened_at)],
-            )
+            closing = self.desk.closing(current, notice)
+            closed = [Closed(handoff.id, how, now, current.opened_at)]
+            outcome = await self._turn(Turn(key, handoff.person, state, events, context, incoming, extra=closing, changes=closed))
             await self.store.commit(outcome, now=now)
         self.sender.enqueue(outcome.calls)
         return True
