@@ -18,9 +18,9 @@ from typing import Any
 from bots.privacy.vault import Vault
 from bots.storage.base import ConversationKey
 from bots.storage.database import DatabaseUnavailable, PostgresDatabase, lock_number
+from bots.storage.flood import Verdict
 from bots.storage.journal import IncomingUpdate
 from bots.storage.sql import SQLStore, _update_context
-from bots.telegram.flood import Verdict
 
 log = logging.getLogger(__name__)
 

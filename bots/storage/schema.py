@@ -207,7 +207,7 @@ _POSTGRES_V1 = (
     )
 )
 # One update's flood verdict in one round trip, atomic among workers (the row is locked):
-# the rule of `bots.telegram.flood.decide`, which a test runs against this on the same inputs.
+# the rule of `bots.storage.flood.decide`, which a test runs against this on the same inputs.
 _POSTGRES_FLOOD = """
 CREATE OR REPLACE FUNCTION bots_flood(p_bot TEXT, p_chat TEXT, p_now DOUBLE PRECISION,
                                       p_limit INTEGER, p_window DOUBLE PRECISION, p_pause DOUBLE PRECISION)

@@ -19,8 +19,8 @@ from typing import Any
 
 from bots.storage.base import ConversationKey
 from bots.storage.database import Database, Statement
+from bots.storage.flood import Verdict, decide
 from bots.storage.journal import OutgoingCall
-from bots.telegram.flood import Verdict, decide
 
 #: a worker that has not said it is alive for this long is taken for dead: its calls and
 #: leases go to the others

@@ -38,22 +38,15 @@ to log. The guard is not thread-safe; it is meant for one bot's asyncio loop.
 
 from __future__ import annotations
 
-import enum
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bots.storage.flood import Verdict, decide
+
 __all__ = ["FloodGuard", "FloodStats", "Verdict", "decide"]
-
-
-class Verdict(enum.Enum):
-    """What to do with one incoming update."""
-
-    ALLOW = "allow"  # handle it
-    WARN = "warn"  # the first update over the limit: drop it and tell the person once to slow down
-    DROP = "drop"  # still paused: drop it silently
 
 
 @dataclass(frozen=True)
@@ -75,21 +68,6 @@ class _Chat:
         self.times: list[float] = []  # the latest update times, oldest first, at most limit + 1
         self.seen = -math.inf  # the time of the last update (dropped ones too)
         self.until = -math.inf  # paused while the clock is below this
-
-
-def decide(times: list[float], until: float, now: float, limit: int, window: float, pause: float) -> tuple[Verdict, float]:
-    """The rule, for one update of a chat at `now`: its verdict and the chat's new pause end.
-    `times` (the chat's latest update times, oldest first) is updated in place. Shared by the
-    guard here and by the one several workers keep in their database."""
-    if now < until:
-        return Verdict.DROP, until  # not recorded: dropped updates neither extend the pause nor count later
-    times.append(now)
-    if len(times) > limit:
-        if now - times[0] < window:  # limit + 1 updates inside the window
-            times.clear()  # after the pause the chat starts afresh
-            return Verdict.WARN, now + pause
-        del times[0]  # keep at most `limit` between checks
-    return Verdict.ALLOW, until
 
 
 class FloodGuard:
