@@ -8,12 +8,10 @@ the outputs, going back to a snapshot).
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import datetime as dt
 import html
 import math
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +25,7 @@ from bots.engine.i18n import Translator
 from bots.engine.interfaces import KeyPath
 from bots.engine.nodes.base import Node
 from bots.engine.outputs import Button, Output, Say
-from bots.engine.state import HISTORY_LIMIT, ConversationState, Snapshot
+from bots.engine.state import HISTORY_LIMIT, ConversationState, Snapshot, plain_copy
 from bots.engine.texts import BUILTIN, BUILTIN_CONTEXT
 
 if TYPE_CHECKING:
@@ -66,14 +64,38 @@ def plain_value(value: Any) -> Any:
     return str(value)
 
 
-@contextlib.contextmanager
-def _at(path: KeyPath) -> Iterator[None]:
-    """Name the key of the node in a run-time expression error (`cases[0].when: ...`)."""
-    try:
-        yield
-    except expressions.ExpressionError as err:
-        where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
-        raise expressions.ExpressionError(f"{where}: {err}") from None
+class _at:  # noqa: N801 - used as `with _at(path):`, like a function
+    """Name the key of the node in a run-time expression error (`cases[0].when: ...`). A
+    class rather than a generator: it is entered for every text rendered, several a step."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: KeyPath) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, err: BaseException | None, traceback: object) -> None:
+        if isinstance(err, expressions.ExpressionError):
+            path = self.path
+            where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path))
+            raise expressions.ExpressionError(f"{where}: {err}") from None
+
+
+class _Plurals:
+    """While a text renders, `plural(...)` in it speaks the person's language (see `_plurals`)."""
+
+    __slots__ = ("say", "token")
+
+    def __init__(self, say: Callable[[str, str, int], str]) -> None:
+        self.say = say
+
+    def __enter__(self) -> None:
+        self.token = expressions.CURRENT_PLURAL.set(self.say)
+
+    def __exit__(self, *exc: object) -> None:
+        expressions.CURRENT_PLURAL.reset(self.token)
 
 
 class StepRuntime:
@@ -153,7 +175,7 @@ class StepRuntime:
         """Go back to where a question was asked (`/back`), with the answers known then."""
         state = self.state
         state.stack = list(snapshot.stack)
-        state.vars = copy.deepcopy(snapshot.vars)
+        state.vars = plain_copy(snapshot.vars)
         state.sensitive = {k: v for k, v in state.sensitive.items() if k in state.vars}
         state.status = "active"
         state.scratch = {}
@@ -205,19 +227,14 @@ class StepRuntime:
         with _at(path), self._plurals():
             return expressions.render(translated, self.variables(), escape=False).strip()
 
-    @contextlib.contextmanager
-    def _plurals(self) -> Iterator[None]:
+    def _plurals(self) -> _Plurals:
         """`plural(...)` in the text being rendered speaks this person's language and node."""
         context, lang = self._context(), self.state.lang
 
         def say(singular: str, plural: str, count: int) -> str:
             return self.translator.translate_plural(lang, singular, plural, count, context)
 
-        token = expressions.CURRENT_PLURAL.set(say)
-        try:
-            yield
-        finally:
-            expressions.CURRENT_PLURAL.reset(token)
+        return _Plurals(say)
 
     def render_plain(self, source: str, path: KeyPath) -> str:
         """A template for moderators (not translated), as plain text."""
@@ -274,7 +291,7 @@ class StepRuntime:
     def begin_question(self) -> None:
         """Entering a question: a new step (old buttons expire) and a place for /back."""
         self.state.step += 1
-        snapshot = Snapshot(stack=list(self.state.stack), vars=copy.deepcopy(self.state.vars))
+        snapshot = Snapshot(stack=list(self.state.stack), vars=plain_copy(self.state.vars))
         self.state.history.append(snapshot)
         del self.state.history[:-HISTORY_LIMIT]
 
