@@ -29,13 +29,17 @@ def where(path: Path, node: ast.AST) -> str:
     return f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
 
 
-def private_telegram_imports(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
+def imported(tree: ast.AST) -> Iterator[tuple[ast.AST, list[str]]]:
+    """Each import statement, with the modules it names (`from a import b`: `a` and `a.b`)."""
     for node in ast.walk(tree):
-        names: list[str] = []
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            yield node, [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            yield node, [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+
+
+def private_telegram_imports(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
+    for node, names in imported(tree):
         for name in names:
             parts = name.split(".")
             if parts[0] in ("telegram",) and any(part.startswith("_") for part in parts[1:]):
@@ -53,15 +57,10 @@ UPPER = ("bots.telegram", "bots.cli", "bots.studio", "bots.broadcast")
 
 
 def upward_imports(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        for name in names:
-            if any(name == upper or name.startswith(upper + ".") for upper in UPPER):
-                yield node, name
+    for node, names in imported(tree):
+        upward = [name for name in names if any(name == upper or name.startswith(upper + ".") for upper in UPPER)]
+        if upward:
+            yield node, upward[0]
 
 
 def test_the_rules_see_what_they_look_for() -> None:

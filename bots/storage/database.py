@@ -226,15 +226,25 @@ _INSERT_VALUES = re.compile(r"(INSERT\s.*?\sVALUES\s*)(\((?:\s*\?\s*,)*\s*\?\s*\
 _CHUNKS = (64, 16, 4, 1)
 
 
-@functools.lru_cache(maxsize=512)
-def _rows_form(sql: str, count: int) -> str | None:
-    """`sql`, an INSERT of one row of `?`, as an INSERT of `count` rows (None: not of that form)."""
+def insert_parts(sql: str) -> tuple[str, str, str] | None:
+    """`INSERT INTO t (...) VALUES (?, ...) <tail>` as (the head up to VALUES, the row of `?`,
+    the tail); None for any other statement, or one with parameters outside the row."""
     match = _INSERT_VALUES.fullmatch(sql.strip())
     if match is None:
         return None
     head, row, tail = match.groups()
-    if "?" in head or "?" in tail:  # parameters outside the row: they would not repeat with it
+    if "?" in head or "?" in tail:
         return None
+    return head, row, tail
+
+
+@functools.lru_cache(maxsize=512)
+def _rows_form(sql: str, count: int) -> str | None:
+    """`sql`, an INSERT of one row of `?`, as an INSERT of `count` rows (None: not of that form)."""
+    parts = insert_parts(sql)
+    if parts is None:
+        return None
+    head, row, tail = parts
     return head + ", ".join([row] * count) + tail
 
 

@@ -12,7 +12,6 @@ parsing: `load` hands out a copy of the kept state, `save` keeps a copy of the o
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import secrets
@@ -27,6 +26,7 @@ from bots.engine.state import ConversationState
 from bots.errors import BotsError
 from bots.privacy.vault import CHAT_KEYS, SealBroken, Vault
 from bots.storage.base import ConversationKey, ConversationStore
+from bots.storage.batching import BatchedReads, GroupCommit
 from bots.storage.database import Database, DatabaseUnavailable, Statement
 from bots.storage.journal import DeliveryJournal, IncomingUpdate, OutgoingCall
 from bots.storage.outcome import Outcome
@@ -39,8 +39,6 @@ from bots.storage.sql_vanish import SQLVanish
 from bots.storage.sql_workers import CALL_COLUMNS, SQLWorkers
 
 KEY_CHECK = "key check"
-#: the longest a group commit waits for more writes while they keep coming (`SQLStore._gather`)
-GATHER_LIMIT = 0.005
 
 
 class StoreError(BotsError, RuntimeError):
@@ -65,13 +63,6 @@ class _Kept:
     texts: dict[int, str]
 
 
-@dataclass
-class _Write:
-    statements: list[Statement]
-    done: asyncio.Future[None]
-    alone: bool  # must not be merged with other writes (its order against them matters)
-
-
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
@@ -91,23 +82,18 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         self.worker = new_worker_id()
         self.cache_size = cache_size if not database.shared else 0
         self._cache: OrderedDict[ConversationKey, _Kept] = OrderedDict()
-        self._pending: list[_Write] = []
-        self._flushers: set[asyncio.Task[None]] = set()
-        #: states asked for in this turn of the event loop, read together (`_read_state`)
-        self._reading: dict[ConversationKey, list[asyncio.Future[Any]]] | None = None
-        self._readers: set[asyncio.Task[None]] = set()
-        self._flushing = 0  # flushers still taking writes (a finished task leaves the set later)
+        #: states asked for in one turn of the event loop, read in one query
+        self._reads = BatchedReads(database)
         #: this worker is the only one on the database, as its last heartbeat found: a chat's
         #: calls need no look at other workers' (a worker appearing is seen within seconds, and
         #: its calls wait for its first heartbeat: see `calls_before`)
         self.alone = False
-        #: transactions in progress at once: one on SQLite's single connection; a few on a
-        #: pool, so that a write waits for a round trip less, not for the whole batch before it
-        self.parallel_writes = 3 if database.shared else 1
-        #: a transaction starts once the event loop has had a turn with no new write (see
-        #: `_gather`): on SQLite, whose thread must take the GIL back after each statement, a
-        #: commit made while the loop is busy stepping other chats takes several times longer
-        self.gather_writes = not database.shared
+        #: writes waiting now, committed together: a few transactions at once on a pool (a write
+        #: waits for a round trip less, not for the whole batch before it), one on SQLite's single
+        #: connection, where a transaction starts once the event loop has had a turn with no new
+        #: write (on SQLite, whose thread must take the GIL back after each statement, a commit
+        #: made while the loop is busy stepping other chats takes several times longer)
+        self._writes = GroupCommit(database, parallel=3 if database.shared else 1, gather=not database.shared)
         self._opened = False
 
     @property
@@ -198,8 +184,7 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         )
 
     async def shutdown(self) -> None:
-        if self._flushers:
-            await asyncio.gather(*self._flushers, return_exceptions=True)
+        await self._writes.settled()
         await self._closing_hook()
         await self.database.close()
         self._opened = False
@@ -239,50 +224,8 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
         return ConversationState.from_json(self.vault.open_text(bytes(value), _state_context(key)))
 
     async def _read_state(self, key: ConversationKey) -> Any:
-        """The chat's sealed state, read in one query with the others asked for in the same
-        turn of the event loop (a read of committed rows, as a query of its own would be):
-        on PostgreSQL, where nothing is cached, one round trip for many chats."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        if self._reading is None:
-            self._reading = {}
-            reader = asyncio.create_task(self._read_states(self._reading))
-            self._readers.add(reader)
-            reader.add_done_callback(self._readers.discard)
-        self._reading.setdefault(key, []).append(future)
-        return await future
-
-    async def _read_states(self, asked: dict[ConversationKey, list[asyncio.Future[Any]]]) -> None:
-        try:
-            await asyncio.sleep(0)  # the turn in which they were asked for ends
-            if self._reading is asked:
-                self._reading = None  # what is asked for from now on is read by the next query
-            by_bot: dict[str, list[str]] = {}
-            for key in asked:
-                by_bot.setdefault(key.bot, []).append(key.chat)
-            for bot, chats in by_bot.items():
-                try:
-                    found = await self.database.states(bot, chats)
-                except Exception as err:  # noqa: BLE001 - every caller learns of it
-                    results: dict[str, Any] = {}
-                    failure: Exception | None = err
-                else:
-                    results, failure = found, None
-                for chat in chats:
-                    for future in asked[ConversationKey(bot, chat)]:
-                        if future.done():  # its caller was cancelled
-                            continue
-                        if failure is not None:
-                            future.set_exception(failure)
-                        else:
-                            future.set_result(results.get(chat))
-        except BaseException:  # cancelled (the loop is closing): no caller waits forever
-            for futures in asked.values():
-                for future in futures:
-                    future.cancel()
-            raise
-        finally:
-            if self._reading is asked:
-                self._reading = None
+        """The chat's sealed state (read with the others asked for in the same turn of the loop)."""
+        return await self._reads.read(key)
 
     async def save(self, key: ConversationKey, state: ConversationState, *, now: dt.datetime) -> None:
         data, kept = self._state_json(key, state)
@@ -292,57 +235,8 @@ class SQLStore(SQLWorkers, ConversationStore, DeliveryJournal, SQLHandoffs, SQLM
 
     async def _write(self, statements: list[Statement], *, alone: bool = False) -> None:
         """Run the statements in a transaction shared with other writes waiting now
-        (group commit); return once it is committed."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Write(statements, done, alone))
-        if self._flushing < self.parallel_writes:
-            self._flushing += 1  # counted here and uncounted by the flusher as it stops, with no await between
-            flusher = asyncio.create_task(self._flush())
-            self._flushers.add(flusher)
-            flusher.add_done_callback(self._flushers.discard)
-        await done
-
-    async def _flush(self) -> None:
-        try:
-            await self._flush_pending()
-        finally:
-            self._flushing -= 1
-
-    async def _gather(self) -> None:
-        """Wait until a turn of the event loop adds no write: whatever can be stepped now has
-        been, and its write joins this transaction rather than the next one. A turn is one
-        pass over what is ready: a write alone waits for one (microseconds), and writes that
-        keep coming wait GATHER_LIMIT seconds at most."""
-        loop = asyncio.get_running_loop()
-        until = loop.time() + GATHER_LIMIT
-        count = -1
-        while count != len(self._pending) and loop.time() < until:
-            count = len(self._pending)
-            await asyncio.sleep(0)
-
-    async def _flush_pending(self) -> None:
-        while self._pending:
-            if self.gather_writes:
-                await self._gather()
-            batch = [self._pending.pop(0)]
-            if not batch[0].alone:
-                while self._pending and not self._pending[0].alone:
-                    batch.append(self._pending.pop(0))
-            # statements of one kind run together, in the order they came
-            grouped: dict[str, list[tuple[Any, ...]]] = {}
-            for write in batch:
-                for sql, params in write.statements:
-                    grouped.setdefault(sql, []).append(params)
-            try:
-                await self.database.transaction(grouped)
-            except Exception as err:  # every waiting write learns that it failed
-                for write in batch:
-                    if not write.done.done():
-                        write.done.set_exception(err)
-                continue
-            for write in batch:
-                if not write.done.done():
-                    write.done.set_result(None)
+        (group commit, `bots.storage.batching`); return once it is committed."""
+        await self._writes.write(statements, alone=alone)
 
     async def delete(self, key: ConversationKey) -> bool:
         self._remember(key, None)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bots.storage.database import Database
+from bots.storage.database import Database, insert_parts
 from bots.storage.journal import IncomingUpdate, OutgoingCall
 from bots.storage.sql_news import news_forget_statements
 from bots.storage.sql_vanish import Vanish, vanish_forget_statements
@@ -24,11 +24,14 @@ Statement = tuple[str, tuple[Any, ...]]
 
 
 def while_journalled(insert: str) -> str:
-    """`INSERT INTO t (...) VALUES (...) ON CONFLICT ...` made to insert only while the outbox
-    holds the call whose id is the last parameter."""
-    head, rest = insert.split(" VALUES (", 1)
-    values, conflict = rest.split(")", 1)
-    return f"{head} SELECT {values} WHERE EXISTS (SELECT 1 FROM outbox WHERE id = ?){conflict}"
+    """An INSERT of one row of `?` (`bots.storage.database.insert_parts`) made to insert only
+    while the outbox holds the call whose id is one more parameter, after the row's."""
+    parts = insert_parts(insert)
+    if parts is None:
+        raise ValueError(f"not an INSERT of one row of parameters: {insert[:60]}")
+    head, row, tail = parts
+    values = head.rstrip()[: -len("VALUES")].rstrip()
+    return f"{values} SELECT {row.strip()[1:-1]} WHERE EXISTS (SELECT 1 FROM outbox WHERE id = ?){tail}"
 
 
 class SQLMessages(abc.ABC):

@@ -1,7 +1,9 @@
 """The first stage of a turn: what an update is, decided from the update alone (no I/O).
 
-`classify` sorts every update the bot receives into one of five inputs; the runner handles
-each (`BotRunner.process`). Only a `PersonInput` reaches the engine.
+`read_update` makes PTB's `Update` of a stored one (or refuses it: `Unreadable`), `chat_of`
+names its chat straight from the JSON (for ordering, before it is read), and `classify` sorts
+it into one of five inputs; the runner handles each (`BotRunner.process`). Only a
+`PersonInput` reaches the engine.
 """
 
 from __future__ import annotations
@@ -9,13 +11,51 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 
 from bots.engine import events as ev
 from bots.telegram.render import Pressed
 
 #: what a message that is not text is called for the engine (`Unsupported.kind`), in order
 ATTACHMENTS = ("sticker", "photo", "document", "voice", "video", "audio", "location", "contact")
+
+
+class Unreadable(Exception):
+    """An update the bot cannot read (a shape it does not know, a field of the wrong type):
+    trying again reads the same bytes, so it is skipped at once. The message is its type."""
+
+
+def read_update(payload: dict[str, object], bot: Bot) -> Update:
+    """PTB's `Update` of a stored update, or `Unreadable`. PTB does not check the types of
+    what it keeps as is: the text and the button's data reach the engine, so they are checked."""
+    kind = next((k for k in payload if k != "update_id"), "empty")
+    try:
+        update = Update.de_json(payload, bot)
+    except Exception:  # noqa: BLE001 - TypeError, KeyError, AttributeError, ValueError: all a bad shape
+        raise Unreadable(kind) from None
+    message, query = update.message, update.callback_query
+    if (message is not None and not isinstance(message.text, (str, type(None)))) or (
+        query is not None and not isinstance(query.data, (str, type(None)))
+    ):
+        raise Unreadable(kind)
+    return update
+
+
+def chat_of(payload: dict[str, object]) -> str:
+    """The chat an update belongs to (for ordering), straight from its JSON."""
+    for key in ("message", "edited_message", "my_chat_member", "chat_member"):
+        part = payload.get(key)
+        if isinstance(part, dict) and isinstance(part.get("chat"), dict):
+            return str(part["chat"].get("id", ""))
+    query = payload.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            return str(message["chat"].get("id", ""))
+        sender = query.get("from")
+        if isinstance(sender, dict):
+            return str(sender.get("id", ""))
+    return ""
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class _RunnerCollector(Collector):
         outbox = GaugeMetricFamily("bots_outbox_depth", "Calls waiting to be sent to Telegram", labels=["bot"])
         handoffs = GaugeMetricFamily("bots_handoffs_open", "Handoffs to moderators not yet closed", labels=["bot"])
         for runner in self.runners:
-            processed.add_metric([runner.bot_id], runner.processed)
+            processed.add_metric([runner.bot_id], runner.chats.processed)
             sent.add_metric([runner.bot_id], runner.sender.sent)
             outbox.add_metric([runner.bot_id], sum(len(queue) for queue in runner.sender.queues.values()))
             if runner.bot_id in self.open_handoffs:

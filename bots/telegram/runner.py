@@ -13,11 +13,10 @@ import json
 import logging
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from telegram import Bot, BotCommand, Update
+from telegram import Bot
 from telegram.error import TelegramError
 
 from bots.calls import BotApiCall, Delivery
@@ -53,12 +52,21 @@ from bots.storage.outcome import Outcome, Subscribed
 from bots.telegram import metrics
 from bots.telegram import vanish as vanishing
 from bots.telegram.cards import ModeratorTexts
+from bots.telegram.chats import ChatWorkers
 from bots.telegram.desk import Desk, handoff_counts
 from bots.telegram.desk_commands import ModeratorCommands
 from bots.telegram.flood import FloodGuard, Verdict
-from bots.telegram.intake import ForModerators, Membership, OutsidePrivate, PersonInput, classify
+from bots.telegram.intake import (
+    ForModerators,
+    Membership,
+    OutsidePrivate,
+    PersonInput,
+    chat_of,
+    classify,
+    read_update,
+)
 from bots.telegram.lifecycle import Service
-from bots.telegram.outage import DATABASE, MAX_BACKOFF, is_database_error, until_written
+from bots.telegram.menu import CommandMenu
 from bots.telegram.pacing import Pacer
 from bots.telegram.render import Pressed, render
 from bots.telegram.sender import Sender
@@ -66,56 +74,13 @@ from bots.telegram.sender import Sender
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-COMMANDS = ("start", "back", "help", "language", "subscribe", "unsubscribe", "forget")
-HANDOFF_COMMANDS = COMMANDS + ("end",)
 STOP_GRACE = 10.0
 SEND_GRACE = 2.0
-TRIGGER = -1  # the update_id of a queue entry that only says "look at the chat's waiting updates"
 SWEEP_AGE = 3.0  # an update waiting this long on a shared database is anyone's to process
-HELP_AFTER = 0.25  # an update recorded by another worker and waiting this long is taken up here
-MAX_ATTEMPTS = 3  # an update that fails this often is given up (logged), not retried forever
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-class Unreadable(Exception):
-    """An update the bot cannot read (a shape it does not know, a field of the wrong type):
-    trying again reads the same bytes, so it is skipped at once. The message is its type."""
-
-
-def read_update(payload: dict[str, object], bot: Bot) -> Update:
-    """PTB's `Update` of a stored update, or `Unreadable`. PTB does not check the types of
-    what it keeps as is: the text and the button's data reach the engine, so they are checked."""
-    kind = next((k for k in payload if k != "update_id"), "empty")
-    try:
-        update = Update.de_json(payload, bot)
-    except Exception:  # noqa: BLE001 - TypeError, KeyError, AttributeError, ValueError: all a bad shape
-        raise Unreadable(kind) from None
-    message, query = update.message, update.callback_query
-    if (message is not None and not isinstance(message.text, (str, type(None)))) or (
-        query is not None and not isinstance(query.data, (str, type(None)))
-    ):
-        raise Unreadable(kind)
-    return update
-
-
-def chat_of(payload: dict[str, object]) -> str:
-    """The chat an update belongs to (for ordering), straight from its JSON."""
-    for key in ("message", "edited_message", "my_chat_member", "chat_member"):
-        part = payload.get(key)
-        if isinstance(part, dict) and isinstance(part.get("chat"), dict):
-            return str(part["chat"].get("id", ""))
-    query = payload.get("callback_query")
-    if isinstance(query, dict):
-        message = query.get("message")
-        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
-            return str(message["chat"].get("id", ""))
-        sender = query.get("from")
-        if isinstance(sender, dict):
-            return str(sender.get("id", ""))
-    return ""
 
 
 @dataclass(frozen=True)
@@ -199,26 +164,22 @@ class BotRunner(Service):
         #: webhook workers behind one address each receive some of a person's updates: their
         #: flood control is kept in the database; the one poller of a bot sees them all
         self.flood_in_database = False
-        self.queues: dict[str, deque[IncomingUpdate]] = {}
-        self.workers: dict[str, asyncio.Task[None]] = {}
-        self._scanning: asyncio.Task[None] | None = None
-        self._scan_again = False
+        #: a task per chat with updates in hand, processing them in order
+        self.chats = ChatWorkers(bot_id, store, self.process, self.pseudonyms, clock)
         self._answers: set[asyncio.Task[None]] = set()
-        self._registered: dict[str, list[BotCommand]] = {}  # the command lists Telegram was given
-        self._registering: asyncio.Task[None] | None = None  # after a reload changed them
-        self.processed = 0
+        self.menu = CommandMenu(bot_id, bot)
 
     # --- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
         """Check the token (getMe), register commands, and resume what a crash left."""
         await self.bot.initialize()
-        await self.register_commands()
+        await self.menu.register(self.engine.bot.config, self.translator, handoffs=self.desk.available)
         await self.desk.start()
         for update in await self.store.unprocessed_updates(self.bot_id):
-            self._dispatch(update)
+            self.chats.dispatch(update)
         if self.store.shared:
-            self.store.inbox_listener(self._on_inbox)
+            self.store.inbox_listener(self.chats.on_inbox)
         pending = await self.store.adopt_calls(self.bot_id, everything=not self.store.shared)
         if pending:
             log.info("%s: resuming %d unsent message(s)", self.bot_id, len(pending))
@@ -234,46 +195,16 @@ class BotRunner(Service):
             self.sender.enqueue(adopted, first=True)
         if self.store.shared:
             for chat in await self.store.waiting_chats(self.bot_id, received_before=self.clock().timestamp() - SWEEP_AGE):
-                self._trigger(chat)
-
-    def _on_inbox(self, bot: str) -> None:
-        """Another worker recorded updates of a bot: any worker may process them."""
-        if bot != self.bot_id:
-            return
-        if self._scanning is not None and not self._scanning.done():
-            self._scan_again = True
-            return
-        self._scanning = asyncio.create_task(self._scan())
-
-    async def _scan(self) -> None:
-        """Take up the chats whose updates have waited a moment: the worker that recorded an
-        update usually processes it at once (a chat's turns then stay on one worker, and its
-        messages need not wait for another worker's); the others help when it lags."""
-        self._scan_again = True
-        while self._scan_again:
-            self._scan_again = False
-            await asyncio.sleep(HELP_AFTER)
-            try:
-                chats = await self.store.waiting_chats(self.bot_id, received_before=self.clock().timestamp() - HELP_AFTER)
-            except Exception as err:  # noqa: BLE001 - the sweep picks them up later
-                log.warning("%s: cannot look for waiting updates (%s)", self.bot_id, type(err).__name__)
-                return
-            for chat in chats:
-                self._trigger(chat)
+                self.chats.trigger(chat)
 
     async def stop(self) -> None:
         """Finish the updates in hand, give the sender a moment, then let go."""
-        workers = [w for w in self.workers.values() if not w.done()]
-        if workers:
-            await asyncio.wait(workers, timeout=STOP_GRACE)
+        await self.chats.finish(STOP_GRACE)
         await self.sender.wait_idle(SEND_GRACE)  # what is not sent by then is sent at the next start
         await self.sender.stop()
         await asyncio.gather(*self._answers, return_exceptions=True)
-        if self._registering is not None:
-            await asyncio.gather(self._registering, return_exceptions=True)
-        for worker in self.workers.values():
-            worker.cancel()
-        await asyncio.gather(*self.workers.values(), return_exceptions=True)
+        await self.menu.settled()
+        await self.chats.cancel()
         await self.bot.shutdown()
 
     def chat_key(self, chat: int | str) -> str:
@@ -292,52 +223,10 @@ class BotRunner(Service):
         self.desk.texts = ModeratorTexts.for_bot(config, translator)  # moderators_locale:, hours:
         self.sender.protect = config.protect_content
         self.flood.configure(config.flood.messages, config.flood.seconds, config.flood.pause)
-        if self.command_lists() != self._registered:  # locales:, exit_command:, their translations
-            self._registering = asyncio.create_task(self._register_again(self._registering))
+        self.menu.update(config, translator, handoffs=self.desk.available)  # locales:, exit_command:, their translations
         for key in ("token_env", "moderators_chat_env", "retention_days"):  # read once, at the start (app.py)
             if getattr(before, key) != getattr(config, key):
                 log.warning("%s: %s changed in bot.yaml: it takes effect when the bot is started again", self.bot_id, key)
-
-    async def _register_again(self, previous: asyncio.Task[None] | None) -> None:
-        if previous is not None:  # one registration at a time, in the order of the changes
-            await asyncio.gather(previous, return_exceptions=True)
-        await self.register_commands()
-
-    def command_lists(self) -> dict[str, list[BotCommand]]:
-        """The commands in Telegram's menu, in each language of the bot (the first language's
-        also for everyone else)."""
-        config = self.engine.bot.config
-        names = (HANDOFF_COMMANDS if self.desk.available else COMMANDS) + (config.exit_command,)
-        return {
-            lang: [
-                BotCommand(
-                    name,
-                    self.translator.translate(
-                        lang, BUILTIN["command_exit" if name == config.exit_command else f"command_{name}"], BUILTIN_CONTEXT
-                    ),
-                )
-                for name in names
-            ]
-            for lang in config.locales
-        }
-
-    async def register_commands(self) -> None:
-        """Give Telegram the bot's commands (`command_lists`); a language no longer offered loses its own."""
-        lists = self.command_lists()
-        gone = [lang for lang in self._registered if lang not in lists]
-        self._registered = lists
-        for lang in gone:
-            try:
-                await self.bot.delete_my_commands(language_code=lang)
-            except TelegramError as err:
-                log.warning("%s: could not remove the commands for %s: %s", self.bot_id, lang, type(err).__name__)
-        for index, (lang, commands) in enumerate(lists.items()):
-            try:
-                await self.bot.set_my_commands(commands, language_code=lang)
-                if index == 0:
-                    await self.bot.set_my_commands(commands)
-            except TelegramError as err:
-                log.warning("%s: could not register commands for %s: %s", self.bot_id, lang, type(err).__name__)
 
     # --- updates in --------------------------------------------------------------------
 
@@ -353,7 +242,7 @@ class BotRunner(Service):
         for update in fresh:
             verdict = await self._flood_verdict(update, raw.get(update.update_id, {}))
             if verdict is Verdict.ALLOW:
-                self._dispatch(update)
+                self.chats.dispatch(update)
             else:  # dropped at once: a flood never occupies the chat's worker
                 await self._drop_flood(update, raw.get(update.update_id, {}), warn=verdict is Verdict.WARN)
         return max((u.update_id for u in incoming), default=-1)
@@ -392,151 +281,59 @@ class BotRunner(Service):
         await self.store.commit(Outcome(update=update, calls=calls), now=self.clock())
         self.sender.enqueue(calls)
 
-    def _dispatch(self, update: IncomingUpdate) -> None:
-        self.queues.setdefault(update.chat, deque()).append(update)
-        worker = self.workers.get(update.chat)
-        if worker is None or worker.done():
-            self.workers[update.chat] = asyncio.create_task(self._work(update.chat))
-
-    def _trigger(self, chat: str) -> None:
-        """On a shared database: look at the chat's waiting updates, unless another worker has
-        the chat now (it sees them too: every worker is told of every update recorded)."""
-        self.queues.setdefault(chat, deque()).append(IncomingUpdate(self.bot_id, TRIGGER, chat, ""))
-        worker = self.workers.get(chat)
-        if worker is None or worker.done():
-            self.workers[chat] = asyncio.create_task(self._work(chat))
-
-    async def _work(self, chat: str) -> None:
-        """Process a chat's updates one at a time, in order, holding the conversation's lock
-        (on a shared database, against every worker: whoever holds it processes what the
-        database has waiting for the chat, whoever recorded it)."""
-        queue = self.queues[chat]
-        key = ConversationKey(self.bot_id, chat)
-        while queue:
-            if self.store.shared:
-                # when another worker has the chat, it takes what waits, in order: every worker
-                # is told of every update recorded, the one holding the chat too, and it looks
-                # again once its turn is over (the sweep takes up anything left)
-                queue.clear()
-                try:
-                    async with self.store.try_lock(key) as held:
-                        if not held:
-                            continue
-                        for update in await self.store.unprocessed_updates(self.bot_id, chat=chat):
-                            await self._attempt(update)
-                except Exception as err:  # noqa: BLE001 - the database: what waits is recorded, the sweep takes it up
-                    log.warning(
-                        "%s: cannot take %s's turn (%s): their updates wait in the database",
-                        self.bot_id,
-                        self.pseudonyms.of(chat),
-                        type(err).__name__,
-                    )
-                    break
-            else:
-                async with self.store.lock(key):
-                    await self._attempt(queue[0])
-                queue.popleft()
-        self.queues.pop(chat, None)
-        self.workers.pop(chat, None)
-
-    async def _attempt(self, update: IncomingUpdate) -> None:
-        """Process one update, trying again a few times if it fails; then give it up. The
-        database failing is not the update's fault: on SQLite the turn waits for it (with
-        back-off, for as long as it takes); on a shared one it is left for the sweep."""
-        failures = 0
-        backoff = 0.5
-        while True:
-            try:
-                await self.process(update)
-                break
-            except Unreadable as err:  # the same bytes again would fail the same way
-                metrics.update_failed(self.bot_id)
-                log.warning("%s: update %d (%s) cannot be read: skipped", self.bot_id, update.update_id, err)
-                await self._give_up(update)
-                break
-            except Exception as err:  # one bad update must not stop the chat for good
-                if is_database_error(err):
-                    if self.store.shared:
-                        raise
-                    DATABASE.failed(err, f"{self.bot_id}: {self.pseudonyms.of(update.chat)}'s turn")
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, MAX_BACKOFF)
-                    continue
-                failures += 1
-                metrics.update_failed(self.bot_id)
-                log.error(
-                    "%s: update %d for %s failed (%s, attempt %d)",
-                    self.bot_id,
-                    update.update_id,
-                    self.pseudonyms.of(update.chat),
-                    type(err).__name__,
-                    failures,
-                )
-                if failures < MAX_ATTEMPTS:
-                    await asyncio.sleep(0.5 * failures)
-                    continue
-                await self._give_up(update)
-                break
-        self.processed += 1
-
-    async def _give_up(self, update: IncomingUpdate) -> None:
-        """Mark an update done without a step (on SQLite, once the database takes it)."""
-        commit = lambda: self.store.commit(Outcome(update=update), now=self.clock())  # noqa: E731
-        await (commit() if self.store.shared else until_written(commit, f"{self.bot_id}: skipping an update"))
-
     # --- one update: the pipeline -----------------------------------------------------------
 
     @metrics.timed_step
     async def process(self, incoming: IncomingUpdate) -> None:
         """One update, in stages: read it, classify it (`bots.telegram.intake`); for a
-        person's input load the conversation and take the turn (`_turn`: the engine step,
+        person's input load the conversation and take the given (`_turn`: the engine step,
         then the outcome, collected without I/O); commit the outcome in one transaction;
         hand its calls to the sender. The caller holds the conversation's lock."""
         update = read_update(json.loads(incoming.payload), self.bot)
         now = self.clock()
         moderators = self.moderators_chat if self.desk.available else ""
-        turn = classify(update, moderators_chat=moderators, text_event=self.engine.event_for_text)
-        if isinstance(turn, ForModerators):
+        given = classify(update, moderators_chat=moderators, text_event=self.engine.event_for_text)
+        if isinstance(given, ForModerators):
             await self.moderation.on_update(incoming, update)
             return
-        if isinstance(turn, PersonInput):
-            outcome = await self._person(turn, incoming, now)
-        elif isinstance(turn, Membership):
-            outcome = await self._membership(turn, incoming, now)
-        elif isinstance(turn, OutsidePrivate) and turn.leave and turn.chat_id is not None:
+        if isinstance(given, PersonInput):
+            outcome = await self._person(given, incoming, now)
+        elif isinstance(given, Membership):
+            outcome = await self._membership(given, incoming, now)
+        elif isinstance(given, OutsidePrivate) and given.leave and given.chat_id is not None:
             log.info("%s: added to a group that is not its moderators' chat: leaving it", self.bot_id)
-            leave = BotApiCall(self.chat_key(turn.chat_id), "leaveChat", {"chat_id": turn.chat_id})
+            leave = BotApiCall(self.chat_key(given.chat_id), "leaveChat", {"chat_id": given.chat_id})
             outcome = Outcome.done(incoming, self.to_calls([leave]))
         else:  # a group or channel that is not the moderators' (people are served in private chats only), an edit
             outcome = Outcome.done(incoming)
         await self.store.commit(outcome, now=now)
         self.sender.enqueue(outcome.calls)
-        if isinstance(turn, PersonInput) and turn.query_id is not None:
-            self._answer_soon(turn.query_id)
+        if isinstance(given, PersonInput) and given.query_id is not None:
+            self._answer_soon(given.query_id)
 
-    async def _membership(self, turn: Membership, incoming: IncomingUpdate, now: dt.datetime) -> Outcome:
+    async def _membership(self, given: Membership, incoming: IncomingUpdate, now: dt.datetime) -> Outcome:
         """The person blocked the bot (their calls are dropped, their handoff closed) or unblocked it."""
-        person = self.chat_key(turn.chat_id)
-        await self.store.set_blocked(self.bot_id, person, turn.blocked, now=now)
-        if turn.blocked:
+        person = self.chat_key(given.chat_id)
+        await self.store.set_blocked(self.bot_id, person, given.blocked, now=now)
+        if given.blocked:
             await self.store.drop_calls(self.bot_id, person)
             await self.desk.person_gone(person)
         return Outcome.done(incoming)
 
-    async def _person(self, turn: PersonInput, incoming: IncomingUpdate, now: dt.datetime) -> Outcome:
+    async def _person(self, given: PersonInput, incoming: IncomingUpdate, now: dt.datetime) -> Outcome:
         """Load the person's conversation and take their turn."""
-        key = ConversationKey(self.bot_id, self.chat_key(turn.chat_id))
+        key = ConversationKey(self.bot_id, self.chat_key(given.chat_id))
         state = await self.store.load(key)
-        events: list[ev.Event] = [turn.event]
+        events: list[ev.Event] = [given.event]
         if (
             state is not None
             and state.status == "handoff"
-            and not isinstance(turn.event, ev.Start)
+            and not isinstance(given.event, ev.Start)
             and await self.store.open_handoff_of(self.bot_id, key.chat) is None
         ):  # the handoff was closed without the conversation knowing (blocked, forgotten)
             events.insert(0, ev.HandoffClosed(how="closed"))
-        context = StepContext(now=now, first_name=turn.first_name, language=turn.language)
-        return await self._turn(Turn(key, turn.chat_id, state, events, context, incoming, turn.message_id, turn.pressed))
+        context = StepContext(now=now, first_name=given.first_name, language=given.language)
+        return await self._turn(Turn(key, given.chat_id, state, events, context, incoming, given.message_id, given.pressed))
 
     async def _turn(self, turn: Turn) -> Outcome:
         """The engine steps through the turn's events; what that changes is collected as an

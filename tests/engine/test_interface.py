@@ -17,6 +17,7 @@ from bots.engine import StepContext
 from bots.engine.nodes import NODE_TYPES
 from bots.engine.nodes.base import Node, node_type
 from bots.engine.outputs import Problem, Say
+from tests.support.project import FAILING_TEMPLATE
 
 ENGINE = Path(nodes_package.__file__).resolve().parents[1]
 NODES = ENGINE / "nodes"
@@ -88,23 +89,8 @@ def test_no_module_of_the_engine_logs() -> None:
     assert logging_users == []
 
 
-BROKEN = """\
-start: ask
-nodes:
-  ask:
-    type: input
-    kind: number
-    text: "Number?"
-    save: n
-    next: show
-  show:
-    type: message
-    text: "{{ n.bad.attribute() }}"
-"""
-
-
 def test_a_flow_problem_is_an_output_and_no_log_line_of_the_engine(chat, caplog: pytest.LogCaptureFixture) -> None:
-    c = chat(BROKEN)
+    c = chat(FAILING_TEMPLATE)
     c.send("/start")
     context = StepContext(now=dt.datetime(2026, 3, 2, 12, tzinfo=dt.timezone.utc))
     with caplog.at_level(logging.DEBUG):

@@ -29,3 +29,20 @@ def add_to_bot_yaml(root: Path, lines: str, bot: str = "demo") -> None:
     """Append settings to a bot's bot.yaml (written before the bots start, or for a reload)."""
     bot_yaml = root / "flows" / bot / "bot.yaml"
     bot_yaml.write_text(bot_yaml.read_text(encoding="utf-8") + lines, encoding="utf-8")
+
+
+#: a flow whose second node's template fails at run time (a number has no `.bad`): the engine
+#: must apologise, keep the state, and report the problem once
+FAILING_TEMPLATE = """\
+start: ask
+nodes:
+  ask:
+    type: input
+    kind: number
+    text: "Number?"
+    save: n
+    next: show
+  show:
+    type: message
+    text: "{{ n.bad.attribute() }}"
+"""

@@ -225,12 +225,6 @@ class ForkedProcess:
             except ProcessLookupError:
                 pass
 
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
     async def communicate(self, data: bytes | None = None) -> tuple[bytes, bytes]:
         if self._stdin is not None:
             if data:

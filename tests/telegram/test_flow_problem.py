@@ -7,26 +7,12 @@ from pathlib import Path
 import pytest
 
 from bots.testing.standin import BotApiStandin
-from tests.support.project import BOT_YAML, write_project
-
-BROKEN = """\
-start: ask
-nodes:
-  ask:
-    type: input
-    kind: number
-    text: "Number?"
-    save: n
-    next: show
-  show:
-    type: message
-    text: "{{ n.bad.attribute() }}"
-"""
+from tests.support.project import BOT_YAML, FAILING_TEMPLATE, write_project
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return write_project(tmp_path / "project", {"flows/demo/bot.yaml": BOT_YAML, "flows/demo/main.yaml": BROKEN})
+    return write_project(tmp_path / "project", {"flows/demo/bot.yaml": BOT_YAML, "flows/demo/main.yaml": FAILING_TEMPLATE})
 
 
 async def test_a_flow_problem_is_logged_once_with_its_place_and_without_the_answer(api: BotApiStandin, running) -> None:
