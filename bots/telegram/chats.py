@@ -174,5 +174,5 @@ class ChatWorkers:
 
     async def _give_up(self, update: IncomingUpdate) -> None:
         """Mark an update done without a step (on SQLite, once the database takes it)."""
-        commit = lambda: self.store.commit(Outcome(update=update), now=self.clock())  # noqa: E731
+        commit = lambda: self.store.commit(Outcome.done(update), now=self.clock())  # noqa: E731
         await (commit() if self.store.shared else until_written(commit, f"{self.bot_id}: skipping an update"))

@@ -113,7 +113,7 @@ class ModeratorCommands:
             elif update.message is not None and update.message.from_user is not None and not update.message.from_user.is_bot:
                 await self._message(incoming, update.message)
         finally:  # whatever it did, it is done
-            await self.desk.store.commit(Outcome(update=incoming), now=self.desk.clock())
+            await self.desk.store.commit(Outcome.done(incoming), now=self.desk.clock())
 
     async def _handoff_of(self, message: Message) -> Handoff | None:
         if message.is_topic_message and message.message_thread_id:

@@ -278,7 +278,7 @@ class BotRunner(Service):
                 self.flood.pause,
                 self.flood.stats(),
             )
-        await self.store.commit(Outcome(update=update, calls=calls), now=self.clock())
+        await self.store.commit(Outcome.done(update, calls), now=self.clock())
         self.sender.enqueue(calls)
 
     # --- one update: the pipeline -----------------------------------------------------------
