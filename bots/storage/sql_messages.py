@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ REMEMBER = "INSERT INTO messages (bot, chat, message_id, at) VALUES (?, ?, ?, ?)
 Statement = tuple[str, tuple[Any, ...]]
 
 
+@functools.lru_cache(maxsize=16)
 def while_journalled(insert: str) -> str:
     """An INSERT of one row of `?` (`bots.storage.database.insert_parts`) made to insert only
     while the outbox holds the call whose id is one more parameter, after the row's."""

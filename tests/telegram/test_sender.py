@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from bots.calls import BotApiCall, Delivery
+from bots.i18n.translations import project_translator
 from bots.privacy.pseudonyms import Pseudonyms
 from bots.storage import ConversationKey, SQLiteConversationStore
 from bots.storage.journal import journal_entries
@@ -54,3 +55,26 @@ async def test_a_message_sent_while_its_person_is_forgotten_is_delivered_and_lea
         assert await store.vanishing_count("demo", chat) == 0  # nothing of the person is written after they are forgotten
         await sender.stop()
         await bot.shutdown()
+
+
+async def test_a_runner_runs_between_start_and_stop_as_async_with_says(api: BotApiStandin, tmp_path: Path) -> None:
+    from bots.loader import load_project
+    from bots.telegram.runner import BotRunner
+    from tests.support.project import BOT_YAML, FAILING_TEMPLATE, write_project
+
+    files = {"flows/demo/bot.yaml": BOT_YAML, "flows/demo/main.yaml": FAILING_TEMPLATE}
+    project, diagnostics = load_project(write_project(tmp_path / "p", files))
+    assert not diagnostics.errors
+    async with SQLiteConversationStore(tmp_path / "bots.db") as store:
+        bot = make_bot(TOKEN, api.base_url)
+        async with BotRunner(project, "demo", bot, store, project_translator(project.root)) as runner:
+            assert [c.method for c in api.calls][:1] == ["getMe"]  # started: the token checked first
+            assert {c.params.get("language_code") for c in api.calls_to("setMyCommands")} >= {"en", "ru"}
+            person = api.user("Ala")
+            chat = {"id": person.id, "type": "private", "first_name": "Ala"}
+            sender = {"id": person.id, "is_bot": False, "first_name": "Ala"}
+            message = {"message_id": 1, "date": 0, "chat": chat, "from": sender, "text": "/start"}
+            await runner.receive([{"update_id": 1, "message": message}])
+            [asked] = await api.wait_for_messages(person, 1)
+            assert asked.text == "Number?"
+        assert runner.chats.workers == {} and not runner.sender.queues  # stopped: nothing left running
