@@ -8,14 +8,17 @@ from pathlib import Path
 
 from bots.calls import BotApiCall, Delivery
 from bots.i18n.translations import project_translator
+from bots.loader import load_project
 from bots.privacy.pseudonyms import Pseudonyms
 from bots.storage import ConversationKey, SQLiteConversationStore
 from bots.storage.journal import journal_entries
 from bots.storage.outcome import Outcome
 from bots.telegram.app import make_bot
 from bots.telegram.pacing import Pacer
+from bots.telegram.runner import BotRunner
 from bots.telegram.sender import Sender
 from bots.testing.standin import BotApiStandin
+from tests.support.project import BOT_YAML, FAILING_TEMPLATE, write_project
 from tests.support.standin import TOKEN
 
 NOW = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.timezone.utc)
@@ -58,10 +61,6 @@ async def test_a_message_sent_while_its_person_is_forgotten_is_delivered_and_lea
 
 
 async def test_a_runner_runs_between_start_and_stop_as_async_with_says(api: BotApiStandin, tmp_path: Path) -> None:
-    from bots.loader import load_project
-    from bots.telegram.runner import BotRunner
-    from tests.support.project import BOT_YAML, FAILING_TEMPLATE, write_project
-
     files = {"flows/demo/bot.yaml": BOT_YAML, "flows/demo/main.yaml": FAILING_TEMPLATE}
     project, diagnostics = load_project(write_project(tmp_path / "p", files))
     assert not diagnostics.errors
